@@ -1,0 +1,16 @@
+import type { ActivityDeps } from './deps.js';
+import { createDemoActivities } from './demo.js';
+import { createMirrorActivities } from './mirror.js';
+
+export type { ActivityDeps } from './deps.js';
+export type { MirrorWrite, TaskEvent } from './mirror.js';
+
+/** Every activity of the main task queue, built from the process's dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createMirrorActivities(deps),
+    ...createDemoActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,83 @@
+import type { CanonicalState, TaskKind } from '../src/domain/status.js';
+import type { TaskError, TaskUpdate } from '../src/domain/task.js';
+import type { ActivityDeps } from './deps.js';
+
+/**
+ * A state change as workflow code describes it. Times are ISO strings because activity arguments travel as
+ * JSON; the activity turns them back into dates for MongoDB.
+ */
+export interface MirrorWrite {
+  task_id: string;
+  rev: number;
+  kind?: TaskKind;
+  state?: CanonicalState;
+  status?: string;
+  queue?: string;
+  create_time?: string;
+  enqueue_time?: string | null;
+  start_time?: string | null;
+  end_time?: string | null;
+  worker?: string | null;
+  host?: string | null;
+  owner?: string | null;
+  priority?: number;
+  result?: unknown;
+  error?: TaskError | null;
+  waiting_reason?: string | null;
+  service?: string;
+  source_name?: string;
+  condition?: unknown;
+  status_message?: Record<string, string | null>;
+  details?: Record<string, unknown>;
+  /** Publish a task event to Kafka after the write (state changes do; progress updates need not). */
+  publish?: boolean;
+}
+
+const DATE_FIELDS = ['create_time', 'enqueue_time', 'start_time', 'end_time'] as const;
+
+export function toTaskUpdate(write: MirrorWrite): TaskUpdate {
+  const { publish: _publish, ...rest } = write;
+  const update: Record<string, unknown> = { ...rest };
+  for (const f of DATE_FIELDS) {
+    const v = write[f];
+    if (typeof v === 'string') update[f] = new Date(v);
+  }
+  return update as TaskUpdate;
+}
+
+export interface TaskEvent {
+  task_id: string;
+  kind?: TaskKind;
+  state?: CanonicalState;
+  status?: string;
+  queue?: string;
+  at: string;
+}
+
+export function createMirrorActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Writes the task's new state to MongoDB (required: failures retry) and then announces it on the events
+     * topic. The event is best effort: a broker outage must not hold up the job, so a failed send is logged.
+     */
+    async mirrorTask(write: MirrorWrite): Promise<'applied' | 'stale'> {
+      const outcome = await deps.tasks.apply(toTaskUpdate(write));
+      if (write.publish && outcome === 'applied' && deps.producer) {
+        const event: TaskEvent = {
+          task_id: write.task_id,
+          kind: write.kind,
+          state: write.state,
+          status: write.status,
+          queue: write.queue,
+          at: new Date().toISOString(),
+        };
+        try {
+          await deps.producer.send(deps.config.kafka.eventsTopic, [{ key: write.task_id, value: event }]);
+        } catch (e) {
+          deps.logger.warn({ task_id: write.task_id, err: (e as Error).message }, 'task event not published');
+        }
+      }
+      return outcome;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { HTTPException } from 'hono/http-exception';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { isUnavailableError } from '../store/errors.js';
+import { createCodecEndpoint, codecErrorShaper } from './codec-endpoint.js';
+import type { ApiDeps, AppEnv } from './context.js';
+import { dialectForPath, type Dialect } from './dialect.js';
+import { createDocsApp } from './docs.js';
+import { ApiError, codeMessageDataShaper, validationError } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { ZodError } from 'zod';
+
+export type DialectFactory = (deps: ApiDeps) => Dialect;
+
+/** Turns anything a handler threw into an ApiError; unknown errors become a 500 that reveals nothing. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof ZodError) return validationError(e);
+  if (e instanceof HTTPException) return new ApiError(e.status, e.message || 'Bad request');
+  if (e instanceof SyntaxError) return new ApiError(400, 'Invalid JSON body');
+  if (isUnavailableError(e)) return new ApiError(503, 'Database unavailable, try again shortly');
+  if (isTemporalUnavailable(e)) return new ApiError(503, 'Workflow engine unavailable, try again shortly');
+  return new ApiError(500, 'Internal server error');
+}
+
+function isTemporalUnavailable(e: unknown): boolean {
+  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) from the Temporal client.
+  const code = (e as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (e as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return (e as Error | null)?.name === 'ServiceError' && (code === 14 || code === 4);
+}
+
+/** Redacts credentials that clients may pass in the query string (NetPulse accepts `?x-api-key=`). */
+export function safePath(c: Context): string {
+  const url = new URL(c.req.url);
+  for (const key of [...url.searchParams.keys()]) {
+    if (/key|token|secret|password/i.test(key)) url.searchParams.set(key, '***');
+  }
+  return url.pathname + (url.search ? url.search : '');
+}
+
+export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []) {
+  const app = new Hono<AppEnv>();
+  const dialects = dialectFactories.map((f) => f(deps));
+  const metrics = createMetrics(deps.tasks);
+
+  app.use('*', requestId({ headerName: 'X-Request-Id' }));
+  app.use('*', async (c, next) => {
+    const log = deps.logger.child({ req_id: c.get('requestId') });
+    c.set('logger', log);
+    const started = performance.now();
+    await next();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const line = { method: c.req.method, path: safePath(c), status: c.res.status, ms };
+    if (c.res.status >= 500) log.error(line, 'request failed');
+    else log.debug(line, 'request');
+  });
+  app.use('*', metrics.middleware);
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.api.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError(413, `Request body larger than ${deps.config.api.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+
+  app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  app.route('/', createCodecEndpoint({ codec: deps.codec, operatorToken: deps.config.auth.codecOperatorToken, uiOrigins: deps.config.api.uiOrigins }));
+  app.route('/', createDocsApp(dialects));
+  for (const d of dialects) app.route('/', d.app);
+
+  const shape = (c: Context<AppEnv>, error: ApiError) => {
+    if (c.req.path.startsWith('/codec/')) return codecErrorShaper(error, c);
+    const dialect = dialectForPath(dialects, c.req.path);
+    return (dialect?.shapeError ?? codeMessageDataShaper)(error, c);
+  };
+
+  app.onError((e, c) => {
+    const error = toApiError(e);
+    const log = c.get('logger') ?? deps.logger;
+    if (error.status >= 500) log.error({ err: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e), path: c.req.path }, 'request error');
+    return shape(c, error);
+  });
+  app.notFound((c) => shape(c, new ApiError(404, `No route for ${c.req.method} ${c.req.path}`)));
+
+  return { app, dialects, metrics };
+}

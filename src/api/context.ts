@@ -1,0 +1,29 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import type { Config } from '../config/index.js';
+import type { JsonProducer } from '../kafka/producer.js';
+import type { Logger } from '../logging.js';
+import type { TaskStore } from '../store/tasks.js';
+import type { WorkerStore } from '../store/workers.js';
+import type { AesGcmCodec } from '../temporal/codec.js';
+
+/** Everything the HTTP layer may use; built once by `switchyard api` (or by a test). */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  temporal: Client;
+  db: Db;
+  tasks: TaskStore;
+  workers: WorkerStore;
+  codec: AesGcmCodec;
+  producer: JsonProducer | null;
+  /** Reachability checks for /health; each resolves or throws. */
+  checks: Record<string, () => Promise<unknown>>;
+}
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+  };
+};

@@ -1,0 +1,86 @@
+import type { Context } from 'hono';
+import type { ZodError } from 'zod';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * The one error type handlers throw. `onError` turns it into the envelope of the dialect that owns the path;
+ * no handler writes an error response of its own.
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly fields: FieldProblem[] = [],
+    /** Dialect-specific code (e.g. a business code) when it differs from the HTTP status. */
+    readonly code?: number | string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export class BadRequestError extends ApiError {
+  constructor(message: string, fields: FieldProblem[] = []) {
+    super(400, message, fields);
+    this.name = 'BadRequestError';
+  }
+}
+
+export class UnauthorizedError extends ApiError {
+  constructor(message = 'Unauthorized') {
+    super(401, message);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+export class ForbiddenError extends ApiError {
+  constructor(message = 'Forbidden') {
+    super(403, message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(message = 'Not found') {
+    super(404, message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends ApiError {
+  constructor(message: string, fields: FieldProblem[] = []) {
+    super(409, message, fields);
+    this.name = 'ConflictError';
+  }
+}
+
+export class UnavailableError extends ApiError {
+  constructor(message: string) {
+    super(503, message);
+    this.name = 'UnavailableError';
+  }
+}
+
+export function fieldProblemsFromZod(error: ZodError): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
+    message: issue.message,
+  }));
+}
+
+export function validationError(error: ZodError): BadRequestError {
+  const fields = fieldProblemsFromZod(error);
+  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  return new BadRequestError(`Invalid parameter: ${summary}`, fields);
+}
+
+/** Shapes an ApiError into a dialect's own envelope. */
+export type ErrorShaper = (error: ApiError, c: Context) => Response;
+
+/** The envelope shared by the device and GPU dialects: `{code, message, data: null}` with the HTTP status. */
+export const codeMessageDataShaper: ErrorShaper = (error, c) =>
+  c.json({ code: error.status, message: error.message, data: error.fields.length > 0 ? { errors: error.fields } : null }, error.status as 400);

@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, redactedConfig, type Config } from './config/index.js';
+import { createLogger, type Logger } from './logging.js';
+import { createApiRuntime, type ApiRuntime } from './api/server.js';
+import { createWorkerRuntime, type WorkerRuntime } from './worker.js';
+import { WORKER_PLUGINS } from './worker-plugins.js';
+
+const USAGE = `usage: switchyard <command>
+
+commands:
+  api        serve the HTTP API (all four dialects)
+  worker     run a Temporal worker
+  dev        start the local stack (scripts/stack/up.sh), then api + worker; Ctrl-C stops all of it
+  config     print the effective configuration with secrets redacted
+`;
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
+function onSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        logger.error({ err: (e as Error).message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function runApi(config: Config, logger: Logger): Promise<ApiRuntime> {
+  const api = await createApiRuntime({ config, logger: logger.child({ proc: 'api' }) });
+  return api;
+}
+
+async function runWorker(config: Config, logger: Logger): Promise<{ runtime: WorkerRuntime; done: Promise<void> }> {
+  const runtime = await createWorkerRuntime({ config, logger: logger.child({ proc: 'worker' }), plugins: WORKER_PLUGINS });
+  const done = runtime.run();
+  return { runtime, done };
+}
+
+function stackScript(name: 'up' | 'down'): void {
+  const result = spawnSync('bash', [`${REPO_ROOT}/scripts/stack/${name}.sh`], { stdio: 'inherit', env: process.env });
+  if (result.status !== 0) throw new Error(`scripts/stack/${name}.sh failed (exit ${result.status ?? result.signal})`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0];
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === 'dev') {
+    stackScript('up');
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, { service: 'switchyard' });
+
+  switch (command) {
+    case 'config':
+      process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
+      return;
+    case 'api': {
+      const api = await runApi(config, logger);
+      onSignals(logger, () => api.shutdown());
+      return;
+    }
+    case 'worker': {
+      const { runtime, done } = await runWorker(config, logger);
+      onSignals(logger, () => runtime.shutdown().then(() => done));
+      await done;
+      return;
+    }
+    case 'dev': {
+      const { runtime, done } = await runWorker(config, logger);
+      const api = await runApi(config, logger);
+      process.stdout.write(
+        `\nSwitchyard is running:\n  API          ${api.url}  (docs: ${api.url}/docs)\n  Temporal UI  ${config.temporal.uiUrl}\n  worker       ${runtime.name}\nPress Ctrl-C to stop everything.\n\n`,
+      );
+      onSignals(logger, async () => {
+        await api.shutdown();
+        await runtime.shutdown();
+        await done;
+        stackScript('down');
+      });
+      done.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'worker stopped with an error'));
+      return;
+    }
+    default:
+      process.stderr.write(`switchyard: unknown command "${command}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`switchyard: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

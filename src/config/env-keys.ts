@@ -1,0 +1,71 @@
+/**
+ * Every environment variable the service reads, the config path it sets and how its text is parsed.
+ * The README table, the docker-compose check and the loader all use this list, so they cannot drift apart.
+ */
+export type EnvKind = 'string' | 'int' | 'number' | 'bool' | 'list' | 'json';
+
+export interface EnvKey {
+  name: string;
+  path: string;
+  kind: EnvKind;
+  secret?: boolean;
+  help: string;
+}
+
+export const ENV_KEYS: readonly EnvKey[] = [
+  { name: 'SWITCHYARD_ENV', path: 'env', kind: 'string', help: 'TEST | STAGE | PRODUCTION (the YAML `default_env`); PRODUCTION refuses development credentials' },
+  { name: 'LOG_LEVEL', path: 'logLevel', kind: 'string', help: 'pino level: trace … fatal, silent' },
+  { name: 'API_HOST', path: 'api.host', kind: 'string', help: 'address the HTTP API binds' },
+  { name: 'API_PORT', path: 'api.port', kind: 'int', help: 'port of the HTTP API (all four dialects)' },
+  { name: 'API_BODY_LIMIT_BYTES', path: 'api.bodyLimitBytes', kind: 'int', help: 'largest accepted request body' },
+  { name: 'API_DRAIN_SECONDS', path: 'api.drainSeconds', kind: 'int', help: 'how long SIGTERM waits for in-flight requests' },
+  { name: 'TEMPORAL_UI_ORIGINS', path: 'api.uiOrigins', kind: 'list', help: 'comma-separated browser origins of the Temporal UI allowed to call the codec endpoint' },
+  { name: 'TEMPORAL_ADDRESS', path: 'temporal.address', kind: 'string', help: 'Temporal frontend host:port' },
+  { name: 'TEMPORAL_NAMESPACE', path: 'temporal.namespace', kind: 'string', help: 'Temporal namespace' },
+  { name: 'TEMPORAL_TASK_QUEUE', path: 'temporal.taskQueue', kind: 'string', help: 'main task queue (other queues derive from it)' },
+  { name: 'TEMPORAL_UI_URL', path: 'temporal.uiUrl', kind: 'string', help: 'Temporal UI base URL, for links' },
+  { name: 'MONGO_URL', path: 'mongo.url', kind: 'string', secret: true, help: 'MongoDB connection string (overrides the YAML per-environment block)' },
+  { name: 'MONGO_DB', path: 'mongo.db', kind: 'string', help: 'database name' },
+  { name: 'SERVICE_TASK_COLLECTION', path: 'mongo.serviceTaskCollection', kind: 'string', help: 'collection of service tasks in the long-task schema (dev_task / prod_task)' },
+  { name: 'MONGO_TIMEOUT_MS', path: 'mongo.timeoutMs', kind: 'int', help: 'server selection / operation timeout' },
+  { name: 'KAFKA_BROKERS', path: 'kafka.brokers', kind: 'list', help: 'comma-separated host:port list' },
+  { name: 'KAFKA_CLIENT_ID', path: 'kafka.clientId', kind: 'string', help: 'Kafka client id' },
+  { name: 'KAFKA_SASL_USERNAME', path: 'kafka.saslUsername', kind: 'string', help: 'SASL user (the YAML `mq_conf.sasl_plain_username`)' },
+  { name: 'KAFKA_SASL_PASSWORD', path: 'kafka.saslPassword', kind: 'string', secret: true, help: 'SASL password (the YAML `mq_conf.sasl_plain_password`)' },
+  { name: 'KAFKA_SASL_MECHANISM', path: 'kafka.saslMechanism', kind: 'string', help: 'plain | scram-sha-256 | scram-sha-512' },
+  { name: 'KAFKA_SSL', path: 'kafka.ssl', kind: 'bool', help: 'TLS to the brokers' },
+  { name: 'KAFKA_EVENTS_TOPIC', path: 'kafka.eventsTopic', kind: 'string', help: 'topic receiving a task event at each state change' },
+  { name: 'KAFKA_INGEST_TOPICS', path: 'kafka.ingestTopics', kind: 'list', help: 'topics whose {"Task": …} messages start service tasks' },
+  { name: 'KAFKA_INGEST_GROUP', path: 'kafka.ingestGroup', kind: 'string', help: 'consumer group of the ingest consumer' },
+  { name: 'KAFKA_DEAD_LETTER_TOPIC', path: 'kafka.deadLetterTopic', kind: 'string', help: 'where malformed ingest messages go, with the reason' },
+  { name: 'DEVICE_API_KEY', path: 'auth.deviceApiKey', kind: 'string', secret: true, help: 'X-API-KEY of the device-jobs dialect' },
+  { name: 'SCHEDULER_JWT_SECRET', path: 'auth.schedulerJwtSecret', kind: 'string', secret: true, help: 'HS256 secret of the scheduler dialect JWTs' },
+  { name: 'GPU_API_KEY', path: 'auth.gpuApiKey', kind: 'string', secret: true, help: 'API key of the GPU dialect' },
+  { name: 'AUTH_TOKEN', path: 'auth.serviceAuthToken', kind: 'string', secret: true, help: 'Authorization token of the long-task dialect' },
+  { name: 'CODEC_OPERATOR_TOKEN', path: 'auth.codecOperatorToken', kind: 'string', secret: true, help: 'bearer token an operator gives the Temporal UI to decode payloads' },
+  { name: 'CODEC_KEY', path: 'codec.key', kind: 'string', secret: true, help: 'base64 AES-256-GCM key encrypting every Temporal payload' },
+  { name: 'CODEC_KEY_ID', path: 'codec.keyId', kind: 'string', help: 'id stored beside each encrypted payload (key rotation)' },
+  { name: 'WORKER_NAME', path: 'worker.name', kind: 'string', help: 'worker name shown by GET /worker (default worker_<host>_<pid>)' },
+  { name: 'WORKER_MAX_CONCURRENT_ACTIVITIES', path: 'worker.maxConcurrentActivities', kind: 'int', help: 'activities a worker runs at once' },
+  { name: 'WORKER_HEARTBEAT_SECONDS', path: 'worker.heartbeatSeconds', kind: 'int', help: 'how often a worker records its heartbeat' },
+  { name: 'WORKER_DEAD_AFTER_SECONDS', path: 'worker.deadAfterSeconds', kind: 'int', help: 'a worker silent this long is dead' },
+  { name: 'WORKER_SHUTDOWN_GRACE_SECONDS', path: 'worker.shutdownGraceSeconds', kind: 'int', help: 'how long SIGTERM lets running activities finish' },
+  { name: 'DEVICE_DEFAULT_TTL', path: 'device.defaultTtlSeconds', kind: 'int', help: 'seconds a device job may wait before it starts' },
+  { name: 'DEVICE_BULK_TTL', path: 'device.bulkTtlSeconds', kind: 'int', help: 'the same for /device/bulk jobs' },
+  { name: 'DEVICE_EXECUTION_TIMEOUT', path: 'device.defaultExecutionTimeoutSeconds', kind: 'int', help: 'seconds a device job may run' },
+  { name: 'DEVICE_SESSION_IDLE_SECONDS', path: 'device.sessionIdleSeconds', kind: 'int', help: 'idle pinned SSH sessions close after this' },
+  { name: 'SCHEDULER_PROJECTS', path: 'scheduler.projects', kind: 'json', help: 'JSON list of {id, name, entry_command, workdir}' },
+  { name: 'SCHEDULER_WORKSPACE_ROOT', path: 'scheduler.workspaceRoot', kind: 'string', help: 'parent folder of per-execution workspaces' },
+  { name: 'SCHEDULER_MAX_LOG_BYTES', path: 'scheduler.maxLogBytes', kind: 'int', help: 'output kept per execution and stream' },
+  { name: 'SCHEDULER_COMMAND_USERS', path: 'scheduler.commandUsers', kind: 'list', help: 'non-admin users allowed to schedule shell commands' },
+  { name: 'GPU_HEARTBEAT_TIMEOUT_SECONDS', path: 'gpu.heartbeatTimeoutSeconds', kind: 'int', help: 'a GPU node silent this long goes OFFLINE' },
+  { name: 'GPU_DEFAULT_TASK_TIMEOUT_SECONDS', path: 'gpu.defaultTaskTimeoutSeconds', kind: 'int', help: 'GPU task timeout when the request gives none' },
+  { name: 'GPU_MAX_RETRIES', path: 'gpu.maxRetries', kind: 'int', help: 'other nodes a GPU task is sent to after a node failure' },
+  { name: 'GPU_FAILURE_THRESHOLD', path: 'gpu.failureThreshold', kind: 'int', help: 'node failures before a node is FAULTY' },
+  { name: 'GPU_QUEUE_ALERT_THRESHOLD', path: 'gpu.queueAlertThreshold', kind: 'int', help: 'queue length that raises a WARNING alert' },
+  { name: 'GPU_FAILURE_RATE_ALERT_THRESHOLD', path: 'gpu.failureRateAlertThreshold', kind: 'number', help: 'task failure rate (0..1) that raises a WARNING alert' },
+  { name: 'MAX_STATUS_TASK', path: 'services.maxStatusTask', kind: 'int', help: 'most ids one status_task call may ask (the YAML `max_status_task`)' },
+  { name: 'SERVICES', path: 'services.list', kind: 'json', help: 'JSON list of {name, source_name, topic_name, consumer_id, dispatch, timeout_seconds}' },
+];
+
+export const SECRET_ENV_NAMES = new Set(ENV_KEYS.filter((k) => k.secret).map((k) => k.name));

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/** Credentials that ship with a development default; the service refuses to start in PRODUCTION while any is left at it. */
+export const DEV_DEFAULTS = {
+  deviceApiKey: 'dev-device-key',
+  schedulerJwtSecret: 'dev-scheduler-jwt-secret-change-me',
+  gpuApiKey: 'dev-gpu-key',
+  serviceAuthToken: 'dev-service-token',
+  codecOperatorToken: 'dev-codec-operator-token',
+  // 32 bytes of zeros-and-ones, base64: for local runs only.
+  codecKey: 'c3dpdGNoeWFyZC1kZXYtY29kZWMta2V5LTMyYnl0ZXM=',
+} as const;
+
+const port = z.number().int().min(1).max(65535);
+const positiveInt = z.number().int().positive();
+
+const projectSchema = z.object({
+  id: positiveInt,
+  name: z.string().min(1),
+  entry_command: z.string().min(1),
+  workdir: z.string().optional(),
+});
+
+const serviceSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'service names may hold letters, digits, _ . - only'),
+  source_name: z.string().min(1),
+  topic_name: z.string().min(1).optional(),
+  consumer_id: z.string().min(1).optional(),
+  dispatch: z.enum(['kafka', 'temporal']),
+  timeout_seconds: positiveInt,
+});
+
+const mongoEnvSchema = z.object({
+  MONGO_HOST: z.string().min(1),
+  MONGO_PORT: port.default(27017),
+  MONGO_USERNAME: z.string().optional(),
+  MONGO_PASSWORD: z.string().optional(),
+  MONGO_DBNAME: z.string().min(1),
+});
+export type MongoEnvSettings = z.infer<typeof mongoEnvSchema>;
+
+export const configSchema = z.object({
+  env: z.enum(['TEST', 'STAGE', 'PRODUCTION']),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  api: z.object({
+    host: z.string().min(1),
+    port,
+    bodyLimitBytes: positiveInt,
+    /** Browser origins of the Temporal UI, allowed to call the codec endpoint (CORS). */
+    uiOrigins: z.array(z.string().url()).min(1),
+    drainSeconds: positiveInt,
+  }),
+  temporal: z.object({
+    address: z.string().min(1),
+    namespace: z.string().min(1),
+    taskQueue: z.string().min(1),
+    uiUrl: z.string().url(),
+  }),
+  mongo: z.object({
+    url: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL'),
+    db: z.string().min(1).regex(/^[^/\\. "$]+$/, 'must be a valid MongoDB database name'),
+    /** Collection holding service tasks in the long-task document's schema. */
+    serviceTaskCollection: z.string().min(1),
+    timeoutMs: positiveInt,
+  }),
+  kafka: z.object({
+    brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'each broker must be host:port')).min(1),
+    clientId: z.string().min(1),
+    saslUsername: z.string().optional(),
+    saslPassword: z.string().optional(),
+    saslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    ssl: z.boolean(),
+    eventsTopic: z.string().min(1),
+    ingestTopics: z.array(z.string().min(1)),
+    ingestGroup: z.string().min(1),
+    deadLetterTopic: z.string().min(1),
+  }),
+  auth: z.object({
+    deviceApiKey: z.string().min(8),
+    schedulerJwtSecret: z.string().min(16),
+    gpuApiKey: z.string().min(8),
+    serviceAuthToken: z.string().min(8),
+    codecOperatorToken: z.string().min(8),
+  }),
+  codec: z.object({
+    /** base64 of a 32-byte AES-256-GCM key. */
+    key: z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 bytes'),
+    keyId: z.string().min(1),
+  }),
+  worker: z.object({
+    name: z.string().optional(),
+    maxConcurrentActivities: positiveInt,
+    heartbeatSeconds: positiveInt,
+    deadAfterSeconds: positiveInt,
+    shutdownGraceSeconds: positiveInt,
+  }),
+  device: z.object({
+    defaultTtlSeconds: z.number().int().min(1).max(86400),
+    bulkTtlSeconds: z.number().int().min(1).max(86400),
+    defaultExecutionTimeoutSeconds: positiveInt,
+    sessionIdleSeconds: positiveInt,
+  }),
+  scheduler: z.object({
+    projects: z.array(projectSchema).min(1),
+    workspaceRoot: z.string().min(1),
+    maxLogBytes: positiveInt,
+    /** Users (JWT `sub`) allowed to run shell-command actions besides admins. */
+    commandUsers: z.array(z.string()),
+  }),
+  gpu: z.object({
+    heartbeatTimeoutSeconds: positiveInt,
+    defaultTaskTimeoutSeconds: positiveInt,
+    maxRetries: z.number().int().min(0),
+    failureThreshold: positiveInt,
+    queueAlertThreshold: positiveInt,
+    failureRateAlertThreshold: z.number().min(0).max(1),
+  }),
+  services: z.object({
+    maxStatusTask: positiveInt,
+    list: z.array(serviceSchema),
+  }),
+  /** The long-task document's per-environment MongoDB blocks, kept for reference. */
+  mongoEnvironments: z.record(z.string(), mongoEnvSchema),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ProjectConfig = z.infer<typeof projectSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;

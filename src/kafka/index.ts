@@ -1,0 +1,4 @@
+export * from './client.js';
+export * from './producer.js';
+export * from './consumer.js';
+export * from './topics.js';

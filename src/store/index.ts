@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './mongo.js';
+export * from './tasks.js';
+export * from './counters.js';
+export * from './workers.js';

@@ -1,0 +1,4 @@
+import type { WorkerPlugin } from './worker.js';
+
+/** Task queues beyond the main one that every worker process serves (dialects add theirs here). */
+export const WORKER_PLUGINS: WorkerPlugin[] = [];

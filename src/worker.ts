@@ -1,0 +1,153 @@
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Config } from './config/index.js';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { createKafka } from './kafka/client.js';
+import { JsonProducer } from './kafka/producer.js';
+import type { Logger } from './logging.js';
+import { connectMongo, ensureIndexes, type MongoHandle } from './store/mongo.js';
+import { TaskStore } from './store/tasks.js';
+import { WorkerStore } from './store/workers.js';
+import { createCodec, ensureSearchAttributes } from './temporal/connection.js';
+import { workerTaskQueue } from './temporal/task-queues.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** What a dialect needs to add task queues of its own to a worker process (fifo SSH, pinned hosts, services). */
+export interface WorkerPluginContext {
+  config: Config;
+  logger: Logger;
+  connection: NativeConnection;
+  deps: ActivityDeps;
+  mongo: MongoHandle;
+  workerName: string;
+  /** This process's own task queue (the worker-specific queue pattern). */
+  ownTaskQueue: string;
+  baseOptions: Pick<WorkerOptions, 'connection' | 'namespace' | 'dataConverter' | 'identity' | 'shutdownGraceTime'>;
+}
+
+export interface WorkerPluginInstance {
+  workers: Worker[];
+  /** Dialect queue words this process now serves, shown by GET /worker. */
+  queues: string[];
+  close?(): Promise<void>;
+}
+
+export type WorkerPlugin = (ctx: WorkerPluginContext) => Promise<WorkerPluginInstance>;
+
+export interface WorkerRuntimeOptions {
+  config: Config;
+  logger: Logger;
+  name?: string;
+  /** A pre-built bundle (tests build it once); otherwise workflows/ is bundled at start. */
+  workflowBundle?: { code: string };
+  plugins?: WorkerPlugin[];
+  /** Without Kafka the worker still runs; task events are then not published. */
+  kafka?: boolean;
+}
+
+export interface WorkerRuntime {
+  name: string;
+  taskQueues: string[];
+  /** Resolves when every worker has stopped (after shutdown(), a stop request or a fatal error). */
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export function defaultWorkerName(config: Config): string {
+  return config.worker.name ?? `worker_${hostname()}_${process.pid}`;
+}
+
+export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+  const { config, logger } = options;
+  const name = options.name ?? defaultWorkerName(config);
+  const log = logger.child({ worker: name });
+
+  const mongo = await connectMongo(config);
+  await ensureIndexes(mongo.db);
+  const workerStore = new WorkerStore(mongo.db);
+  const producer = options.kafka === false ? null : new JsonProducer(createKafka(config, log, `-${name}`));
+
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  await ensureSearchAttributes(connection, config.temporal.namespace);
+
+  const deps: ActivityDeps = { config, logger: log, tasks: new TaskStore(mongo.db), producer, workerName: name };
+  const baseOptions: WorkerPluginContext['baseOptions'] = {
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: { payloadCodecs: [createCodec(config)] },
+    identity: name,
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+  };
+
+  const main = await Worker.create({
+    ...baseOptions,
+    taskQueue: config.temporal.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(deps),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+  });
+
+  const ownTaskQueue = workerTaskQueue(config.temporal.taskQueue, name);
+  const ctx: WorkerPluginContext = { config, logger: log, connection, deps, mongo, workerName: name, ownTaskQueue, baseOptions };
+  const plugins: WorkerPluginInstance[] = [];
+  for (const plugin of options.plugins ?? []) plugins.push(await plugin(ctx));
+
+  const workers = [main, ...plugins.flatMap((p) => p.workers)];
+  const queues = plugins.flatMap((p) => p.queues);
+  const taskQueues = workers.map((w) => w.options.taskQueue);
+  await workerStore.register({ name, pid: process.pid, hostname: hostname(), queues, task_queues: taskQueues });
+
+  const running = () => workers.reduce((n, w) => n + w.getStatus().numInFlightNonLocalActivities, 0);
+  let stopping: Promise<void> | null = null;
+
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('worker shutting down: no new tasks, running activities may finish');
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    })();
+    return stopping;
+  };
+
+  const beat = async () => {
+    try {
+      const { stopRequested } = await workerStore.heartbeat(name, { running: running() });
+      if (stopRequested) {
+        log.warn('stop requested through the API');
+        await shutdown();
+      }
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'worker heartbeat not recorded');
+    }
+  };
+  const timer = setInterval(() => void beat(), config.worker.heartbeatSeconds * 1000);
+
+  const run = async () => {
+    log.info({ taskQueues }, 'worker running');
+    try {
+      // One worker failing stops the others too: a half-running process would hide the failure.
+      const results = await Promise.allSettled(
+        workers.map((w) =>
+          w.run().catch(async (e: unknown) => {
+            log.error({ err: (e as Error).message, taskQueue: w.options.taskQueue }, 'worker failed');
+            await shutdown();
+            throw e;
+          }),
+        ),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      clearInterval(timer);
+      for (const p of plugins) await p.close?.().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'plugin close failed'));
+      await workerStore.markStopped(name).catch(() => undefined);
+      await producer?.close().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+      await mongo.close().catch(() => undefined);
+      log.info('worker stopped');
+    }
+  };
+
+  return { name, taskQueues, run, shutdown };
+}
