@@ -10,6 +10,7 @@ import { connectMongo, ensureIndexes, type MongoHandle } from './store/mongo.js'
 import { TaskStore } from './store/tasks.js';
 import { WorkerStore } from './store/workers.js';
 import { createCodec, ensureSearchAttributes } from './temporal/connection.js';
+import { installTemporalRuntime } from './temporal/runtime.js';
 import { workerTaskQueue } from './temporal/task-queues.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -69,6 +70,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   const workerStore = new WorkerStore(mongo.db);
   const producer = options.kafka === false ? null : new JsonProducer(createKafka(config, log, `-${name}`));
 
+  installTemporalRuntime(logger);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace);
 

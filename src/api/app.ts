@@ -1,34 +1,14 @@
-import { HTTPException } from 'hono/http-exception';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
-import { isUnavailableError } from '../store/errors.js';
-import { createCodecEndpoint, codecErrorShaper } from './codec-endpoint.js';
+import { createCodecEndpoint } from './codec-endpoint.js';
 import type { ApiDeps, AppEnv } from './context.js';
 import { dialectForPath, type Dialect } from './dialect.js';
 import { createDocsApp } from './docs.js';
-import { ApiError, codeMessageDataShaper, validationError } from './errors.js';
+import { ApiError, codeMessageDataShaper, toApiError } from './errors.js';
 import { createMetrics } from './metrics.js';
-import { ZodError } from 'zod';
 
 export type DialectFactory = (deps: ApiDeps) => Dialect;
-
-/** Turns anything a handler threw into an ApiError; unknown errors become a 500 that reveals nothing. */
-export function toApiError(e: unknown): ApiError {
-  if (e instanceof ApiError) return e;
-  if (e instanceof ZodError) return validationError(e);
-  if (e instanceof HTTPException) return new ApiError(e.status, e.message || 'Bad request');
-  if (e instanceof SyntaxError) return new ApiError(400, 'Invalid JSON body');
-  if (isUnavailableError(e)) return new ApiError(503, 'Database unavailable, try again shortly');
-  if (isTemporalUnavailable(e)) return new ApiError(503, 'Workflow engine unavailable, try again shortly');
-  return new ApiError(500, 'Internal server error');
-}
-
-function isTemporalUnavailable(e: unknown): boolean {
-  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) from the Temporal client.
-  const code = (e as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (e as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return (e as Error | null)?.name === 'ServiceError' && (code === 14 || code === 4);
-}
 
 /** Redacts credentials that clients may pass in the query string (NetPulse accepts `?x-api-key=`). */
 export function safePath(c: Context): string {
@@ -72,7 +52,6 @@ export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []
   for (const d of dialects) app.route('/', d.app);
 
   const shape = (c: Context<AppEnv>, error: ApiError) => {
-    if (c.req.path.startsWith('/codec/')) return codecErrorShaper(error, c);
     const dialect = dialectForPath(dialects, c.req.path);
     return (dialect?.shapeError ?? codeMessageDataShaper)(error, c);
   };

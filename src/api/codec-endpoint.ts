@@ -4,8 +4,7 @@ import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AesGcmCodec } from '../temporal/codec.js';
 import type { AppEnv } from './context.js';
-import type { ApiError} from './errors.js';
-import { BadRequestError, UnauthorizedError, type ErrorShaper } from './errors.js';
+import { BadRequestError, toApiError, UnauthorizedError, type ApiError, type ErrorShaper } from './errors.js';
 
 export const CODEC_COOKIE = 'switchyard_codec';
 
@@ -100,6 +99,7 @@ export function createCodecEndpoint(opts: { codec: AesGcmCodec; operatorToken: s
     return c.json({ ok: true });
   });
 
+  app.onError((e, c) => codecErrorShaper(toApiError(e), c));
   return app;
 }
 

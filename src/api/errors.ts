@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
-import type { ZodError } from 'zod';
+import { HTTPException } from 'hono/http-exception';
+import { ZodError } from 'zod';
+import { isUnavailableError } from '../store/errors.js';
 
 export interface FieldProblem {
   field: string;
@@ -84,3 +86,21 @@ export type ErrorShaper = (error: ApiError, c: Context) => Response;
 /** The envelope shared by the device and GPU dialects: `{code, message, data: null}` with the HTTP status. */
 export const codeMessageDataShaper: ErrorShaper = (error, c) =>
   c.json({ code: error.status, message: error.message, data: error.fields.length > 0 ? { errors: error.fields } : null }, error.status as 400);
+
+/** Turns anything a handler threw into an ApiError; unknown errors become a 500 that reveals nothing. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof ZodError) return validationError(e);
+  if (e instanceof HTTPException) return new ApiError(e.status, e.message || 'Bad request');
+  if (e instanceof SyntaxError) return new ApiError(400, 'Invalid JSON body');
+  if (isUnavailableError(e)) return new ApiError(503, 'Database unavailable, try again shortly');
+  if (isTemporalUnavailable(e)) return new ApiError(503, 'Workflow engine unavailable, try again shortly');
+  return new ApiError(500, 'Internal server error');
+}
+
+function isTemporalUnavailable(e: unknown): boolean {
+  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) from the Temporal client.
+  const code = (e as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (e as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return (e as Error | null)?.name === 'ServiceError' && (code === 14 || code === 4);
+}
+

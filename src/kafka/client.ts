@@ -6,6 +6,8 @@ import type { Logger } from '../logging.js';
 function logCreator(logger: Logger | undefined) {
   return () => (entry: LogEntry) => {
     if (!logger) return;
+    // Our producers bound their retries on purpose (a send must not block a job for ever); kafkajs warns each time.
+    if (entry.log.message?.startsWith('Limiting retries for the idempotent producer')) return;
     const { message, ...rest } = entry.log;
     const fields = { kafka: entry.namespace, ...rest };
     if (entry.level === logLevel.ERROR) logger.error(fields, message);

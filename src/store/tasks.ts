@@ -34,6 +34,20 @@ function insertDefaults(update: TaskUpdate, now: Date): Partial<TaskRecord> {
   return defaults;
 }
 
+const NULLABLE_FIELDS = ['enqueue_time', 'start_time', 'end_time', 'worker', 'host', 'owner', 'result', 'error', 'waiting_reason'] as const;
+
+/**
+ * FerretDB 1.24 drops top-level null values from `$setOnInsert`, so a record may lack a field that MongoDB would
+ * hold as null. Reads fill them in, so both servers give the same record.
+ */
+function normalize(record: TaskRecord | null): TaskRecord | null {
+  if (!record) return null;
+  const r = record as unknown as Record<string, unknown>;
+  for (const f of NULLABLE_FIELDS) if (r[f] === undefined) r[f] = null;
+  if (r.priority === undefined) r.priority = 0;
+  return record;
+}
+
 export type ApplyOutcome = 'applied' | 'stale';
 
 /**
@@ -64,16 +78,17 @@ export class TaskStore {
   }
 
   async get(taskId: string): Promise<TaskRecord | null> {
-    return this.collection.findOne({ task_id: taskId }, { projection: { _id: 0 } });
+    return normalize(await this.collection.findOne({ task_id: taskId }, { projection: { _id: 0 } }));
   }
 
   async find(filter: Filter<TaskRecord>, options: { sort?: Sort; skip?: number; limit?: number } = {}): Promise<TaskRecord[]> {
-    return this.collection
+    const rows = await this.collection
       .find(filter, { projection: { _id: 0 } })
       .sort(options.sort ?? { create_time: -1 })
       .skip(options.skip ?? 0)
       .limit(options.limit ?? 100)
       .toArray();
+    return rows.map((r) => normalize(r)!);
   }
 
   async count(filter: Filter<TaskRecord>): Promise<number> {

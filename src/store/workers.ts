@@ -60,7 +60,8 @@ export class WorkerStore {
     const doc = await this.collection.findOneAndUpdate(
       { name },
       { $set: { ...fields, last_heartbeat: now } },
-      { returnDocument: 'after', projection: { stop_requested: 1 } },
+      // No projection: FerretDB 1.24 does not implement findAndModify's `fields`.
+      { returnDocument: 'after' },
     );
     return { stopRequested: Boolean(doc?.stop_requested) };
   }

@@ -1,0 +1,7 @@
+export function createBaselineActivities() {
+  return {
+    async noop(n: number): Promise<number> {
+      return n;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+
+export interface KcatMessage {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  payload: string | null;
+}
+
+function kcatPath(): string {
+  for (const p of ['/usr/bin/kcat', '/usr/local/bin/kcat', '/usr/bin/kafkacat']) {
+    try {
+      execFileSync(p, ['-V'], { stdio: 'ignore' });
+      return p;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error('kcat is not installed: run `bash scripts/stack/install.sh kcat`');
+}
+
+/** Reads a whole topic with kcat: an independent Kafka client, so our own client is not checked with itself. */
+export function kcatConsumeAll(brokers: string, topic: string): KcatMessage[] {
+  const out = execFileSync(kcatPath(), ['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-J', '-q'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return out
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as KcatMessage);
+}
+
+/** Produces one message per line with kcat (key and value separated by a tab). */
+export function kcatProduce(brokers: string, topic: string, messages: { key?: string; value: string }[]): void {
+  const input = messages.map((m) => `${m.key ?? ''}\t${m.value}`).join('\n');
+  execFileSync(kcatPath(), ['-P', '-b', brokers, '-t', topic, '-K', '\t'], { input, timeout: 30_000 });
+}
