@@ -60,7 +60,10 @@ export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []
     const error = toApiError(e);
     const log = c.get('logger') ?? deps.logger;
     if (error.status >= 500) log.error({ err: e instanceof Error ? { name: e.name, message: e.message, stack: e.stack } : String(e), path: c.req.path }, 'request error');
-    return shape(c, error);
+    const res = shape(c, error);
+    // The unread rest of an oversized body makes the connection unusable: tell the client not to reuse it.
+    if (error.status === 413) res.headers.set('Connection', 'close');
+    return res;
   });
   app.notFound((c) => shape(c, new ApiError(404, `No route for ${c.req.method} ${c.req.path}`)));
 
