@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.js';
 import { createDemoActivities } from './demo.js';
 import { createMirrorActivities } from './mirror.js';
+import { createServiceTaskActivities } from './service-tasks.js';
 
 export type { ActivityDeps } from './deps.js';
 export type { MirrorWrite, TaskEvent } from './mirror.js';
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMirrorActivities(deps),
     ...createDemoActivities(deps),
+    ...createServiceTaskActivities(deps),
   };
 }
 

@@ -1,4 +1,5 @@
+import { createServiceTasksPlugin } from './service-tasks/plugin.js';
 import type { WorkerPlugin } from './worker.js';
 
 /** Task queues beyond the main one that every worker process serves (dialects add theirs here). */
-export const WORKER_PLUGINS: WorkerPlugin[] = [];
+export const WORKER_PLUGINS: WorkerPlugin[] = [createServiceTasksPlugin()];

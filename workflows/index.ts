@@ -1,2 +1,3 @@
 // The worker bundles this file: every workflow type is exported from here.
 export { demoTask, type DemoTaskInput } from './demo-task.js';
+export { serviceTask } from './service-task.js';

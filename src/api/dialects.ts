@@ -1,5 +1,6 @@
 import type { DialectFactory } from './app.js';
 import { createDeviceDialect } from './device/index.js';
+import { createServiceTasksDialect } from './service-tasks/index.js';
 
 /** Every dialect the API serves, in mount order. */
-export const ALL_DIALECTS: DialectFactory[] = [createDeviceDialect];
+export const ALL_DIALECTS: DialectFactory[] = [createDeviceDialect, createServiceTasksDialect];

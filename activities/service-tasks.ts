@@ -1,0 +1,65 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ServiceTaskStore } from '../src/store/service-tasks.js';
+import type { ServiceTaskMessage } from '../workflows/service-task-defs.js';
+import type { ActivityDeps } from './deps.js';
+import { createMirrorActivities, type MirrorWrite } from './mirror.js';
+
+export interface PublishServiceTaskInput {
+  message: ServiceTaskMessage;
+  topic: string;
+  /** The workflow run handing the task off: one message per run (start_task re-runs publish again). */
+  runId: string;
+}
+
+export interface PublishServiceTaskOutput {
+  topic: string;
+  partition: number;
+  offset: string | null;
+  alreadySent: boolean;
+}
+
+/** What the record remembers of a hand-off, under `details.dispatch` of the `tasks` record. */
+interface DispatchRecord {
+  run_id: string;
+  topic: string;
+  partition: number;
+  offset: string | null;
+  at: Date;
+}
+
+export function createServiceTaskActivities(deps: ActivityDeps) {
+  const store = new ServiceTaskStore(deps.tasks.collection.db, deps.config.mongo.serviceTaskCollection);
+  const { mirrorTask } = createMirrorActivities(deps);
+  return {
+    /** The service task's mirror write: the `tasks` record (and its event), then the documented collection. */
+    async mirrorServiceTask(write: MirrorWrite): Promise<'applied' | 'stale'> {
+      const outcome = await mirrorTask(write);
+      if (outcome === 'applied') await store.project(write.task_id);
+      return outcome;
+    },
+
+    /**
+     * Hands the task to its algorithm module: exactly `{"Task": {task_id, service, source_name, condition}}` as
+     * UTF-8 JSON on the service's topic. The idempotent producer keeps a retried send single within a session, and
+     * the record remembers the run it was sent for, so a retry after a lost completion sends nothing.
+     */
+    async publishServiceTask(input: PublishServiceTaskInput): Promise<PublishServiceTaskOutput> {
+      if (!deps.producer) throw ApplicationFailure.nonRetryable('Kafka is not configured in this worker', 'KafkaUnavailable');
+      const taskId = input.message.task_id;
+      const record = await deps.tasks.get(taskId);
+      const sent = (record?.details as { dispatch?: DispatchRecord } | undefined)?.dispatch;
+      if (sent && sent.run_id === input.runId) return { topic: sent.topic, partition: sent.partition, offset: sent.offset, alreadySent: true };
+      const [meta] = await deps.producer.send(input.topic, [{ key: taskId, value: { Task: input.message } }]);
+      const dispatch: DispatchRecord = {
+        run_id: input.runId,
+        topic: input.topic,
+        partition: meta?.partition ?? 0,
+        offset: meta?.baseOffset ?? meta?.offset ?? null,
+        at: new Date(),
+      };
+      await deps.tasks.collection.updateOne({ task_id: taskId }, { $set: { 'details.dispatch': dispatch } });
+      Context.current().log.debug('service task handed off', { taskId, topic: input.topic });
+      return { topic: dispatch.topic, partition: dispatch.partition, offset: dispatch.offset, alreadySent: false };
+    },
+  };
+}

@@ -1,0 +1,214 @@
+import { createRoute, type z } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ZodType } from 'zod';
+import type { TaskRecord } from '../../domain/task.js';
+import { ServiceTaskError, ServiceTasks } from '../../service-tasks/service.js';
+import { ServiceTaskStore } from '../../store/service-tasks.js';
+import { safeEqual } from '../codec-endpoint.js';
+import type { ApiDeps, AppEnv } from '../context.js';
+import type { Dialect } from '../dialect.js';
+import { ApiError, BadRequestError, type ErrorShaper, UnauthorizedError, validationError } from '../errors.js';
+import { createDialectApp } from '../openapi.js';
+import { formatTime, spendSeconds } from './format.js';
+import * as s from './schemas.js';
+
+export const SERVICE_TASKS_OPENAPI_PATH = '/openapi/service-tasks.json';
+
+/** Every path this dialect owns, exactly: `/api/v1/scheduler` and `/api/v2` belong to other dialects. */
+export const SERVICE_TASK_PATHS = [
+  '/api/create_task',
+  '/api/status_task',
+  '/api/update_status_task',
+  '/api/result_task',
+  '/api/tasks',
+  '/api/start_task',
+  '/api/update_task',
+  '/api/service_task',
+] as const;
+
+/** The document's failure envelope, `{'result': 'exception', 'message': …}`, with a 4xx status (docs/decisions.md). */
+export const serviceTaskErrorShaper: ErrorShaper = (error: ApiError, c) => c.json({ result: 'exception', message: error.message }, error.status as 400);
+
+export function serviceTokenAuth(token: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    if (!header) throw new UnauthorizedError('Unauthorized: Authorization header missing');
+    // The document sends the bare token; `Bearer <token>` is accepted too.
+    const given = header.replace(/^Bearer\s+/i, '').trim();
+    if (!safeEqual(given, token)) throw new UnauthorizedError('Unauthorized: invalid token');
+    await next();
+  };
+}
+
+class NotFoundTaskError extends ApiError {
+  constructor(message: string) {
+    super(404, message);
+    this.name = 'NotFoundTaskError';
+  }
+}
+
+function toApi(e: unknown): unknown {
+  if (!(e instanceof ServiceTaskError)) return e;
+  if (e.kind === 'not_found') return new NotFoundTaskError(e.message);
+  if (e.kind === 'conflict') return new ApiError(409, e.message);
+  return new BadRequestError(e.message);
+}
+
+/** Reads the JSON body whatever its Content-Type says (clients of the document send plain JSON); empty → `{}`. */
+async function readBody<T extends ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  const text = await c.req.text();
+  let json: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new BadRequestError('Invalid parameter: the body is not valid JSON');
+    }
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw validationError(parsed.error);
+  return parsed.data as z.infer<T>;
+}
+
+const SECURITY = [{ ServiceToken: [] }];
+
+function doc(path: string, summary: string, body: ZodType | null, ok: ZodType) {
+  const failure = (description: string) => ({ description, content: { 'application/json': { schema: s.exceptionResponse } } });
+  return createRoute({
+    method: 'post',
+    path,
+    summary,
+    security: SECURITY,
+    ...(body ? { request: { body: { content: { 'application/json': { schema: body } }, required: true } } } : {}),
+    responses: {
+      200: { description: "`{'result': 'ok', …}`", content: { 'application/json': { schema: ok } } },
+      400: failure('Invalid parameter (bad JSON, missing field, unknown service → `service not support`, too many ids)'),
+      401: failure('Missing or wrong `Authorization` token'),
+      404: failure('Unknown task id'),
+      409: failure('Refused in the task’s present status (illegal transition, task running)'),
+    },
+  });
+}
+
+function statusEntry(r: TaskRecord) {
+  const messages = r.status_message ?? {};
+  return {
+    task_id: r.task_id,
+    status: r.status,
+    message: messages[r.status] ?? null,
+    start_time: formatTime(r.start_time),
+    end_time: formatTime(r.end_time),
+  };
+}
+
+/** The long-running service-task dialect (long-task-api.md): `/api/create_task` … `/api/service_task`. */
+export function createServiceTasksDialect(deps: ApiDeps): Dialect {
+  const { config } = deps;
+  const store = new ServiceTaskStore(deps.db, config.mongo.serviceTaskCollection);
+  const ready = store.ensureIndexes().catch((e: unknown) => deps.logger.warn({ err: (e as Error).message }, 'service-task indexes not created'));
+  const tasks = new ServiceTasks({ config, logger: deps.logger, temporal: deps.temporal, store });
+  const app = createDialectApp();
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ServiceToken', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: 'The bare token (`Authorization: <AUTH_TOKEN>`), as the document says',
+  });
+  const auth = serviceTokenAuth(config.auth.serviceAuthToken);
+  for (const p of SERVICE_TASK_PATHS) app.use(p, auth);
+
+  const route = <T extends ZodType | null>(
+    path: (typeof SERVICE_TASK_PATHS)[number],
+    summary: string,
+    body: T,
+    ok: ZodType,
+    handler: (input: T extends ZodType ? z.infer<T> : Record<string, never>, c: Context<AppEnv>) => Promise<Record<string, unknown>>,
+  ) => {
+    app.openAPIRegistry.registerPath(doc(path, summary, body, ok));
+    app.post(path, async (c) => {
+      const input = body ? await readBody(c, body) : {};
+      try {
+        return c.json({ result: 'ok', ...(await handler(input as never, c)) }, 200);
+      } catch (e) {
+        throw toApi(e);
+      }
+    });
+  };
+
+  route('/api/create_task', 'Create a task of a configured service and hand it off', s.createTaskBody, s.createTaskResponse, async ({ data }) => {
+    await ready;
+    const out = await tasks.create({ service: data.service, condition: data.condition });
+    return { task_id: out.taskId };
+  });
+
+  route('/api/status_task', 'Status of up to max_status_task tasks (`Invalid` for unknown ids)', s.statusTaskBody, s.statusTaskResponse, async ({ data }) => {
+    if (data.length > config.services.maxStatusTask) {
+      throw new BadRequestError(`Invalid parameter: at most ${config.services.maxStatusTask} task ids per call (max_status_task), got ${data.length}`);
+    }
+    const ids = data.map((d) => d.task_id);
+    const found = await store.getMany([...new Set(ids)]);
+    return {
+      status: ids.map((id) => {
+        const r = found.get(id);
+        return r ? statusEntry(r) : { task_id: id, status: 'Invalid', message: 'invalid task_id', start_time: null, end_time: null };
+      }),
+    };
+  });
+
+  route('/api/update_status_task', 'Report a task’s status (running / finished / failed), message and result', s.updateStatusBody, s.updateStatusResponse, async ({ data }) => {
+    const reply = await tasks.reportStatus(data.task_id, { status: data.status, message: data.message ?? null, data: data.data });
+    return { status: reply };
+  });
+
+  route('/api/result_task', 'A task’s result and timing', s.resultTaskBody, s.resultTaskResponse, async ({ data }) => {
+    const r = await tasks.get(data.task_id);
+    return { data: r.result ?? null, start_time: formatTime(r.start_time), end_time: formatTime(r.end_time), spend_time: spendSeconds(r.start_time, r.end_time) };
+  });
+
+  route('/api/tasks', 'Created tasks, newest first, paged and filtered', s.tasksBody, s.tasksResponse, async (q) => {
+    const size = q.p_size ?? 10;
+    const page = q.page ?? 1;
+    const filter: Record<string, unknown> = { kind: 'service' };
+    if (q.service) filter.service = q.service;
+    if (q.status) filter.status = q.status;
+    const [total, rows] = await Promise.all([
+      store.tasks.count(filter),
+      store.tasks.find(filter, { sort: { create_time: -1, task_id: 1 }, skip: (page - 1) * size, limit: size }),
+    ]);
+    const data = rows.map((r) => ({ task_id: r.task_id, service: r.service, status: r.status, condition: r.condition, create_time: formatTime(r.create_time) }));
+    return { total, count: data.length, data };
+  });
+
+  route('/api/start_task', 'Run a ready, failed or finished task again', s.startTaskBody, s.taskIdResponse, async ({ task_id }) => {
+    await tasks.start(task_id);
+    return { task_id };
+  });
+
+  route('/api/update_task', 'Change a task’s condition (refused while it waits or runs)', s.updateTaskBody, s.taskIdResponse, async ({ task_id, condition }) => {
+    await tasks.updateCondition(task_id, condition);
+    return { task_id };
+  });
+
+  route('/api/service_task', 'Names of the supported services', null, s.serviceTaskResponse, async () => {
+    const names = tasks.serviceNames();
+    return { count: names.length, data: names };
+  });
+
+  app.doc31(SERVICE_TASKS_OPENAPI_PATH, {
+    openapi: '3.1.0',
+    info: {
+      title: 'Switchyard long-running service tasks',
+      version: '1.0.0',
+      description:
+        "Every failure answers `{'result': 'exception', 'message': …}` with a 4xx status. Times are UTC `YYYY-MM-DD HH:MM:SS`. A `dispatch: kafka` service receives `{\"Task\": {task_id, service, source_name, condition}}` on its topic and reports with update_status_task.",
+    },
+  });
+  return {
+    name: 'service-tasks',
+    title: 'Long-running service tasks',
+    prefixes: [...SERVICE_TASK_PATHS, SERVICE_TASKS_OPENAPI_PATH],
+    app,
+    shapeError: serviceTaskErrorShaper,
+    openapiPath: SERVICE_TASKS_OPENAPI_PATH,
+  };
+}

@@ -1,0 +1,184 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Config, ServiceConfig } from '../config/index.js';
+import { canRestart } from '../domain/status.js';
+import { newServiceTaskId } from '../domain/ids.js';
+import type { TaskRecord } from '../domain/task.js';
+import type { Logger } from '../logging.js';
+import { emptyStatusMessage, type ServiceTaskStore } from '../store/service-tasks.js';
+import { SA_KIND, SA_SERVICE } from '../temporal/search-attributes.js';
+import { serviceStatusUpdate, type ServiceTaskInput, type StatusChange, type StatusChangeReply } from '../../workflows/service-task-defs.js';
+
+/** Why a service-task operation was refused; the dialect turns `kind` into its HTTP status. */
+export class ServiceTaskError extends Error {
+  constructor(
+    readonly kind: 'invalid' | 'not_found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServiceTaskError';
+  }
+}
+
+export const SERVICE_NOT_SUPPORTED = 'service not support';
+
+export interface ServiceTaskDeps {
+  config: Config;
+  logger: Logger;
+  temporal: Client;
+  store: ServiceTaskStore;
+}
+
+export interface CreateOutcome {
+  taskId: string;
+  /** The id was already started (a redelivered or repeated message): nothing new was started. */
+  duplicate: boolean;
+}
+
+/** Revisions written outside a workflow: after every write of a finished run, before any write of the next. */
+function apiRev(): number {
+  return Date.now() * 1000 + 999;
+}
+
+/**
+ * The long-task operations shared by the HTTP dialect and the Kafka ingest consumer: create, start again, change
+ * the condition, report a status. Workflow id = task id, so starting the same id twice starts one workflow.
+ */
+export class ServiceTasks {
+  constructor(private readonly deps: ServiceTaskDeps) {}
+
+  serviceConfig(name: string): ServiceConfig | undefined {
+    return this.deps.config.services.list.find((s) => s.name === name);
+  }
+
+  serviceNames(): string[] {
+    return this.deps.config.services.list.map((s) => s.name);
+  }
+
+  private input(svc: ServiceConfig, taskId: string, condition: unknown): ServiceTaskInput {
+    return {
+      taskId,
+      service: svc.name,
+      sourceName: svc.source_name,
+      condition,
+      dispatch: svc.dispatch,
+      topic: svc.topic_name,
+      timeoutSeconds: svc.timeout_seconds,
+    };
+  }
+
+  private async startWorkflow(input: ServiceTaskInput, reuse: WorkflowIdReusePolicy): Promise<boolean> {
+    try {
+      await this.deps.temporal.workflow.start('serviceTask', {
+        taskQueue: this.deps.config.temporal.taskQueue,
+        workflowId: input.taskId,
+        args: [input],
+        workflowIdReusePolicy: reuse,
+        typedSearchAttributes: [
+          { key: SA_KIND, value: 'service' },
+          { key: SA_SERVICE, value: input.service },
+        ],
+      });
+      return true;
+    } catch (e) {
+      if (e instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Records the task as `ready` (the document's initial status, with `create_time`), then starts its workflow,
+   * which hands it off (`waiting`). A given id that was ever started before is a duplicate and starts nothing.
+   */
+  async create(opts: { service: string; condition: unknown; taskId?: string }): Promise<CreateOutcome> {
+    const svc = this.serviceConfig(opts.service);
+    if (!svc) throw new ServiceTaskError('invalid', SERVICE_NOT_SUPPORTED);
+    const taskId = opts.taskId ?? newServiceTaskId(svc.name);
+    const existing = opts.taskId ? await this.deps.store.tasks.get(taskId) : null;
+    if (existing && existing.kind !== 'service') throw new ServiceTaskError('conflict', `task id ${taskId} belongs to another kind of job`);
+    if (!existing) {
+      // rev 1: the first write of a record; the workflow's own writes are always newer.
+      await this.deps.store.apply({
+        task_id: taskId,
+        rev: 1,
+        kind: 'service',
+        state: 'ready',
+        status: 'ready',
+        queue: `service.${svc.name}`,
+        service: svc.name,
+        source_name: svc.source_name,
+        condition: opts.condition,
+        create_time: new Date(),
+        start_time: null,
+        end_time: null,
+        status_message: emptyStatusMessage(),
+        result: null,
+      });
+    }
+    const started = await this.startWorkflow(this.input(svc, taskId, existing?.condition ?? opts.condition), WorkflowIdReusePolicy.REJECT_DUPLICATE);
+    return { taskId, duplicate: !started };
+  }
+
+  async get(taskId: string): Promise<TaskRecord> {
+    const record = await this.deps.store.get(taskId);
+    if (!record) throw new ServiceTaskError('not_found', `task not found: ${taskId}`);
+    return record;
+  }
+
+  private async isRunning(taskId: string): Promise<boolean> {
+    try {
+      const d = await this.deps.temporal.workflow.getHandle(taskId).describe();
+      return d.status.name === 'RUNNING';
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) return false;
+      throw e;
+    }
+  }
+
+  /** start_task: runs a ready, failed or finished task again: a new workflow run under the same id. */
+  async start(taskId: string): Promise<void> {
+    const record = await this.get(taskId);
+    if (!canRestart(record.state) || (await this.isRunning(taskId))) {
+      throw new ServiceTaskError('conflict', `task is ${record.status}: only a ready, failed or finished task can be started`);
+    }
+    const svc = this.serviceConfig(record.service ?? '');
+    if (!svc) throw new ServiceTaskError('invalid', SERVICE_NOT_SUPPORTED);
+    const started = await this.startWorkflow(this.input(svc, taskId, record.condition), WorkflowIdReusePolicy.ALLOW_DUPLICATE);
+    if (!started) throw new ServiceTaskError('conflict', 'task is already running');
+  }
+
+  /** update_task: a new condition for a task that is not in flight; the task is then `ready` for start_task. */
+  async updateCondition(taskId: string, condition: unknown): Promise<void> {
+    const record = await this.get(taskId);
+    if (!canRestart(record.state) || (await this.isRunning(taskId))) {
+      throw new ServiceTaskError('conflict', `task is ${record.status}: its condition cannot change until it ends`);
+    }
+    await this.deps.store.apply({
+      task_id: taskId,
+      rev: apiRev(),
+      state: 'ready',
+      status: 'ready',
+      condition,
+      start_time: null,
+      end_time: null,
+      status_message: emptyStatusMessage(),
+      result: null,
+      error: null,
+    });
+  }
+
+  /** update_status_task: delivered to the workflow as an Update; its validator refuses illegal transitions. */
+  async reportStatus(taskId: string, change: StatusChange): Promise<StatusChangeReply> {
+    const record = await this.get(taskId);
+    try {
+      return await this.deps.temporal.workflow.getHandle(taskId).executeUpdate(serviceStatusUpdate, { args: [change] });
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError || /already completed|not found/i.test((e as Error).message)) {
+        throw new ServiceTaskError('conflict', `task is ${record.status}: cannot become ${change.status}`);
+      }
+      const cause = (e as { cause?: Error }).cause;
+      if ((e as Error).name === 'WorkflowUpdateFailedError' && cause) throw new ServiceTaskError('conflict', cause.message);
+      throw e;
+    }
+  }
+}
