@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Brings the local stack up: Temporal dev server, FerretDB, Kafka (KRaft), all on 127.0.0.1.
 #
-#   bash scripts/stack/up.sh [--only temporal,ferretdb,kafka] [--no-tools]
+#   bash scripts/stack/up.sh [--only temporal,ferretdb,kafka] [--no-tools] [--keep]
 #
 # A server that already answers on its port is reused and left alone. Any other is installed if needed
 # (install.sh), started in the background (it outlives this script), and waited for until healthy
 # ($STACK_WAIT_SECONDS, default 90). Servers come up in parallel. The names of the servers this run started are
 # appended to $SWITCHYARD_STATE/started, which down.sh reads. Logs: $SWITCHYARD_STATE/logs/<server>.log.
+# --keep starts servers without listing them there: they keep running through `npm test` (whose down.sh stops only
+# what is listed) until `down.sh --all`.
 # Unless --only or --no-tools is given, the tests' tools (sshd, kcat, pytools) are installed alongside; a failure
 # there is a warning, not an error.
 set -euo pipefail
@@ -15,7 +17,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # --- health checks (each returns quickly; 0 = healthy) -------------------------
@@ -379,7 +381,7 @@ bring_up() {
   # From here on the server counts as started by this run, even if it fails to become healthy; it is recorded at
   # once (not at the end), so that down.sh stops it even if this script is interrupted.
   echo started >"$result"
-  started_add "$name"
+  ((KEEP)) || started_add "$name"
   if ! wait_healthy "$name" "$pid"; then
     # A server that died is taken off the list; one still running stays on it, so down.sh stops it.
     if ! pid_alive "$pid"; then
@@ -392,6 +394,8 @@ bring_up() {
   if [[ "$name" == temporal ]]; then ensure_search_attributes || return 1; fi
   log "$name ready at $(server_address "$name") in $(elapsed_since "$start") (pid $pid, log: $(log_file "$name"))"
 }
+
+KEEP=0
 
 main() {
   local only="" tools=1
@@ -410,11 +414,15 @@ main() {
         tools=0
         shift
         ;;
+      --keep)
+        KEEP=1
+        shift
+        ;;
       -h | --help)
         usage
         exit 0
         ;;
-      *) die "unknown argument '$1' (usage: up.sh [--only temporal,ferretdb,kafka] [--no-tools])" ;;
+      *) die "unknown argument '$1' (usage: up.sh [--only temporal,ferretdb,kafka] [--no-tools] [--keep])" ;;
     esac
   done
   local servers=() s
@@ -464,7 +472,9 @@ main() {
     err "stack NOT up: ${failed[*]} failed (after $(elapsed_since "$start")). Started by this run: ${started[*]:-none} (stop with: bash scripts/stack/down.sh)"
     exit 1
   fi
-  log "stack up in $(elapsed_since "$start"): started ${started[*]:-nothing}, reused ${reused[*]:-nothing}. Stop with: bash scripts/stack/down.sh"
+  local stop="bash scripts/stack/down.sh"
+  ((KEEP)) && stop+=" --all"
+  log "stack up in $(elapsed_since "$start"): started ${started[*]:-nothing}, reused ${reused[*]:-nothing}. Stop with: $stop"
 }
 
 stop_jobs() {
