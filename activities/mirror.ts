@@ -57,12 +57,12 @@ export interface TaskEvent {
 export function createMirrorActivities(deps: ActivityDeps) {
   return {
     /**
-     * Writes the task's new state to MongoDB (required: failures retry) and then announces it on the events
-     * topic. The event is best effort: a broker outage must not hold up the job, so a failed send is logged.
+     * Writes the task's new state to MongoDB (required: failures retry) and then queues an announcement on the
+     * events topic. Events are sent in the background: a slow or absent broker must not hold up the job.
      */
     async mirrorTask(write: MirrorWrite): Promise<'applied' | 'stale'> {
       const outcome = await deps.tasks.apply(toTaskUpdate(write));
-      if (write.publish && outcome === 'applied' && deps.producer) {
+      if (write.publish && outcome === 'applied' && deps.events) {
         const event: TaskEvent = {
           task_id: write.task_id,
           kind: write.kind,
@@ -71,11 +71,7 @@ export function createMirrorActivities(deps: ActivityDeps) {
           queue: write.queue,
           at: new Date().toISOString(),
         };
-        try {
-          await deps.producer.send(deps.config.kafka.eventsTopic, [{ key: write.task_id, value: event }]);
-        } catch (e) {
-          deps.logger.warn({ task_id: write.task_id, err: (e as Error).message }, 'task event not published');
-        }
+        deps.events.publish(deps.config.kafka.eventsTopic, { key: write.task_id, value: event });
       }
       return outcome;
     },

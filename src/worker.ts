@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config/index.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { closeGpuActivityResources } from '../activities/gpu.js';
+import { startClusterRegistry } from './cluster/registry.js';
 import { createKafka } from './kafka/client.js';
+import { EventPublisher } from './kafka/event-publisher.js';
 import { JsonProducer } from './kafka/producer.js';
 import type { Logger } from './logging.js';
 import { connectMongo, ensureIndexes, type MongoHandle } from './store/mongo.js';
@@ -74,7 +77,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, config.temporal.namespace);
 
-  const deps: ActivityDeps = { config, logger: log, tasks: new TaskStore(mongo.db), producer, workerName: name };
+  const events = producer ? new EventPublisher(producer, log) : null;
+  const deps: ActivityDeps = { config, logger: log, tasks: new TaskStore(mongo.db), producer, events, workerName: name };
   const baseOptions: WorkerPluginContext['baseOptions'] = {
     connection,
     namespace: config.temporal.namespace,
@@ -100,6 +104,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   const queues = plugins.flatMap((p) => p.queues);
   const taskQueues = workers.map((w) => w.options.taskQueue);
   await workerStore.register({ name, pid: process.pid, hostname: hostname(), queues, task_queues: taskQueues });
+  const cluster = await startClusterRegistry({ config, logger: log, db: mongo.db, kind: 'worker', instanceId: name });
 
   const running = () => workers.reduce((n, w) => n + w.getStatus().numInFlightNonLocalActivities, 0);
   let stopping: Promise<void> | null = null;
@@ -144,6 +149,9 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
       clearInterval(timer);
       for (const p of plugins) await p.close?.().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'plugin close failed'));
       await workerStore.markStopped(name).catch(() => undefined);
+      await cluster.stop().catch(() => undefined);
+      await closeGpuActivityResources().catch(() => undefined);
+      await events?.close().catch(() => undefined);
       await producer?.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       await mongo.close().catch(() => undefined);

@@ -6,6 +6,7 @@ export const TASKS_COLLECTION = 'tasks';
 
 export async function ensureTaskIndexes(db: Db): Promise<void> {
   const tasks = db.collection<TaskRecord>(TASKS_COLLECTION);
+  // `_id` is the task id; this index serves MongoDB queries that name task_id.
   await tasks.createIndex({ task_id: 1 }, { unique: true, name: 'task_id_unique' });
   await tasks.createIndex({ create_time: -1 }, { name: 'create_time' });
   await tasks.createIndex({ kind: 1, create_time: -1 }, { name: 'kind_create_time' });
@@ -50,35 +51,48 @@ function normalize(record: TaskRecord | null): TaskRecord | null {
 
 export type ApplyOutcome = 'applied' | 'stale';
 
+/** A record as stored: `_id` is the task id, the one field FerretDB's SQLite backend can look up without a scan. */
+type StoredTask = TaskRecord & { _id: string };
+
 /**
  * The mirror of Temporal's truth. Writes carry a per-task `rev`; a write older than the stored one is dropped,
  * so retried or reordered writes (a local activity retried after a worker restart) can never move a record back.
+ *
+ * The rev check is a read by `_id` followed by a write by `_id` rather than one filtered update, because
+ * FerretDB 1.24 (SQLite) pushes down only a bare `_id` equality: any other filter scans the collection. The
+ * writers of one task are its own workflow's sequential local activities, so the two steps do not race in practice.
  */
 export class TaskStore {
   readonly collection: Collection<TaskRecord>;
+  private readonly stored: Collection<StoredTask>;
 
   constructor(db: Db) {
     this.collection = db.collection<TaskRecord>(TASKS_COLLECTION);
+    this.stored = db.collection<StoredTask>(TASKS_COLLECTION);
   }
 
   async apply(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
     const { task_id, ...fields } = update;
-    try {
-      const res = await this.collection.updateOne(
-        { task_id, rev: { $lt: update.rev } },
-        { $set: { ...fields, updated_at: now }, $setOnInsert: { task_id, ...insertDefaults(update, now) } },
-        { upsert: true },
-      );
-      return res.matchedCount > 0 || res.upsertedCount > 0 ? 'applied' : 'stale';
-    } catch (e) {
-      // The filter missed because the stored rev is newer, and the upsert then collided on task_id.
-      if (isDuplicateKeyError(e)) return 'stale';
-      throw e;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.stored.findOne({ _id: task_id });
+      if (current) {
+        if (current.rev >= update.rev) return 'stale';
+        await this.stored.updateOne({ _id: task_id }, { $set: { ...fields, updated_at: now } });
+        return 'applied';
+      }
+      try {
+        await this.stored.insertOne({ _id: task_id, task_id, ...insertDefaults(update, now), ...fields, updated_at: now } as StoredTask);
+        return 'applied';
+      } catch (e) {
+        // Another writer inserted it first: compare revisions against that record.
+        if (!isDuplicateKeyError(e)) throw e;
+      }
     }
+    return 'stale';
   }
 
   async get(taskId: string): Promise<TaskRecord | null> {
-    return normalize(await this.collection.findOne({ task_id: taskId }, { projection: { _id: 0 } }));
+    return normalize(await this.stored.findOne({ _id: taskId }, { projection: { _id: 0 } }));
   }
 
   async find(filter: Filter<TaskRecord>, options: { sort?: Sort; skip?: number; limit?: number } = {}): Promise<TaskRecord[]> {

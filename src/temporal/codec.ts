@@ -1,7 +1,10 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// A CommonJS package: Node's ESM loader cannot see its named exports.
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 const KEY_ID_KEY = 'encryption-key-id';

@@ -1,6 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+// A CommonJS package: Node's ESM loader cannot see its named exports.
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
 import type { Config } from '../config/index.js';
 import { AesGcmCodec } from './codec.js';
 import { ALL_SEARCH_ATTRIBUTES } from './search-attributes.js';
@@ -25,7 +28,7 @@ export async function connectTemporalClient(config: Config): Promise<TemporalCli
   return { connection, client, close: () => connection.close() };
 }
 
-const SA_TYPE_TO_PROTO: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+const SA_TYPE_TO_PROTO: Record<string, number> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   TEXT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
