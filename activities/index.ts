@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { createDemoActivities } from './demo.js';
+import { createGpuActivities } from './gpu.js';
 import { createMirrorActivities } from './mirror.js';
 import { createServiceTaskActivities } from './service-tasks.js';
 
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createMirrorActivities(deps),
     ...createDemoActivities(deps),
+    ...createGpuActivities(deps),
     ...createServiceTaskActivities(deps),
   };
 }

@@ -1,6 +1,7 @@
 import type { DialectFactory } from './app.js';
 import { createDeviceDialect } from './device/index.js';
+import { createGpuDialect } from './gpu/index.js';
 import { createServiceTasksDialect } from './service-tasks/index.js';
 
 /** Every dialect the API serves, in mount order. */
-export const ALL_DIALECTS: DialectFactory[] = [createDeviceDialect, createServiceTasksDialect];
+export const ALL_DIALECTS: DialectFactory[] = [createDeviceDialect, createGpuDialect, createServiceTasksDialect];

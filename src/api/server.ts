@@ -10,6 +10,7 @@ import { connectMongo, ensureIndexes, pingMongo } from '../store/mongo.js';
 import { TaskStore } from '../store/tasks.js';
 import { WorkerStore } from '../store/workers.js';
 import { connectTemporalClient, createCodec, ensureSearchAttributes } from '../temporal/connection.js';
+import { attachClusterRegistry, startClusterRegistry } from '../cluster/registry.js';
 import { createApp, type DialectFactory } from './app.js';
 import type { ApiDeps } from './context.js';
 import { ALL_DIALECTS } from './dialects.js';
@@ -65,6 +66,8 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
     producer,
     checks,
   };
+  const cluster = await startClusterRegistry({ config, logger, db: mongo.db, kind: 'api' });
+  attachClusterRegistry(deps, cluster);
   const { app } = createApp(deps, options.dialects ?? ALL_DIALECTS);
 
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -91,6 +94,7 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
         });
         (server as Server).closeIdleConnections?.();
       });
+      await cluster.stop().catch(() => undefined);
       await producer?.close().catch(() => undefined);
       await temporal.close().catch(() => undefined);
       await mongo.close().catch(() => undefined);

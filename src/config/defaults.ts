@@ -43,7 +43,9 @@ export function defaultConfig(): Record<string, unknown> {
       failureThreshold: 5,
       queueAlertThreshold: 100,
       failureRateAlertThreshold: 0.5,
+      nodeCallTimeoutMs: 5000,
     },
+    cluster: { id: 'switchyard', heartbeatSeconds: 5, leaseSeconds: 15 },
     services: {
       maxStatusTask: 10,
       list: [

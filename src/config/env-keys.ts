@@ -64,6 +64,10 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'GPU_FAILURE_THRESHOLD', path: 'gpu.failureThreshold', kind: 'int', help: 'node failures before a node is FAULTY' },
   { name: 'GPU_QUEUE_ALERT_THRESHOLD', path: 'gpu.queueAlertThreshold', kind: 'int', help: 'queue length that raises a WARNING alert' },
   { name: 'GPU_FAILURE_RATE_ALERT_THRESHOLD', path: 'gpu.failureRateAlertThreshold', kind: 'number', help: 'task failure rate (0..1) that raises a WARNING alert' },
+  { name: 'GPU_NODE_CALL_TIMEOUT_MS', path: 'gpu.nodeCallTimeoutMs', kind: 'int', help: 'how long a GPU node may take to accept a task' },
+  { name: 'CLUSTER_ID', path: 'cluster.id', kind: 'string', help: 'cluster name shown by /api/v2/cluster/status' },
+  { name: 'CLUSTER_HEARTBEAT_SECONDS', path: 'cluster.heartbeatSeconds', kind: 'int', help: 'how often each api/worker process records itself in `instances`' },
+  { name: 'CLUSTER_LEASE_SECONDS', path: 'cluster.leaseSeconds', kind: 'int', help: 'leader lease; a silent instance drops out and leadership moves after this' },
   { name: 'MAX_STATUS_TASK', path: 'services.maxStatusTask', kind: 'int', help: 'most ids one status_task call may ask (the YAML `max_status_task`)' },
   { name: 'SERVICES', path: 'services.list', kind: 'json', help: 'JSON list of {name, source_name, topic_name, consumer_id, dispatch, timeout_seconds}' },
 ];

@@ -114,6 +114,12 @@ export const configSchema = z.object({
     failureThreshold: positiveInt,
     queueAlertThreshold: positiveInt,
     failureRateAlertThreshold: z.number().min(0).max(1),
+    nodeCallTimeoutMs: positiveInt,
+  }),
+  cluster: z.object({
+    id: z.string().min(1),
+    heartbeatSeconds: positiveInt,
+    leaseSeconds: positiveInt,
   }),
   services: z.object({
     maxStatusTask: positiveInt,

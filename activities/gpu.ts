@@ -1,0 +1,184 @@
+import type { NodeTaskBody } from '../src/gpu/names.js';
+import { GPU_SIGNALS } from '../src/gpu/names.js';
+import {
+  cancelOnNode,
+  createGpuOps,
+  enqueueTask,
+  markNodeDown,
+  removeFromQueue,
+  runSweep,
+  sendToNode,
+  wakeDispatchers,
+  type GpuOps,
+  type SweepReport,
+} from '../src/gpu/ops.js';
+import { planAssignments, type QueueEntry } from '../src/gpu/priority.js';
+import { connectMongo, type MongoHandle } from '../src/store/mongo.js';
+import { connectTemporalClient, type TemporalClientHandle } from '../src/temporal/connection.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface DispatchRoundInput {
+  taskType: number;
+  /** Waiting tasks, already in dispatch order. */
+  waiting: QueueEntry[];
+}
+
+export interface DispatchRoundOutput {
+  /** Sent to a node, and the task workflow told where it runs. */
+  placed: string[];
+  /** The node refused or did not answer; the task may go elsewhere. */
+  failed: { taskId: string; gpuId: string; reason: string }[];
+  /** Out of the queue for good (retries exhausted, or the task had already ended). */
+  dropped: string[];
+}
+
+interface Resources {
+  ops: GpuOps;
+  close(): Promise<void>;
+}
+
+/** The activities' own MongoDB and Temporal client connections, opened on first use, one set per process and database. */
+const shared = new Map<string, Promise<Resources>>();
+
+async function open(deps: ActivityDeps): Promise<Resources> {
+  const key = `${deps.config.mongo.url}|${deps.config.mongo.db}|${deps.config.temporal.address}|${deps.config.temporal.taskQueue}`;
+  let r = shared.get(key);
+  if (!r) {
+    r = (async () => {
+      let mongo: MongoHandle | null = null;
+      let temporal: TemporalClientHandle | null = null;
+      try {
+        mongo = await connectMongo(deps.config);
+        temporal = await connectTemporalClient(deps.config);
+      } catch (e) {
+        shared.delete(key);
+        await mongo?.close().catch(() => undefined);
+        throw e;
+      }
+      const ops = createGpuOps({ config: deps.config, logger: deps.logger, db: mongo.db, client: temporal.client });
+      return {
+        ops,
+        async close() {
+          shared.delete(key);
+          await temporal?.close().catch(() => undefined);
+          await mongo?.close().catch(() => undefined);
+        },
+      };
+    })();
+    shared.set(key, r);
+  }
+  return r;
+}
+
+/** Closes the connections the GPU activities opened (worker shutdown). */
+export async function closeGpuActivityResources(): Promise<void> {
+  const all = await Promise.allSettled([...shared.values()]);
+  for (const r of all) if (r.status === 'fulfilled') await r.value.close();
+}
+
+export function createGpuActivities(deps: ActivityDeps) {
+  const ops = async () => (await open(deps)).ops;
+  return {
+    /**
+     * One dispatcher round: plans which waiting tasks go to which node (pure priority logic), claims each slot
+     * atomically (findOneAndUpdate with a free-slot guard), sends the task to its node and tells the task
+     * workflow. A refused call gives the slot back and counts a node failure (FAULTY at the threshold).
+     */
+    async gpuDispatchRound(input: DispatchRoundInput): Promise<DispatchRoundOutput> {
+      const o = await ops();
+      const nodes = (await o.nodes.list({ status: 'ACTIVE', taskType: input.taskType })).filter((n) => n.freeSlots > 0);
+      const out: DispatchRoundOutput = { placed: [], failed: [], dropped: [] };
+      if (nodes.length === 0) return out;
+      const byId = new Map(nodes.map((n) => [n.gpuId, n]));
+      const entries = new Map(input.waiting.map((e) => [e.taskId, e]));
+      const plan = planAssignments(input.waiting, nodes);
+      if (plan.length === 0) return out;
+      const records = new Map((await o.tasks.find({ task_id: { $in: plan.map((p) => p.taskId) } }, { limit: plan.length })).map((r) => [r.task_id, r]));
+
+      await Promise.all(
+        plan.map(async ({ taskId, gpuId }) => {
+          const entry = entries.get(taskId)!;
+          const node = byId.get(gpuId)!;
+          const rec = records.get(taskId);
+          if (!rec || rec.state !== 'queued') {
+            out.dropped.push(taskId);
+            return;
+          }
+          const claimId = `${taskId}#${entry.attempt}`;
+          if (!(await o.nodes.claim(claimId, taskId, gpuId))) return; // taken meanwhile: next round
+          const details = (rec.details ?? {}) as Record<string, unknown>;
+          const body: NodeTaskBody = {
+            taskId,
+            taskType: input.taskType,
+            priority: entry.priority,
+            payload: typeof details.payload === 'string' ? details.payload : '',
+            timeout: typeof details.timeout === 'number' ? details.timeout : o.config.gpu.defaultTaskTimeoutSeconds * 1000,
+          };
+          try {
+            await sendToNode(node, body, o.config.gpu.nodeCallTimeoutMs);
+          } catch (e) {
+            const reason = (e as Error).message;
+            await o.nodes.release(claimId);
+            const after = await o.nodes.recordFailure(gpuId, 'failureCount');
+            if (after && after.failureCount >= o.config.gpu.failureThreshold) {
+              await markNodeDown(o, gpuId, 'FAULTY', `${after.failureCount} failed calls in a row`, ['ACTIVE', 'OFFLINE']);
+            }
+            if (entry.attempt + 1 > entry.maxRetries) {
+              out.dropped.push(taskId);
+              await o.client.workflow
+                .getHandle(taskId)
+                .signal(GPU_SIGNALS.dispatchFailed, { reason: `${reason}; no retries left (maxRetries ${entry.maxRetries})`, gpuId })
+                .catch(() => undefined);
+            } else {
+              out.failed.push({ taskId, gpuId, reason });
+            }
+            return;
+          }
+          await o.nodes.recordSuccess(gpuId, 'failureCount');
+          try {
+            await o.client.workflow.getHandle(taskId).signal(GPU_SIGNALS.assigned, { gpuId, claimId, attempt: entry.attempt, ip: node.ip, port: node.port });
+            out.placed.push(taskId);
+          } catch {
+            // The task ended meanwhile (timed out): give the slot back and take the work off the node.
+            await o.nodes.release(claimId);
+            await cancelOnNode({ ip: node.ip, port: node.port, taskId }, o.config.gpu.nodeCallTimeoutMs);
+            out.dropped.push(taskId);
+          }
+        }),
+      );
+      return out;
+    },
+
+    /** Puts a task (back) in its dispatcher's queue, or takes it out. */
+    async gpuEnqueue(input: { taskType: number; entry?: QueueEntry; remove?: string }): Promise<void> {
+      const o = await ops();
+      if (input.entry) await enqueueTask(o, input.taskType, input.entry);
+      if (input.remove) await removeFromQueue(o, input.taskType, input.remove);
+    },
+
+    /** Gives a task's node slot back (once), optionally cancels it on the node, and wakes the dispatcher. */
+    async gpuRelease(input: { claimId: string; taskType: number; cancel?: { ip: string; port: number; taskId: string } }): Promise<void> {
+      const o = await ops();
+      await o.nodes.release(input.claimId);
+      if (input.cancel) await cancelOnNode(input.cancel, Math.min(2000, o.config.gpu.nodeCallTimeoutMs));
+      await wakeDispatchers(o, [input.taskType]);
+    },
+
+    /** A task ended on a node: consecutive task failures over the threshold make the node FAULTY. */
+    async gpuNodeOutcome(input: { gpuId: string; ok: boolean }): Promise<void> {
+      const o = await ops();
+      if (input.ok) {
+        await o.nodes.recordSuccess(input.gpuId, 'taskFailureCount');
+        return;
+      }
+      const after = await o.nodes.recordFailure(input.gpuId, 'taskFailureCount');
+      if (after && after.taskFailureCount >= o.config.gpu.failureThreshold) {
+        await markNodeDown(o, input.gpuId, 'FAULTY', `${after.taskFailureCount} failed tasks in a row`, ['ACTIVE', 'OFFLINE']);
+      }
+    },
+
+    async gpuSweep(): Promise<SweepReport> {
+      return runSweep(await ops());
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { z } from '@hono/zod-openapi';
+
+export const envelope = <T extends z.ZodTypeAny>(data: T) => z.object({ code: z.number().int(), message: z.string(), data });
+export const ErrorEnvelope = z.object({ code: z.number().int(), message: z.string(), data: z.any().nullable() }).openapi('GpuError');
+
+export const GpuNode = z
+  .object({
+    gpuId: z.string(),
+    hostname: z.string(),
+    vastInsId: z.string().nullable(),
+    ip: z.string(),
+    port: z.number().int(),
+    supportedTaskTypes: z.array(z.number().int()),
+    supportedTaskPriority: z.enum(['NORMAL', 'VIP']),
+    status: z.enum(['ACTIVE', 'OFFLINE', 'FAULTY']),
+    lastHeartbeat: z.number().int(),
+    failureCount: z.number().int(),
+    taskFailureCount: z.number().int(),
+    version: z.string(),
+    currentTasks: z.number().int(),
+    maxConcurrentTasks: z.number().int(),
+    metadata: z.record(z.string(), z.any()),
+    faultReason: z.string().nullable(),
+  })
+  .openapi('GpuNodeInfo');
+
+export const RegisterBody = z
+  .object({
+    gpuId: z.string().min(1).max(200),
+    hostname: z.string().min(1),
+    vastInsId: z.string().optional(),
+    ip: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    supportedTaskTypes: z.array(z.number().int()).min(1),
+    supportedTaskPriority: z.enum(['NORMAL', 'VIP']).default('NORMAL'),
+    version: z.string().default(''),
+    maxConcurrentTasks: z.number().int().min(1).max(10_000).default(1),
+    metadata: z.record(z.string(), z.any()).default({}),
+  })
+  .openapi('GpuRegister');
+
+export const TaskDO = z
+  .object({
+    taskId: z.string(),
+    displayId: z.number().int(),
+    taskType: z.number().int(),
+    status: z.enum(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'TIMEOUT']),
+    userId: z.string().nullable(),
+    app: z.string().nullable(),
+    priority: z.number().int(),
+    gpuId: z.string().nullable(),
+    payload: z.string(),
+    result: z.string().nullable(),
+    errorMessage: z.string().nullable(),
+    retryCount: z.number().int(),
+    maxRetries: z.number().int(),
+    timeout: z.number().int(),
+    estimatedWaitTime: z.number().int(),
+    createdAt: z.number().int(),
+    startedAt: z.number().int().nullable(),
+    completedAt: z.number().int().nullable(),
+    updatedAt: z.number().int(),
+    waitingReason: z.string().nullable().optional().openapi({ description: 'Why a QUEUED task waits (extension)' }),
+    queuePosition: z.number().int().optional(),
+  })
+  .openapi('TaskDO');
+
+const jsonText = z.union([z.string(), z.record(z.string(), z.any()), z.array(z.any())]).transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+
+export const CreateTaskBody = z
+  .object({
+    taskType: z.number().int(),
+    userId: z.string().optional(),
+    app: z.string().optional(),
+    priority: z.number().int().min(0).max(1000).default(0),
+    payload: jsonText.default(''),
+    env: z.string().optional(),
+    timeout: z.number().int().positive().optional().openapi({ description: 'ms; default GPU_DEFAULT_TASK_TIMEOUT_SECONDS' }),
+    maxRetries: z.number().int().min(0).max(100).optional(),
+  })
+  .openapi('GpuCreateTask');
+
+export const CreateTaskData = z.object({ taskId: z.string(), displayId: z.number().int(), status: z.literal('QUEUED'), estimatedWaitTime: z.number().int() });
+
+export const Progress = z
+  .object({
+    taskId: z.string(),
+    status: z.string(),
+    progress: z.number(),
+    estimatedRemainingTime: z.number().int(),
+    gpuId: z.string().nullable(),
+    startTime: z.number().int().nullable(),
+    updateTime: z.number().int(),
+    queuePosition: z.number().int(),
+    waitingReason: z.string().nullable().optional(),
+  })
+  .openapi('TaskProgress');
+
+export const TaskResult = z
+  .object({ taskId: z.string(), status: z.string(), result: z.any().nullable(), errorMessage: z.string().nullable().optional(), completedAt: z.number().int().nullable() })
+  .openapi('TaskResult');
+
+export const StatusBody = z
+  .object({
+    status: z.enum(['PROCESSING', 'COMPLETED', 'FAILED']),
+    gpuId: z.string().optional(),
+    message: z.string().optional(),
+    progress: z.number().min(0).max(100).optional(),
+  })
+  .openapi('GpuTaskStatusUpdate');
+
+export const ResultBody = z.object({ result: jsonText, gpuId: z.string().optional() }).openapi('GpuTaskResultUpdate');
+
+export const Alert = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    message: z.string(),
+    level: z.enum(['CRITICAL', 'WARNING', 'INFO']),
+    status: z.enum(['ACTIVE', 'ACKNOWLEDGED']),
+    source: z.string(),
+    timestamp: z.number().int(),
+    acknowledgedAt: z.number().int().nullable(),
+    acknowledgedBy: z.string().nullable(),
+  })
+  .openapi('AlertInfo');
+
+export const AlertStatsSchema = z.object({
+  total_alerts: z.number().int(),
+  critical_alerts: z.number().int(),
+  warning_alerts: z.number().int(),
+  info_alerts: z.number().int(),
+  acknowledged_alerts: z.number().int(),
+  active_alerts: z.number().int(),
+});
+
+export const HealthStatus = z
+  .object({
+    overall_health: z.string(),
+    gpu_health: z.string(),
+    queue_health: z.string(),
+    active_gpu_count: z.number().int(),
+    total_gpu_count: z.number().int(),
+    timestamp: z.number().int(),
+  })
+  .openapi('HealthStatus');
+
+export const Instance = z
+  .object({
+    instance_id: z.string(),
+    status: z.string(),
+    role: z.enum(['LEADER', 'FOLLOWER']),
+    last_heartbeat: z.number().int(),
+    start_time: z.number().int(),
+    version: z.string(),
+  })
+  .openapi('ClusterInstance');
+
+const pageField = (d: number) => z.coerce.number().int().min(1).default(d);
+export const TaskListQuery = z.object({
+  status: z.enum(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'TIMEOUT']).optional(),
+  taskType: z.coerce.number().int().optional(),
+  gpuId: z.string().optional(),
+  page: pageField(1),
+  size: z.coerce.number().int().min(1).max(500).default(20),
+});
+export const AlertListQuery = z.object({
+  level: z.enum(['CRITICAL', 'WARNING', 'INFO']).optional(),
+  status: z.enum(['ACTIVE', 'ACKNOWLEDGED']).optional(),
+  page: pageField(1),
+  size: z.coerce.number().int().min(1).max(500).default(20),
+});

@@ -1,0 +1,200 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logging.js';
+import { AlertStore } from '../store/alerts.js';
+import { GpuNodeStore, type GpuNodeRecord } from '../store/gpu-nodes.js';
+import { TaskStore } from '../store/tasks.js';
+import { dispatcherWorkflowId, GPU_SIGNALS, monitorWorkflowId, type NodeTaskBody } from './names.js';
+import type { QueueEntry } from './priority.js';
+
+/**
+ * GPU operations with I/O, shared by the API (manual checks, node endpoints) and the worker's activities
+ * (dispatch rounds, the monitor's sweep). Workflows never import this.
+ */
+export interface GpuOps {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  client: Client;
+  nodes: GpuNodeStore;
+  alerts: AlertStore;
+  tasks: TaskStore;
+}
+
+export function createGpuOps(deps: { config: Config; logger: Logger; db: Db; client: Client }): GpuOps {
+  return { ...deps, nodes: new GpuNodeStore(deps.db), alerts: new AlertStore(deps.db), tasks: new TaskStore(deps.db) };
+}
+
+export async function ensureGpuIndexes(db: Db): Promise<void> {
+  await new GpuNodeStore(db).ensureIndexes();
+  await new AlertStore(db).ensureIndexes();
+}
+
+/** Adds a task to its type's dispatcher queue, starting the dispatcher if it is not running. */
+export async function enqueueTask(ops: GpuOps, taskType: number, entry: QueueEntry): Promise<void> {
+  await ops.client.workflow.signalWithStart('gpuDispatcher', {
+    workflowId: dispatcherWorkflowId(ops.config.temporal.taskQueue, taskType),
+    taskQueue: ops.config.temporal.taskQueue,
+    args: [{ taskType, queue: [] }],
+    signal: GPU_SIGNALS.enqueue,
+    signalArgs: [entry],
+  });
+}
+
+async function signalQuietly(ops: GpuOps, workflowId: string, signal: string, arg?: unknown): Promise<boolean> {
+  try {
+    await ops.client.workflow.getHandle(workflowId).signal(signal, ...(arg === undefined ? [] : [arg]));
+    return true;
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return false;
+    ops.logger.warn({ workflowId, signal, err: (e as Error).message }, 'signal not delivered');
+    return false;
+  }
+}
+
+export async function removeFromQueue(ops: GpuOps, taskType: number, taskId: string): Promise<void> {
+  await signalQuietly(ops, dispatcherWorkflowId(ops.config.temporal.taskQueue, taskType), GPU_SIGNALS.remove, taskId);
+}
+
+/** Capacity or nodes changed: the dispatchers of these task types look again now. */
+export async function wakeDispatchers(ops: GpuOps, taskTypes: readonly number[]): Promise<void> {
+  await Promise.all([...new Set(taskTypes)].map((t) => signalQuietly(ops, dispatcherWorkflowId(ops.config.temporal.taskQueue, t), GPU_SIGNALS.wake)));
+}
+
+/** Starts the health monitor workflow unless it already runs. */
+export async function ensureMonitor(ops: GpuOps): Promise<void> {
+  const intervalMs = Math.min(10_000, Math.max(500, Math.floor((ops.config.gpu.heartbeatTimeoutSeconds * 1000) / 3)));
+  try {
+    await ops.client.workflow.start('gpuMonitor', {
+      workflowId: monitorWorkflowId(ops.config.temporal.taskQueue),
+      taskQueue: ops.config.temporal.taskQueue,
+      args: [{ intervalMs }],
+    });
+  } catch (e) {
+    if (!(e instanceof WorkflowExecutionAlreadyStartedError)) throw e;
+  }
+}
+
+/** Tells every task running on the node that the node is gone; each goes back to the queue or fails. */
+export async function notifyNodeLost(ops: GpuOps, gpuId: string, reason: string): Promise<number> {
+  const running = await ops.tasks.find({ kind: 'gpu', state: 'running', host: gpuId }, { limit: 10_000 });
+  await Promise.all(running.map((t) => signalQuietly(ops, t.task_id, GPU_SIGNALS.nodeLost, { gpuId, reason })));
+  return running.length;
+}
+
+/** A node went OFFLINE or FAULTY: one CRITICAL alert for it, and its running tasks go elsewhere. */
+export async function markNodeDown(ops: GpuOps, gpuId: string, status: 'OFFLINE' | 'FAULTY', reason: string, onlyFrom?: GpuNodeRecord['status'][]): Promise<GpuNodeRecord | null> {
+  const before = await ops.nodes.setStatus(gpuId, status, reason, onlyFrom);
+  if (!before) return null;
+  if (before.status !== status) {
+    await ops.alerts.raise({
+      title: status === 'FAULTY' ? 'GPU故障告警' : 'GPU离线告警',
+      message: `GPU节点 ${gpuId} ${status === 'FAULTY' ? '检测到故障' : '心跳超时, 已离线'}: ${reason}`,
+      level: 'CRITICAL',
+      source: 'gpu_monitor',
+      subject: `gpu:${gpuId}`,
+    });
+    await notifyNodeLost(ops, gpuId, `GPU node ${gpuId} went ${status}: ${reason}`);
+  }
+  return before;
+}
+
+/** A node is ACTIVE again: its alert is resolved and its task types' dispatchers look again. */
+export async function markNodeUp(ops: GpuOps, node: Pick<GpuNodeRecord, 'gpuId' | 'supportedTaskTypes'>): Promise<void> {
+  await ops.alerts.resolve(`gpu:${node.gpuId}`);
+  await wakeDispatchers(ops, node.supportedTaskTypes);
+}
+
+export async function queueLengths(tasks: TaskStore): Promise<Record<string, number>> {
+  const rows = await tasks.collection
+    .aggregate<{ _id: string; n: number }>([{ $match: { kind: 'gpu', state: 'queued' } }, { $group: { _id: '$queue', n: { $sum: 1 } } }])
+    .toArray();
+  const out: Record<string, number> = {};
+  for (const r of rows) if (typeof r._id === 'string' && r._id.startsWith('gpu:')) out[r._id.slice(4)] = r.n;
+  return out;
+}
+
+/** Share of failed or timed-out tasks among the last `window` finished GPU tasks. */
+export async function recentFailureRate(tasks: TaskStore, window = 100): Promise<{ rate: number; finished: number }> {
+  const rows = await tasks.find({ kind: 'gpu', state: { $in: ['succeeded', 'failed', 'timed_out', 'cancelled'] } }, { sort: { end_time: -1 }, limit: window });
+  const failed = rows.filter((r) => r.state !== 'succeeded').length;
+  return { rate: rows.length === 0 ? 0 : failed / rows.length, finished: rows.length };
+}
+
+export interface SweepReport {
+  offline: string[];
+  queueAlerts: string[];
+  failureRate: number;
+}
+
+/** One monitoring round: silent nodes → OFFLINE (+ alert, + failover), queue length and failure-rate alerts. */
+export async function runSweep(ops: GpuOps, now = Date.now()): Promise<SweepReport> {
+  const cutoff = now - ops.config.gpu.heartbeatTimeoutSeconds * 1000;
+  const offline: string[] = [];
+  for (const n of await ops.nodes.stale(cutoff)) {
+    const before = await markNodeDown(ops, n.gpuId, 'OFFLINE', `no heartbeat for ${ops.config.gpu.heartbeatTimeoutSeconds} s`, ['ACTIVE']);
+    if (before?.status === 'ACTIVE') offline.push(n.gpuId);
+  }
+  const queueAlerts: string[] = [];
+  for (const [taskType, n] of Object.entries(await queueLengths(ops.tasks))) {
+    if (n > ops.config.gpu.queueAlertThreshold) {
+      queueAlerts.push(taskType);
+      await ops.alerts.raise({
+        title: '队列积压告警',
+        message: `任务类型 ${taskType} 的队列长度 ${n} 超过阈值 ${ops.config.gpu.queueAlertThreshold}`,
+        level: 'WARNING',
+        source: 'queue_monitor',
+        subject: `queue:${taskType}`,
+      });
+    } else {
+      await ops.alerts.resolve(`queue:${taskType}`);
+    }
+  }
+  const { rate, finished } = await recentFailureRate(ops.tasks);
+  if (finished >= 10 && rate > ops.config.gpu.failureRateAlertThreshold) {
+    await ops.alerts.raise({
+      title: '任务失败率告警',
+      message: `最近 ${finished} 个任务失败率 ${(rate * 100).toFixed(1)}% 超过阈值 ${(ops.config.gpu.failureRateAlertThreshold * 100).toFixed(1)}%`,
+      level: 'WARNING',
+      source: 'task_monitor',
+      subject: 'task_failure_rate',
+    });
+  } else {
+    await ops.alerts.resolve('task_failure_rate');
+  }
+  return { offline, queueAlerts, failureRate: rate };
+}
+
+/** POSTs a task to its node; 2xx = accepted. Throws a NodeCallError with the reason otherwise. */
+export async function sendToNode(node: Pick<GpuNodeRecord, 'ip' | 'port' | 'gpuId'>, body: NodeTaskBody, timeoutMs: number): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(`http://${node.ip}:${node.port}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (e) {
+    throw new NodeCallError(`GPU node ${node.gpuId} did not answer: ${(e as Error).message}`);
+  }
+  const text = await res.text().catch(() => '');
+  if (res.status < 200 || res.status > 299) throw new NodeCallError(`GPU node ${node.gpuId} refused the task: HTTP ${res.status} ${text.slice(0, 200)}`);
+}
+
+/** Best effort: asks a node to drop a task (DELETE /tasks/{id}). */
+export async function cancelOnNode(target: { ip: string; port: number; taskId: string }, timeoutMs: number): Promise<void> {
+  try {
+    await fetch(`http://${target.ip}:${target.port}/tasks/${encodeURIComponent(target.taskId)}`, { method: 'DELETE', signal: AbortSignal.timeout(timeoutMs) });
+  } catch {
+    // the node may be gone: that is why we cancel
+  }
+}
+
+export class NodeCallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeCallError';
+  }
+}

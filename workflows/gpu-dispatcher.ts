@@ -1,0 +1,68 @@
+import { allHandlersFinished, condition, continueAsNew, defineSignal, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { GPU_SIGNALS } from '../src/gpu/names.js';
+import { orderQueue, type QueueEntry } from '../src/gpu/priority.js';
+
+export interface GpuDispatcherState {
+  taskType: number;
+  queue: QueueEntry[];
+}
+
+export const gpuEnqueueSignal = defineSignal<[QueueEntry]>(GPU_SIGNALS.enqueue);
+export const gpuWakeSignal = defineSignal(GPU_SIGNALS.wake);
+export const gpuRemoveSignal = defineSignal<[string]>(GPU_SIGNALS.remove);
+
+const { gpuDispatchRound } = proxyLocalActivities<Pick<Activities, 'gpuDispatchRound'>>({
+  startToCloseTimeout: '60s',
+  localRetryThreshold: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+
+/** Most waiting tasks one round looks at (the head of the ordered queue). */
+const ROUND_WINDOW = 500;
+/** Re-check even without a wake-up, in case one was missed (a node came back, a claim was freed elsewhere). */
+const IDLE_RECHECK = '5s';
+
+/**
+ * The one arbiter of a task type: owns its queue (tasks are signalled in), and in each round a local activity
+ * claims node capacity atomically in MongoDB, sends the tasks to their nodes and tells each task workflow where
+ * it runs. Continues as new before its history grows large.
+ */
+export async function gpuDispatcher(state: GpuDispatcherState): Promise<void> {
+  const queue = new Map(state.queue.map((e) => [e.taskId, e]));
+  let dirty = queue.size > 0;
+  setHandler(gpuEnqueueSignal, (e) => {
+    const cur = queue.get(e.taskId);
+    if (!cur || e.attempt >= cur.attempt) queue.set(e.taskId, e);
+    dirty = true;
+  });
+  setHandler(gpuWakeSignal, () => {
+    dirty = true;
+  });
+  setHandler(gpuRemoveSignal, (taskId) => {
+    queue.delete(taskId);
+  });
+
+  for (;;) {
+    if (!dirty) await condition(() => dirty, IDLE_RECHECK);
+    dirty = false;
+    if (queue.size > 0) {
+      const waiting = orderQueue([...queue.values()]).slice(0, ROUND_WINDOW);
+      const out = await gpuDispatchRound({ taskType: state.taskType, waiting });
+      for (const id of out.placed) queue.delete(id);
+      for (const id of out.dropped) queue.delete(id);
+      for (const f of out.failed) {
+        const e = queue.get(f.taskId);
+        if (!e) continue;
+        queue.set(f.taskId, { ...e, attempt: e.attempt + 1, excluded: [...e.excluded, f.gpuId] });
+      }
+      // Something moved: there may be more to place (a failed task goes to another node at once).
+      if (out.placed.length > 0 || out.failed.length > 0) dirty = true;
+    }
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > 3000) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof gpuDispatcher>({ taskType: state.taskType, queue: [...queue.values()] });
+    }
+  }
+}
