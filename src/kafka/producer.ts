@@ -1,4 +1,4 @@
-import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
 
 export interface OutgoingMessage {
   key?: string;
@@ -13,7 +13,13 @@ export class JsonProducer {
   private connected: Promise<void> | null = null;
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+    // The default (murmur2) partitioner is the one Java clients use, so keyed messages land where theirs would.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
   }
 
   connect(): Promise<void> {
