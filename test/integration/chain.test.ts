@@ -106,3 +106,36 @@ describe('the whole chain: client → Temporal → worker → MongoDB mirror →
     expect(doc!.task_queues).toContain(config.temporal.taskQueue);
   });
 });
+
+describe('graceful shutdown', () => {
+  it('lets a running activity finish when the worker is asked to stop', async () => {
+    const local = testEnv('drain');
+    const w = await createWorkerRuntime({ config: local.config, logger: local.logger, workflowBundle: await workflowBundle(), kafka: false });
+    const done = w.run();
+    const client = await connectTemporalClient(local.config);
+    try {
+      const taskId = `demo_drain_${local.suffix}`;
+      const handle = await client.client.workflow.start('demoTask', {
+        taskQueue: local.config.temporal.taskQueue,
+        workflowId: taskId,
+        args: [{ taskId, message: 'drained', sleepMs: 2000 }],
+      });
+      const store = new TaskStore(mongo.db.client.db(local.config.mongo.db));
+      await eventually(async () => (await store.get(taskId))?.state === 'running', 'the activity to start');
+      await w.shutdown();
+      // The worker finishes the activity it holds before it stops: the workflow completes without a retry.
+      await done;
+      const second = await createWorkerRuntime({ config: local.config, logger: local.logger, workflowBundle: await workflowBundle(), kafka: false });
+      const secondDone = second.run();
+      try {
+        expect(await handle.result()).toEqual({ message: 'drained', worker: w.name });
+      } finally {
+        await second.shutdown();
+        await secondDone;
+      }
+    } finally {
+      await client.close();
+      await local.cleanup();
+    }
+  });
+});
