@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 # The Temporal UI asks this endpoint to decode payloads (operators only: see README, "Payload encryption").
 export SWITCHYARD_UI_CODEC_ENDPOINT=${SWITCHYARD_UI_CODEC_ENDPOINT:-http://localhost:${API_PORT:-9000}/codec}
