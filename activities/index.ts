@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.js';
 import { createDemoActivities } from './demo.js';
 import { createGpuActivities } from './gpu.js';
+import { createDeviceActivities } from './device.js';
 import { createMirrorActivities } from './mirror.js';
 import { createServiceTaskActivities } from './service-tasks.js';
 
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMirrorActivities(deps),
     ...createDemoActivities(deps),
     ...createGpuActivities(deps),
+    ...createDeviceActivities(deps),
     ...createServiceTaskActivities(deps),
   };
 }

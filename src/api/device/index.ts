@@ -5,6 +5,7 @@ import { codeMessageDataShaper } from '../errors.js';
 import { runHealthChecks } from '../health.js';
 import { createDialectApp } from '../openapi.js';
 import { deviceApiKeyAuth } from './auth.js';
+import { registerDeviceJobRoutes } from './jobs.js';
 
 export const DEVICE_OPENAPI_PATH = '/openapi/device.json';
 const SECURITY: Record<string, string[]>[] = [{ ApiKeyHeader: [] }, { ApiKeyQuery: [] }];
@@ -43,6 +44,8 @@ export function createDeviceDialect(deps: ApiDeps): Dialect {
     const down = Object.entries(report.checks).filter(([, r]) => !r.ok).map(([n]) => n);
     return c.json({ code: 503, message: `unhealthy: ${down.join(', ')}`, data: { status: 'unhealthy', checks: report.checks } }, 503);
   });
+
+  registerDeviceJobRoutes(app, deps);
 
   app.doc31(DEVICE_OPENAPI_PATH, { openapi: '3.1.0', info: { title: 'Switchyard device jobs (NetPulse dialect)', version: '1.0.0' } });
   return {

@@ -1,0 +1,210 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { fromConnectionArgs, type ConnectionArgs, type DeviceSession } from '../src/ssh/connection.js';
+import { redactSecrets, SshError } from '../src/ssh/errors.js';
+import { withFreshSession, type SessionPool, type SessionSpec } from '../src/ssh/session-pool.js';
+import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.js';
+import { toJobView } from '../src/device/job-view.js';
+import type { WorkerStore } from '../src/store/workers.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface DeviceRunInput {
+  jobId: string;
+  request: DeviceJobRequest;
+  /** Dialect queue word and owner, written with the `started` state. */
+  queue: string;
+  owner?: string | null;
+}
+
+export interface DeviceRunOutcome {
+  ok: boolean;
+  retval: unknown;
+  error: { type: string; message: string } | null;
+  worker: string;
+  started_at: string;
+  ended_at: string;
+  /** The revision of the `started` write: the workflow's final write must be newer. */
+  rev: number;
+  /** False when the pooled session was reused (pinned only). */
+  login?: boolean;
+}
+
+
+function camel(k: string): string {
+  return k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+export function sessionSpec(req: DeviceJobRequest): SessionSpec {
+  const options: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(req.driverArgs)) options[camel(k)] = v;
+  return {
+    driver: req.driver,
+    connection: fromConnectionArgs(req.connection as unknown as ConnectionArgs),
+    options: options as SessionSpec['options'],
+  };
+}
+
+type TextFsmParse = (template: string, text: string) => unknown[];
+/**
+ * The in-repo TextFSM parser, loaded on first use. A computed specifier keeps this file compiling while the
+ * parser is still being finished next door; a missing parser fails the job's parsing, not the worker.
+ */
+const TEXTFSM_MODULE: string = '../src/parsing/textfsm.js';
+let textFsm: Promise<TextFsmParse> | null = null;
+function loadTextFsm(): Promise<TextFsmParse> {
+  textFsm ??= (import(TEXTFSM_MODULE) as Promise<{ parseTextFsm: TextFsmParse }>).then((m) => m.parseTextFsm);
+  return textFsm;
+}
+
+/** Applies the job's `parsing` to each command's output; one entry per command, as `retval`. */
+export async function parseOutputs(req: DeviceJobRequest, output: Record<string, string>): Promise<Record<string, unknown>> {
+  if (!req.parsing) return output;
+  const out: Record<string, unknown> = {};
+  for (const [cmd, text] of Object.entries(output)) {
+    if (req.parsing.name === 'textfsm') out[cmd] = (await loadTextFsm())(req.parsing.template, text);
+    else {
+      const re = new RegExp(req.parsing.template, 'gm');
+      out[cmd] = [...text.matchAll(re)].map((m) => ({ ...(m.groups ?? {}) }));
+    }
+  }
+  return out;
+}
+
+function errorOf(e: unknown, secrets: string[]): { type: string; message: string } {
+  const err = e as Error & { type?: string };
+  const type = e instanceof SshError ? e.type : err.name || 'Error';
+  return { type, message: redactSecrets(err.message ?? String(e), secrets) };
+}
+
+export interface DeviceRunDeps {
+  deps: ActivityDeps;
+  workers: WorkerStore;
+  pool?: SessionPool;
+}
+
+/** The SSH work of one job: claim it (queued → started) in MongoDB, run it, parse, report. */
+async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean): Promise<DeviceRunOutcome> {
+  const ctx = Context.current();
+  const { deps } = d;
+  const req = input.request;
+  const startedAt = new Date();
+  const rev = startedAt.getTime() * 1000 + 999;
+  // The claim: a job cancelled while queued (fifo: decided by the same kind of conditional write) is not run.
+  const claim = await deps.tasks.collection.updateOne(
+    { task_id: input.jobId, state: { $in: ['queued', 'running'] } },
+    {
+      $set: {
+        state: 'running',
+        status: 'started',
+        start_time: startedAt,
+        worker: deps.workerName,
+        owner: input.owner ?? null,
+        waiting_reason: null,
+        rev,
+        updated_at: startedAt,
+      },
+    },
+  );
+  if (claim.matchedCount === 0) throw ApplicationFailure.nonRetryable(`job ${input.jobId} is no longer queued`, 'JobNotClaimable');
+
+  const secrets = secretsOfRequest(req);
+  const beat = setInterval(() => ctx.heartbeat(), 1000);
+  beat.unref?.();
+  const run = async (session: DeviceSession) => {
+    const opts = { timeout: req.executionTimeoutSeconds };
+    return req.mode === 'command' ? session.sendCommands(req.lines, opts) : session.sendConfig(req.lines, { ...opts, save: req.save });
+  };
+  let login: boolean | undefined;
+  try {
+    const spec = sessionSpec(req);
+    const res = pooled && d.pool ? await d.pool.withSession(spec, (s, info) => ((login = !info.reused), run(s))) : await withFreshSession(spec, run);
+    const output: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.output)) output[redactSecrets(k, secrets)] = redactSecrets(v, secrets);
+    let retval: unknown = output;
+    let error: DeviceRunOutcome['error'] = null;
+    try {
+      retval = await parseOutputs(req, output);
+    } catch (e) {
+      error = { type: 'ParsingError', message: redactSecrets((e as Error).message, secrets) };
+    }
+    // A generic shell reports exit statuses: a command that ran and failed is a failed job, not a retry.
+    const bad = Object.entries(res.exitCodes ?? {}).filter(([, c]) => c !== 0);
+    if (!error && bad.length > 0) error = { type: 'CommandFailed', message: `exit status ${bad.map(([c, s]) => `${String(s)} from '${redactSecrets(c, secrets)}'`).join(', ')}` };
+    await d.workers.countJob(deps.workerName, !error).catch(() => undefined);
+    return { ok: !error, retval, error, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev, ...(login === undefined ? {} : { login }) };
+  } catch (e) {
+    const err = errorOf(e, secrets);
+    if (e instanceof SshError && e.retryable) {
+      // Connection trouble: Temporal retries it (fifo) or the lane does (pinned). The message is already redacted.
+      throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: false });
+    }
+    await d.workers.countJob(deps.workerName, false).catch(() => undefined);
+    return { ok: false, retval: null, error: err, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev };
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+/** Activities of the SSH queues (fifo and the worker's own queue), registered by the device worker plugin. */
+export function createDeviceRunActivities(d: DeviceRunDeps) {
+  return {
+    async deviceRunFifo(input: DeviceRunInput): Promise<DeviceRunOutcome> {
+      return runJob(d, input, false);
+    },
+    async deviceRunPinned(input: DeviceRunInput): Promise<DeviceRunOutcome> {
+      return runJob(d, input, true);
+    },
+    /** Live workers that serve their own task queue under `base`, by name (for pinned ownership). */
+    async deviceLiveWorkers(input: { base: string }): Promise<string[]> {
+      const now = new Date();
+      const all = await d.workers.list();
+      const deadMs = d.deps.config.worker.deadAfterSeconds * 1000;
+      return all
+        .filter((w) => !w.stopped_at && !w.stop_requested && now.getTime() - new Date(w.last_heartbeat).getTime() <= deadMs)
+        .filter((w) => (w.task_queues ?? []).includes(`${input.base}.worker.${w.name}`))
+        .map((w) => w.name)
+        .sort();
+    },
+  };
+}
+
+export type DeviceRunActivities = ReturnType<typeof createDeviceRunActivities>;
+
+/** Activities of the main queue: the cancel decision for fifo jobs (local) and webhooks. */
+export function createDeviceActivities(deps: ActivityDeps) {
+  return {
+    /** queued → cancelled, only if still queued; the fifo run's claim uses the same record, so only one wins. */
+    async deviceCancelQueued(input: { jobId: string; rev: number; at: string }): Promise<boolean> {
+      const res = await deps.tasks.collection.updateOne(
+        { task_id: input.jobId, state: 'queued' },
+        {
+          $set: {
+            state: 'cancelled',
+            status: 'cancelled',
+            end_time: new Date(input.at),
+            waiting_reason: null,
+            error: { type: 'Cancelled', message: 'job was cancelled before it started' },
+            rev: input.rev,
+            updated_at: new Date(),
+          },
+        },
+      );
+      return res.matchedCount > 0;
+    },
+    /** Calls the job's webhook with the job view; a non-2xx answer fails the attempt so Temporal retries it. */
+    async deviceWebhook(input: { jobId: string; webhook: NonNullable<DeviceJobRequest['webhook']> }): Promise<number> {
+      const record = await deps.tasks.get(input.jobId);
+      if (!record) throw new Error(`job ${input.jobId} not found for its webhook`);
+      const view = toJobView(record);
+      const { url, method, headers, timeout } = input.webhook;
+      const res = await fetch(url, {
+        method,
+        headers: { 'content-type': 'application/json', ...(headers ?? {}) },
+        ...(method === 'GET' ? {} : { body: JSON.stringify(view) }),
+        signal: AbortSignal.timeout(timeout * 1000),
+      });
+      if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+      return res.status;
+    },
+  };
+}

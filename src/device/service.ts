@@ -1,0 +1,253 @@
+import type { Client } from '@temporalio/client';
+import type { Filter } from 'mongodb';
+import nunjucks from 'nunjucks';
+import type { Config } from '../config/index.js';
+import { newDeviceJobId } from '../domain/ids.js';
+import type { TaskRecord } from '../domain/task.js';
+import type { Logger } from '../logging.js';
+import type { TaskStore } from '../store/tasks.js';
+import { workerLiveness, type WorkerLiveness, type WorkerRecord, type WorkerStore } from '../store/workers.js';
+import { SA_HOST, SA_KIND, SA_QUEUE } from '../temporal/search-attributes.js';
+import { DEVICE_FIFO_QUEUE, fifoTaskQueue, pinnedQueueName, workerTaskQueue } from '../temporal/task-queues.js';
+import { isoWithOffset, jobFilter, toJobView, waitingReason, type DeviceJobView } from './job-view.js';
+import { redactRequest, type DeviceJobRequest, type Renderer } from './request.js';
+
+/** What the device service needs; the API passes its own deps. */
+export interface DeviceServiceDeps {
+  config: Config;
+  logger: Logger;
+  temporal: Client;
+  tasks: TaskStore;
+  workers: WorkerStore;
+}
+
+/** `lane-<host>@<base task queue>`: one lane per host and deployment (kept equal to workflows/device-lane.ts). */
+export function laneId(base: string, host: string): string {
+  return `lane-${host}@${base}`;
+}
+
+const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+/** Jinja2 rendering through nunjucks (its syntax is Jinja2's for the common subset). */
+export const renderJinja2: Renderer = (template, context) => env.renderString(template, context);
+
+export interface SubmittedJob {
+  id: string;
+  status: 'queued';
+  queue: string;
+}
+
+/**
+ * Records the job as queued, starts its `deviceJob` workflow (workflow id = job id) and, for a pinned job,
+ * hands it to its host's lane (signal-with-start). Credentials travel only inside Temporal payloads, which the
+ * codec encrypts; MongoDB gets the redacted request.
+ */
+export async function submitDeviceJob(d: DeviceServiceDeps, req: DeviceJobRequest): Promise<SubmittedJob> {
+  const base = d.config.temporal.taskQueue;
+  const id = newDeviceJobId();
+  const host = req.connection.host;
+  const queue = req.queueStrategy === 'pinned' ? pinnedQueueName(host) : DEVICE_FIFO_QUEUE;
+  const now = new Date();
+  await d.tasks.apply(
+    {
+      task_id: id,
+      rev: now.getTime() * 1000,
+      kind: 'device',
+      state: 'queued',
+      status: 'queued',
+      queue,
+      host,
+      create_time: now,
+      enqueue_time: now,
+      details: { request: redactRequest(req), queue_strategy: req.queueStrategy, driver: req.driverName, mode: req.mode },
+    },
+    now,
+  );
+  try {
+    await d.temporal.workflow.start('deviceJob', {
+      taskQueue: base,
+      workflowId: id,
+      args: [{ jobId: id, request: req, queue, host, fifoTaskQueue: fifoTaskQueue(base) }],
+      typedSearchAttributes: [
+        { key: SA_KIND, value: 'device' },
+        { key: SA_QUEUE, value: queue },
+        { key: SA_HOST, value: host },
+      ],
+    });
+    if (req.queueStrategy === 'pinned') {
+      await d.temporal.workflow.signalWithStart('deviceLane', {
+        taskQueue: base,
+        workflowId: laneId(base, host),
+        args: [{ host, base, workerQueuePrefix: workerTaskQueue(base, ''), fifoTaskQueue: fifoTaskQueue(base) }],
+        signal: 'laneEnqueue',
+        signalArgs: [{ jobId: id, request: req, queue, enqueuedAt: now.toISOString() }],
+      });
+    }
+  } catch (e) {
+    const at = new Date();
+    await d.tasks
+      .apply({ task_id: id, rev: at.getTime() * 1000 + 1, state: 'failed', status: 'failed', end_time: at, error: { type: 'SubmitError', message: 'the job could not be queued' } })
+      .catch(() => undefined);
+    throw e;
+  }
+  return { id, status: 'queued', queue };
+}
+
+export interface JobQuery {
+  id?: string;
+  queue?: string;
+  status?: string;
+  node?: string;
+  host?: string;
+  limit: number;
+  offset: number;
+}
+
+async function nodeWorkers(d: DeviceServiceDeps, node: string): Promise<string[]> {
+  const all = await d.workers.list();
+  return [node, ...all.filter((w) => w.hostname === node && w.name !== node).map((w) => w.name)];
+}
+
+async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[]): Promise<DeviceJobView[]> {
+  const views = records.map(toJobView);
+  const queued = records.filter((r) => r.state === 'queued' || r.state === 'ready');
+  if (queued.length === 0) return views;
+  const live = await d.workers.countLive(new Date(), d.config.worker.deadAfterSeconds);
+  for (const r of queued) {
+    const view = views.find((v) => v.id === r.task_id)!;
+    if (r.kind !== 'device') continue;
+    const strategy = (r.details?.queue_strategy as 'pinned' | 'fifo' | undefined) ?? 'fifo';
+    const ahead = await d.tasks.find(
+      { queue: r.queue, state: { $in: ['queued', 'running'] }, create_time: { $lt: r.create_time } } as Filter<TaskRecord>,
+      { sort: { create_time: 1 }, limit: 1000 },
+    );
+    view.waiting_reason = waitingReason({ queue: r.queue, ahead: ahead.map((a) => a.task_id), liveWorkers: live, queueStrategy: strategy });
+  }
+  return views;
+}
+
+/** `GET /job`: by id (beats every other filter) or by the combined filters, newest first. Null: no such id. */
+export async function listJobs(d: DeviceServiceDeps, q: JobQuery): Promise<DeviceJobView[] | null> {
+  if (q.id) {
+    const r = await d.tasks.get(q.id);
+    return r ? withWaitingReasons(d, [r]) : null;
+  }
+  const filter = jobFilter({
+    ...(q.queue ? { queue: q.queue } : {}),
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.host ? { host: q.host } : {}),
+    ...(q.node ? { nodeWorkers: await nodeWorkers(d, q.node) } : {}),
+  });
+  const rows = await d.tasks.find(filter as Filter<TaskRecord>, { sort: { create_time: -1 }, skip: q.offset, limit: q.limit });
+  return withWaitingReasons(d, rows);
+}
+
+function isUpdateRejected(e: unknown): boolean {
+  const name = (e as Error | null)?.name ?? '';
+  return name === 'WorkflowUpdateFailedError' || name === 'WorkflowNotFoundError' || name === 'ServiceError' || name === 'WorkflowUpdateRPCTimeoutOrCancelledError';
+}
+
+/**
+ * Cancels queued device jobs. The decision is the workflow's: a pinned job's lane (its queue says whether the job
+ * has started) or a fifo job's workflow (a conditional write the run's claim competes with) accepts or rejects an
+ * Update; an accepted job's workflow is then cancelled so it ends CANCELLED in Temporal too.
+ */
+export async function cancelJobs(d: DeviceServiceDeps, q: { id?: string; queue?: string; host?: string }): Promise<string[]> {
+  const base = d.config.temporal.taskQueue;
+  const filter: Record<string, unknown> = { kind: 'device', state: 'queued' };
+  if (q.id) filter.task_id = q.id;
+  else {
+    if (q.queue) filter.queue = q.queue;
+    if (q.host) filter.host = q.host;
+  }
+  const candidates = await d.tasks.find(filter as Filter<TaskRecord>, { sort: { create_time: 1 }, limit: 1000 });
+  const cancelled: string[] = [];
+  for (const r of candidates) {
+    const pinned = r.details?.queue_strategy === 'pinned';
+    let ok = false;
+    try {
+      if (pinned && r.host) {
+        ok = await d.temporal.workflow.getHandle(laneId(base, r.host)).executeUpdate<boolean, [string]>('laneCancel', { args: [r.task_id] });
+      } else {
+        ok = await d.temporal.workflow.getHandle(r.task_id).executeUpdate<boolean, []>('cancelJob');
+      }
+    } catch (e) {
+      if (!isUpdateRejected(e)) throw e;
+      ok = false;
+    }
+    if (!ok) continue;
+    cancelled.push(r.task_id);
+    const at = new Date();
+    await d.tasks
+      .apply({ task_id: r.task_id, rev: at.getTime() * 1000 + 998, state: 'cancelled', status: 'cancelled', end_time: at, waiting_reason: null, error: { type: 'Cancelled', message: 'job was cancelled before it started' } })
+      .catch(() => undefined);
+    await d.temporal.workflow
+      .getHandle(r.task_id)
+      .cancel()
+      .catch(() => undefined);
+  }
+  return cancelled;
+}
+
+export interface WorkerView {
+  name: string;
+  status: WorkerLiveness;
+  pid: number;
+  hostname: string;
+  queues: string[];
+  last_heartbeat: string | null;
+  birth_at: string | null;
+  successful_job_count: number;
+  failed_job_count: number;
+}
+
+/** Pinned queues each worker owns now: the owner recorded by the latest started job of each pinned queue. */
+async function pinnedOwnership(d: DeviceServiceDeps): Promise<Map<string, Set<string>>> {
+  const rows = await d.tasks.find({ kind: 'device', owner: { $ne: null } } as Filter<TaskRecord>, { sort: { start_time: -1 }, limit: 500 });
+  const seen = new Set<string>();
+  const byWorker = new Map<string, Set<string>>();
+  for (const r of rows) {
+    if (seen.has(r.queue) || !r.owner) continue;
+    seen.add(r.queue);
+    if (!byWorker.has(r.owner)) byWorker.set(r.owner, new Set());
+    byWorker.get(r.owner)!.add(r.queue);
+  }
+  return byWorker;
+}
+
+/** `GET /worker` filters: queue beats node beats host. */
+export async function selectWorkers(d: DeviceServiceDeps, q: { name?: string; queue?: string; node?: string; host?: string }): Promise<Array<{ record: WorkerRecord; queues: string[] }>> {
+  const all = await d.workers.list();
+  const owned = await pinnedOwnership(d);
+  const withQueues = all.map((w) => ({ record: w, queues: [...(w.queues ?? []), ...[...(owned.get(w.name) ?? [])].sort()] }));
+  if (q.name) return withQueues.filter((w) => w.record.name === q.name);
+  if (q.queue) return withQueues.filter((w) => w.queues.includes(q.queue!));
+  if (q.node) return withQueues.filter((w) => w.record.hostname === q.node || w.record.name === q.node);
+  if (q.host) {
+    const pinned = pinnedQueueName(q.host);
+    return withQueues.filter((w) => w.queues.includes(pinned));
+  }
+  return withQueues;
+}
+
+export function toWorkerView(w: { record: WorkerRecord; queues: string[] }, now: Date, deadAfterSeconds: number): WorkerView {
+  const r = w.record;
+  return {
+    name: r.name,
+    status: workerLiveness(r, now, deadAfterSeconds),
+    pid: r.pid,
+    hostname: r.hostname,
+    queues: w.queues,
+    last_heartbeat: isoWithOffset(r.last_heartbeat),
+    birth_at: isoWithOffset(r.birth_at),
+    successful_job_count: r.successful_job_count ?? 0,
+    failed_job_count: r.failed_job_count ?? 0,
+  };
+}
+
+export interface ConnectionTestResult {
+  success: boolean;
+  connection_time: number;
+  error_message: string | null;
+  device_info: { prompt: string | null; device_type: string | null; host: string } | null;
+  timestamp: string;
+}

@@ -1,0 +1,42 @@
+import { Worker } from '@temporalio/worker';
+import { createDeviceRunActivities } from '../../activities/device.js';
+import { SessionPool } from '../ssh/session-pool.js';
+import { WorkerStore } from '../store/workers.js';
+import { DEVICE_FIFO_QUEUE, fifoTaskQueue } from '../temporal/task-queues.js';
+import type { WorkerPlugin } from '../worker.js';
+
+/**
+ * The device dialect's queues in every worker process: the fifo SSH queue (a fresh connection per job, any
+ * worker) and the worker's own queue, where pinned hosts this worker owns are served from a session pool.
+ */
+export function createDeviceWorkerPlugin(): WorkerPlugin {
+  return async (ctx) => {
+    const pool = new SessionPool({
+      idleTimeout: ctx.config.device.sessionIdleSeconds,
+      logger: {
+        debug: (o, m) => ctx.logger.debug(o, m),
+        info: (o, m) => ctx.logger.info(o, m),
+        warn: (o, m) => ctx.logger.warn(o, m),
+      },
+    });
+    const workers = new WorkerStore(ctx.mongo.db);
+    const activities = createDeviceRunActivities({ deps: ctx.deps, workers, pool });
+    const fifo = await Worker.create({
+      ...ctx.baseOptions,
+      taskQueue: fifoTaskQueue(ctx.config.temporal.taskQueue),
+      activities,
+      maxConcurrentActivityTaskExecutions: ctx.config.worker.maxConcurrentActivities,
+    });
+    const own = await Worker.create({
+      ...ctx.baseOptions,
+      taskQueue: ctx.ownTaskQueue,
+      activities,
+      maxConcurrentActivityTaskExecutions: ctx.config.worker.maxConcurrentActivities,
+    });
+    return {
+      workers: [fifo, own],
+      queues: [DEVICE_FIFO_QUEUE],
+      close: () => pool.closeAll(),
+    };
+  };
+}

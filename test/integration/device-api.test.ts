@@ -1,0 +1,384 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
+import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
+import { REDACT_PATHS } from '../../src/logging.js';
+import { connectMongo, type MongoHandle } from '../../src/store/mongo.js';
+import { TaskStore } from '../../src/store/tasks.js';
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
+import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
+import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { startSshd, type SshdHandle } from '../support/sshd.js';
+
+const env = testEnv('devapi', { logLevel: 'debug' });
+const { config } = env;
+const KEY = { 'X-API-KEY': config.auth.deviceApiKey };
+
+// Every log line of the API and the worker, to grep for passwords at the end.
+const logLines: string[] = [];
+const logger = pino(
+  { level: 'debug', redact: { paths: REDACT_PATHS, censor: '***' } },
+  new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logLines.push(chunk.toString());
+      cb();
+    },
+  }),
+);
+
+let api: ApiRuntime;
+let worker: WorkerRuntime;
+let workerDone: Promise<void>;
+let sshd: SshdHandle;
+let emu: DeviceEmulator;
+let mongo: MongoHandle;
+let tasks: TaskStore;
+let hook: Server;
+const hookCalls: unknown[] = [];
+
+beforeAll(async () => {
+  [sshd, emu] = await Promise.all([
+    startSshd(),
+    startDeviceEmulator({ enableSecret: 'en-secret-4711', commandDelayMs: (c) => (c === 'show tech-support' ? 2500 : 0) }),
+  ]);
+  worker = await createWorkerRuntime({ config, logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
+  workerDone = worker.run();
+  api = await createApiRuntime({ config, logger, port: 0 });
+  mongo = await connectMongo(config);
+  tasks = new TaskStore(mongo.db);
+  hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      hookCalls.push(JSON.parse(body));
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.shutdown();
+  await workerDone;
+  await api?.shutdown();
+  await mongo?.close();
+  await sshd?.close();
+  await emu?.close();
+  hook?.close();
+  await env.cleanup();
+}, 60_000);
+
+type Env<T> = { code: number; message: string; data: T };
+interface Job {
+  id: string;
+  status: string;
+  queue: string;
+  created_at: string;
+  enqueued_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  worker: string | null;
+  result: { type: string; retval: unknown; error: { type: string; message: string } | null } | null;
+  duration: number | null;
+  queue_time: number | null;
+  waiting_reason?: string | null;
+}
+
+async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = KEY): Promise<{ status: number; body: Env<T> }> {
+  const res = await fetch(`${api.url}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as Env<T> };
+}
+
+const sshArgs = () => ({ host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password });
+const emuArgs = () => ({ host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios', secret: emu.enableSecret });
+
+async function submit(body: Record<string, unknown>): Promise<{ id: string; status: string; queue: string }> {
+  const r = await call<{ id: string; status: string; queue: string }>('POST', '/device/exec', body);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.data;
+}
+
+async function job(id: string): Promise<Job> {
+  const r = await call<Job[]>('GET', `/job?id=${id}`);
+  expect(r.status).toBe(200);
+  return r.body.data[0]!;
+}
+
+async function settled(id: string): Promise<Job> {
+  return eventually(async () => {
+    const j = await job(id);
+    return ['finished', 'failed', 'cancelled'].includes(j.status) ? j : null;
+  }, `job ${id} to end`, 90_000, 200);
+}
+
+describe('device API: authentication and bad input', () => {
+  it('answers 401 in the envelope without or with a wrong key', async () => {
+    for (const path of ['/device/exec', '/job', '/worker', '/jobs/x', '/workers']) {
+      const method = path === '/device/exec' ? 'POST' : 'GET';
+      const none = await call(method, path, method === 'POST' ? {} : undefined, {});
+      expect(none.status).toBe(401);
+      expect(none.body).toMatchObject({ code: 401, data: null });
+      const wrong = await call(method, path, method === 'POST' ? {} : undefined, { 'X-API-KEY': 'wrong-key-123' });
+      expect(wrong.status).toBe(401);
+    }
+  });
+
+  it('rejects bad bodies with 400 in the envelope', async () => {
+    const base = { driver: 'paramiko', connection_args: sshArgs(), command: 'echo x' };
+    const cases: Array<[unknown, RegExp]> = [
+      [{ ...base, config: 'x' }, /exactly one of command or config/],
+      [{ driver: 'paramiko', connection_args: sshArgs() }, /exactly one of command or config/],
+      [{ ...base, connection_args: { username: 'u', password: 'p' } }, /host/],
+      [{ ...base, driver: 'telnetlib' }, /supported: netmiko, paramiko, ssh/],
+      [{ ...base, ttl: 0 }, /ttl/],
+      [{ ...base, ttl: 86401 }, /ttl/],
+      [{ ...base, ttl: 'soon' }, /ttl/],
+      [{ ...base, queue_strategy: 'lifo' }, /queue_strategy/],
+      ['{"driver": "paramiko", ', /JSON/i],
+    ];
+    for (const [body, message] of cases) {
+      const r = await call('POST', '/device/exec', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.code).toBe(400);
+      expect(r.body.message).toMatch(message);
+    }
+    const st = await call('GET', '/job?status=exploded');
+    expect(st.status).toBe(400);
+    expect(st.body.message).toMatch(/status/);
+    expect((await call('GET', '/job?id=job_nope')).status).toBe(404);
+    expect((await call('DELETE', '/job')).status).toBe(400);
+  });
+});
+
+describe('device jobs on real SSH servers', () => {
+  it('runs a paramiko job on the fifo queue against OpenSSH and reports the documented job view', async () => {
+    const sub = await submit({ driver: 'paramiko', connection_args: sshArgs(), command: ['echo hello-fifo', 'echo two'] });
+    expect(sub).toMatchObject({ status: 'queued', queue: 'FifoQ' });
+    expect(sub.id).toMatch(/^job_/);
+    const j = await settled(sub.id);
+    expect(j.status).toBe('finished');
+    expect(j.result).toEqual({ type: 'success', retval: { 'echo hello-fifo': 'hello-fifo\n', 'echo two': 'two\n' }, error: null });
+    expect(j.worker).toBe(worker.name);
+    for (const t of [j.created_at, j.enqueued_at, j.started_at, j.ended_at]) expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$/);
+    expect(typeof j.duration).toBe('number');
+    expect(typeof j.queue_time).toBe('number');
+    // The alias paths answer the same.
+    const alias = await call<Job[]>('GET', `/jobs/${sub.id}`);
+    expect(alias.body.data[0]!.id).toBe(sub.id);
+  });
+
+  it('ends a command that runs and fails as a failed job, without retrying it', async () => {
+    const sub = await submit({ driver: 'ssh', connection_args: sshArgs(), command: 'echo once >> /tmp/sy-fail-$PPID; exit 3' });
+    const j = await settled(sub.id);
+    expect(j.status).toBe('failed');
+    expect(j.result?.type).toBe('failure');
+    expect(j.result?.error?.type).toBe('CommandFailed');
+  });
+
+  it('fails a job whose credentials are refused, naming the error type and not the password', async () => {
+    const sub = await submit({ driver: 'paramiko', connection_args: { ...sshArgs(), password: 'wrong-pass-9931' }, command: 'echo x' });
+    const j = await settled(sub.id);
+    expect(j.status).toBe('failed');
+    expect(j.result?.error?.type).toBe('SshAuthError');
+    expect(JSON.stringify(j)).not.toContain('wrong-pass-9931');
+  });
+
+  it('runs netmiko jobs pinned to one host one at a time, in order, over one SSH login', async () => {
+    const loginsBefore = emu.logins;
+    const cmds = ['show clock', 'show version', 'show ip interface brief', 'show running-config', 'show clock'];
+    const ids: string[] = [];
+    for (const c of cmds) {
+      const sub = await submit({ driver: 'netmiko', connection_args: emuArgs(), command: c });
+      expect(sub.queue).toBe(`pinned_${emu.host}`);
+      ids.push(sub.id);
+    }
+    const jobs = [];
+    for (const id of ids) jobs.push(await settled(id));
+    for (const j of jobs) expect(j.status, JSON.stringify(j.result)).toBe('finished');
+    // One at a time, in submission order: each started after the previous one ended.
+    for (let i = 1; i < jobs.length; i++) expect(Date.parse(jobs[i]!.started_at!)).toBeGreaterThanOrEqual(Date.parse(jobs[i - 1]!.ended_at!));
+    const received = emu.commandsReceived.filter((c) => cmds.includes(c));
+    expect(received.slice(-5)).toEqual(cmds);
+    expect(emu.logins - loginsBefore).toBe(1);
+    expect(String((jobs[1]!.result!.retval as Record<string, string>)['show version'])).toMatch(/Cisco IOS Software/);
+  });
+
+  it('parses output with regex named groups and renders jinja2 commands', async () => {
+    const rx = await submit({
+      driver: 'paramiko',
+      connection_args: sshArgs(),
+      command: 'printf "eth0 up\\neth1 down\\n"',
+      parsing: { name: 'regex', template: '^(?<name>\\S+) (?<state>up|down)$' },
+    });
+    expect((await settled(rx.id)).result?.retval).toEqual({ 'printf "eth0 up\\neth1 down\\n"': [{ name: 'eth0', state: 'up' }, { name: 'eth1', state: 'down' }] });
+
+    const rendered = await submit({
+      driver: 'paramiko',
+      connection_args: sshArgs(),
+      command: { who: 'world' },
+      rendering: { name: 'jinja2', template: 'echo hello-{{ who }}{% for i in [1,2] %}\necho n{{ i }}{% endfor %}' },
+    });
+    expect((await settled(rendered.id)).result?.retval).toEqual({ 'echo hello-world': 'hello-world\n', 'echo n1': 'n1\n', 'echo n2': 'n2\n' });
+  });
+
+  // The TextFSM parser is another engineer's work in progress: this runs once it is in the tree.
+  it.skipIf(!existsSync(new URL('../../src/parsing/textfsm.ts', import.meta.url)))('parses output with the in-repo textfsm parser', async () => {
+    const template = 'Value NAME (\\S+)\nValue STATE (up|down)\n\nStart\n  ^${NAME}\\s+${STATE} -> Record\n';
+    const fsm = await submit({ driver: 'paramiko', connection_args: sshArgs(), command: 'printf "a up\\nb down\\n"', parsing: { name: 'textfsm', template } });
+    expect((await settled(fsm.id)).result?.retval).toEqual({ 'printf "a up\\nb down\\n"': [{ NAME: 'a', STATE: 'up' }, { NAME: 'b', STATE: 'down' }] });
+  });
+
+  it('runs netmiko config jobs and calls the webhook with the job view', async () => {
+    const { port } = hook.address() as AddressInfo;
+    const sub = await submit({
+      driver: 'netmiko',
+      connection_args: emuArgs(),
+      config: ['interface Loopback7', 'description set-by-switchyard'],
+      webhook: { url: `http://127.0.0.1:${port}/hook` },
+    });
+    const j = await settled(sub.id);
+    expect(j.status, JSON.stringify(j.result)).toBe('finished');
+    expect(emu.runningConfig()).toMatch(/description set-by-switchyard/);
+    const call0 = await eventually(async () => hookCalls.find((h) => (h as Job).id === sub.id) as Job | undefined, 'the webhook');
+    expect(call0).toMatchObject({ id: sub.id, status: 'finished', queue: `pinned_${emu.host}` });
+  });
+
+  it('cancels a pinned job that waits behind a running one, and refuses to cancel the running one', async () => {
+    const slow = await submit({ driver: 'netmiko', connection_args: emuArgs(), command: 'show tech-support' });
+    const waiting = await submit({ driver: 'netmiko', connection_args: emuArgs(), command: 'show clock' });
+    const waiting2 = await submit({ driver: 'netmiko', connection_args: emuArgs(), command: 'show version' });
+    await eventually(async () => (await job(slow.id)).status === 'started', 'the slow job to start');
+    const q = await job(waiting2.id);
+    expect(q.status).toBe('queued');
+    expect(q.waiting_reason).toMatch(new RegExp(`behind job ${waiting.id} on pinned_${emu.host.replaceAll('.', '\\.')}, position 3`));
+    const refused = await call<{ cancelled_count: number; cancelled_jobs: string[] }>('DELETE', `/job?id=${slow.id}`);
+    expect(refused.body.data).toEqual({ cancelled_count: 0, cancelled_jobs: [] });
+    const ok = await call<{ cancelled_count: number; cancelled_jobs: string[] }>('DELETE', `/jobs/${waiting.id}`);
+    expect(ok.body.data).toEqual({ cancelled_count: 1, cancelled_jobs: [waiting.id] });
+    expect((await settled(waiting.id)).status).toBe('cancelled');
+    expect((await settled(slow.id)).status).toBe('finished');
+    expect((await settled(waiting2.id)).status).toBe('finished');
+    expect((await job(waiting.id)).result?.error?.type).toBe('Cancelled');
+  });
+
+  it('tests a connection synchronously', async () => {
+    const ok = await call<{ success: boolean; device_info: { prompt: string; host: string } }>('POST', '/device/test', { driver: 'netmiko', connection_args: emuArgs() });
+    expect(ok.status).toBe(200);
+    expect(ok.body.data).toMatchObject({ success: true, error_message: null, device_info: { prompt: 'Router#', device_type: 'cisco_ios', host: emu.host } });
+    const bad = await call<{ success: boolean; error_message: string }>('POST', '/device/test', { driver: 'netmiko', connection_args: { ...emuArgs(), password: 'bad-pw-5521' } });
+    expect(bad.body.data.success).toBe(false);
+    expect(bad.body.data.error_message).not.toContain('bad-pw-5521');
+  });
+
+  it('queues bulk jobs, one per device, and reports the devices it could not queue', async () => {
+    const r = await call<{ succeeded: Array<{ id: string; queue: string }>; failed: Array<{ host: string; reason: string }> }>('POST', '/device/bulk', {
+      driver: 'paramiko',
+      connection_args: { username: sshd.username, password: sshd.password, port: sshd.port },
+      command: 'echo bulk',
+      devices: [{ host: sshd.host }, { host: '127.0.0.2', port: 0 }],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.data.succeeded).toHaveLength(1);
+    expect(r.body.data.failed).toEqual([{ host: '127.0.0.2', reason: expect.stringMatching(/port/) }]);
+    expect((await settled(r.body.data.succeeded[0]!.id)).status).toBe('finished');
+  });
+});
+
+describe('GET /job filters and the other kinds', () => {
+  it('combines queue, status, host and node filters, newest first, with paging', async () => {
+    // A record of another kind, written as the other dialects write theirs.
+    await tasks.apply({ task_id: `cmd_${env.suffix}`, rev: 1, kind: 'command', state: 'running', status: 'RUNNING', queue: 'scheduler', create_time: new Date() });
+    const all = await call<Job[]>('GET', '/job?limit=1000');
+    const ids = all.body.data.map((j) => j.id);
+    expect(ids).toContain(`cmd_${env.suffix}`);
+    expect(all.body.data.find((j) => j.id === `cmd_${env.suffix}`)?.status).toBe('started');
+    const created = all.body.data.map((j) => Date.parse(j.created_at));
+    expect([...created].sort((a, b) => b - a)).toEqual(created);
+
+    const fifoFinished = await call<Job[]>('GET', '/job?queue=FifoQ&status=finished');
+    expect(fifoFinished.body.data.length).toBeGreaterThan(0);
+    for (const j of fifoFinished.body.data) expect(j).toMatchObject({ queue: 'FifoQ', status: 'finished' });
+    const failed = await call<Job[]>('GET', `/job?status=failed&host=${sshd.host}`);
+    for (const j of failed.body.data) expect(j.status).toBe('failed');
+    expect(failed.body.data.length).toBeGreaterThanOrEqual(2);
+    const cancelled = await call<Job[]>('GET', `/job?status=cancelled&queue=pinned_${emu.host}`);
+    expect(cancelled.body.data).toHaveLength(1);
+    const byNode = await call<Job[]>('GET', `/job?node=${worker.name}&status=finished`);
+    expect(byNode.body.data.length).toBeGreaterThan(0);
+    for (const j of byNode.body.data) expect(j.worker).toBe(worker.name);
+    const page1 = await call<Job[]>('GET', '/job?limit=2');
+    const page2 = await call<Job[]>('GET', '/job?limit=2&offset=2');
+    expect(page1.body.data).toHaveLength(2);
+    expect(page2.body.data[0]!.id).toBe(ids[2]);
+    // id beats every other filter.
+    const byId = await call<Job[]>('GET', `/job?id=${ids[0]}&status=cancelled&queue=nope`);
+    expect(byId.body.data.map((j) => j.id)).toEqual([ids[0]]);
+    expect((await call<Job[]>('GET', '/job?queue=nope')).body.data).toEqual([]);
+  });
+});
+
+describe('workers', () => {
+  it('lists the worker with the documented fields and filters', async () => {
+    const r = await call<Array<Record<string, unknown>>>('GET', '/worker');
+    const me = r.body.data.find((w) => w.name === worker.name);
+    expect(me).toMatchObject({ name: worker.name, pid: process.pid, status: expect.stringMatching(/busy|idle/), successful_job_count: expect.any(Number), failed_job_count: expect.any(Number) });
+    expect(me!.queues).toEqual(expect.arrayContaining(['FifoQ', `pinned_${emu.host}`]));
+    expect(String(me!.last_heartbeat)).toMatch(/\+00:00$/);
+    expect(((await call<Array<{ name: string }>>('GET', '/workers?queue=FifoQ')).body.data).map((w) => w.name)).toContain(worker.name);
+    expect(((await call<Array<{ name: string }>>('GET', `/worker?host=${emu.host}`)).body.data).map((w) => w.name)).toContain(worker.name);
+    expect(((await call<Array<{ name: string }>>('GET', `/worker?node=${String(me!.hostname)}`)).body.data).map((w) => w.name)).toContain(worker.name);
+    expect((await call<unknown[]>('GET', '/worker?queue=nope&node=' + String(me!.hostname))).body.data).toEqual([]);
+    expect((await call<string[]>('DELETE', '/worker?name=nobody')).body.data).toEqual([]);
+  });
+});
+
+describe('secrets', () => {
+  it('keeps passwords out of MongoDB, the Temporal history and the logs', async () => {
+    const secrets = [sshd.password, emu.password, emu.enableSecret];
+    const client = new MongoClient(config.mongo.url);
+    await client.connect();
+    try {
+      const db = client.db(config.mongo.db);
+      for (const c of await db.listCollections().toArray()) {
+        const dump = JSON.stringify(await db.collection(c.name).find({}).toArray());
+        for (const s of secrets) expect(dump, c.name).not.toContain(s);
+      }
+    } finally {
+      await client.close();
+    }
+    const rows = await tasks.find({ kind: 'device' }, { limit: 1 });
+    const raw = await Connection.connect({ address: config.temporal.address });
+    try {
+      const history = await raw.workflowService.getWorkflowExecutionHistory({ namespace: config.temporal.namespace, execution: { workflowId: rows[0]!.task_id } });
+      const text = JSON.stringify(history.toJSON());
+      for (const s of secrets) {
+        expect(text).not.toContain(s);
+        expect(text).not.toContain(Buffer.from(s).toString('base64'));
+      }
+    } finally {
+      await raw.close();
+    }
+    const logs = logLines.join('');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const s of secrets) expect(logs).not.toContain(s);
+  });
+
+  it('documents every endpoint in the OpenAPI document', async () => {
+    const res = await fetch(`${api.url}/openapi/device.json`);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const p of ['/device/exec', '/device/bulk', '/device/test', '/job', '/jobs', '/jobs/{id}', '/worker', '/workers', '/workers/{name}', '/health']) {
+      expect(Object.keys(doc.paths)).toContain(p);
+    }
+    expect(Object.keys(doc.paths['/job']!)).toEqual(expect.arrayContaining(['get', 'delete']));
+  });
+});

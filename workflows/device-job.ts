@@ -1,0 +1,201 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  defineSignal,
+  defineUpdate,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import type { Activities } from '../activities/index.js';
+import type { DeviceRunActivities, DeviceRunOutcome } from '../activities/device.js';
+import type { DeviceJobRequest } from '../src/device/request.js';
+import { SA_STATUS } from '../src/temporal/search-attributes.js';
+import { MIRROR_LOCAL } from './presets.js';
+import { nowIso, TaskMirror } from './mirror.js';
+
+export interface DeviceJobInput {
+  jobId: string;
+  request: DeviceJobRequest;
+  /** `FifoQ` or `pinned_<host>`. */
+  queue: string;
+  host: string;
+  /** Temporal task queue of the fifo SSH activities. */
+  fifoTaskQueue: string;
+}
+
+/** What a job ends with; the lane hands it to a pinned job's workflow. */
+export interface DeviceJobOutcome {
+  state: 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
+  retval: unknown;
+  error: { type: string; message: string } | null;
+  worker: string | null;
+  started_at: string | null;
+  ended_at: string;
+  rev: number;
+}
+
+/** Cancels a fifo job that has not started; answers whether it was cancelled. Pinned jobs are cancelled in their lane. */
+export const cancelJobUpdate = defineUpdate<boolean, []>('cancelJob');
+/** The lane's hand-off of a pinned job's outcome. */
+export const laneResultSignal = defineSignal<[DeviceJobOutcome]>('laneResult');
+
+const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
+const { deviceWebhook } = proxyActivities<Pick<Activities, 'deviceWebhook'>>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/** Connection errors are retried this many times in all (fifo and pinned alike); any other failure ends the job. */
+export const DEVICE_CONNECT_ATTEMPTS = 3;
+
+export function outcomeOf(r: DeviceRunOutcome): DeviceJobOutcome {
+  return { state: r.ok ? 'succeeded' : 'failed', retval: r.retval, error: r.error, worker: r.worker, started_at: r.started_at, ended_at: r.ended_at, rev: r.rev };
+}
+
+export function failureOutcome(type: string, message: string, state: DeviceJobOutcome['state'] = 'failed'): DeviceJobOutcome {
+  return { state, retval: null, error: { type, message }, worker: null, started_at: null, ended_at: nowIso(), rev: 0 };
+}
+
+/** Classifies an activity failure the way the device API reports it. */
+export function classifyFailure(e: unknown): { kind: 'schedule' | 'heartbeat' | 'run-timeout' | 'connection' | 'cancelled' | 'other'; type: string; message: string } {
+  if (e instanceof ActivityFailure) {
+    const cause = e.cause;
+    if (cause instanceof TimeoutFailure) {
+      if (cause.timeoutType === TimeoutType.SCHEDULE_TO_START) return { kind: 'schedule', type: 'Timeout', message: 'no worker picked the job up in time' };
+      if (cause.timeoutType === TimeoutType.HEARTBEAT) return { kind: 'heartbeat', type: 'WorkerLost', message: 'the worker running the job stopped answering' };
+      return { kind: 'run-timeout', type: 'Timeout', message: 'the job ran longer than its execution_timeout' };
+    }
+    if (cause instanceof ApplicationFailure) {
+      if (cause.type === 'SshConnectionError') return { kind: 'connection', type: cause.type, message: cause.message };
+      if (cause.type === 'JobNotClaimable') return { kind: 'cancelled', type: 'Cancelled', message: cause.message };
+      return { kind: 'other', type: cause.type ?? 'Error', message: cause.message };
+    }
+    return { kind: 'other', type: cause?.name ?? 'Error', message: cause?.message ?? e.message };
+  }
+  return { kind: 'other', type: (e as Error).name ?? 'Error', message: (e as Error).message ?? String(e) };
+}
+
+/**
+ * One device job. Fifo: the SSH activity goes to the fifo queue (any worker, fresh connection); `ttl` is its
+ * schedule-to-start timeout. Pinned: the host's lane runs it and signals the outcome here. Either way this
+ * workflow writes the terminal record and calls the webhook.
+ */
+export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome> {
+  const { jobId, request: req } = input;
+  const mirror = new TaskMirror(jobId);
+  let started = false;
+  let done = false;
+  let cancelled = false;
+  let laneOutcome: DeviceJobOutcome | undefined;
+
+  setHandler(laneResultSignal, (o) => {
+    laneOutcome ??= o;
+  });
+  setHandler(
+    cancelJobUpdate,
+    async () => {
+      if (cancelled) return true;
+      const ok = await deviceCancelQueued({ jobId, rev: mirror.nextRev(), at: nowIso() });
+      if (ok) cancelled = true;
+      return ok;
+    },
+    {
+      validator: () => {
+        if (req.queueStrategy === 'pinned') throw new Error('a pinned job is cancelled through its lane');
+        if (done || started) throw new Error('job has already started');
+      },
+    },
+  );
+
+  let outcome: DeviceJobOutcome;
+  try {
+    if (req.queueStrategy === 'fifo') {
+      const run = proxyActivities<Pick<DeviceRunActivities, 'deviceRunFifo'>>({
+        taskQueue: input.fifoTaskQueue,
+        scheduleToStartTimeout: `${req.ttlSeconds}s`,
+        startToCloseTimeout: `${req.executionTimeoutSeconds}s`,
+        heartbeatTimeout: '10s',
+        retry: { maximumAttempts: 1 },
+      });
+      let attempt = 0;
+      for (;;) {
+        attempt++;
+        try {
+          outcome = outcomeOf(await run.deviceRunFifo({ jobId, request: req, queue: input.queue }));
+          break;
+        } catch (e) {
+          if (isCancellation(e)) throw e;
+          const f = classifyFailure(e);
+          if (f.kind === 'connection' && attempt < DEVICE_CONNECT_ATTEMPTS) {
+            await sleep(1000 * 2 ** (attempt - 1));
+            continue;
+          }
+          if (f.kind === 'heartbeat' && (req.mode === 'command' || req.safeToRetry) && attempt < DEVICE_CONNECT_ATTEMPTS) continue;
+          if (f.kind === 'cancelled') {
+            outcome = failureOutcome('Cancelled', 'job was cancelled before it started', 'cancelled');
+            break;
+          }
+          if (f.kind === 'schedule') {
+            outcome = failureOutcome('Timeout', `job did not start within its ttl of ${req.ttlSeconds}s`, 'timed_out');
+            break;
+          }
+          outcome = failureOutcome(f.type, f.message, f.kind === 'run-timeout' ? 'timed_out' : 'failed');
+          break;
+        }
+      }
+    } else {
+      // The lane answers; the bound only guards against a lane that vanished (it checks the ttl itself).
+      const bound = (req.ttlSeconds + req.executionTimeoutSeconds + 120) * 1000;
+      const got = await condition(() => laneOutcome !== undefined, bound);
+      outcome = got && laneOutcome ? laneOutcome : failureOutcome('Timeout', `job did not finish within ttl + execution_timeout`, 'timed_out');
+    }
+  } catch (e) {
+    if (!isCancellation(e)) throw e;
+    done = true;
+    await CancellationScope.nonCancellable(async () => {
+      await mirror.write({ state: 'cancelled', status: 'cancelled', end_time: nowIso(), waiting_reason: null, error: { type: 'Cancelled', message: 'job was cancelled before it started' }, publish: true });
+    });
+    throw e;
+  }
+  done = true;
+  started = outcome.started_at !== null;
+  if (cancelled && outcome.state === 'cancelled') return outcome;
+  const rev = Math.max(mirror.nextRev(), outcome.rev + 1);
+  await mirrorFinal(jobId, rev, outcome);
+  upsertSearchAttributes([{ key: SA_STATUS, value: outcome.state }]);
+  if (req.webhook) {
+    try {
+      await deviceWebhook({ jobId, webhook: req.webhook });
+    } catch {
+      // The webhook is best effort once its retries are spent; the job's own state stands.
+    }
+  }
+  return outcome;
+}
+
+const { mirrorTask } = proxyLocalActivities<Pick<Activities, 'mirrorTask'>>(MIRROR_LOCAL);
+
+async function mirrorFinal(jobId: string, rev: number, o: DeviceJobOutcome): Promise<void> {
+  const statusWord = { succeeded: 'finished', failed: 'failed', timed_out: 'failed', cancelled: 'cancelled' }[o.state];
+  await mirrorTask({
+    task_id: jobId,
+    rev,
+    state: o.state,
+    status: statusWord,
+    end_time: o.ended_at,
+    waiting_reason: null,
+    result: o.retval,
+    error: o.error,
+    ...(o.worker ? { worker: o.worker } : {}),
+    ...(o.started_at ? { start_time: o.started_at } : {}),
+    publish: true,
+  });
+}
