@@ -3,11 +3,13 @@ import { isDuplicateKeyError } from './errors.js';
 
 export const GPU_NODES_COLLECTION = 'gpu_nodes';
 export const GPU_CLAIMS_COLLECTION = 'gpu_claims';
+export const GPU_SLOTS_COLLECTION = 'gpu_slots';
+export const GPU_HEARTBEATS_COLLECTION = 'gpu_heartbeats';
 
 export type GpuNodeStatus = 'ACTIVE' | 'OFFLINE' | 'FAULTY';
 export type GpuPriorityClass = 'NORMAL' | 'VIP';
 
-/** One GPU node as the documented GpuNodeInfo shows it, plus `freeSlots` (the capacity guard) and bookkeeping. */
+/** One GPU node as the documented GpuNodeInfo shows it, plus bookkeeping. */
 export interface GpuNodeRecord {
   gpuId: string;
   hostname: string;
@@ -17,48 +19,77 @@ export interface GpuNodeRecord {
   supportedTaskTypes: number[];
   supportedTaskPriority: GpuPriorityClass;
   status: GpuNodeStatus;
+  /** Read from `gpu_heartbeats` (falls back to the registration time). */
   lastHeartbeat: number;
   failureCount: number;
   taskFailureCount: number;
   version: string;
+  /** Read: the node's taken slots in `gpu_slots`. */
   currentTasks: number;
   maxConcurrentTasks: number;
-  /** maxConcurrentTasks - currentTasks, kept beside it so a claim is one guarded $inc (no $expr on FerretDB). */
+  /** Read: maxConcurrentTasks - currentTasks (never below 0). */
   freeSlots: number;
   metadata: Record<string, unknown>;
   faultReason: string | null;
   registeredAt: number;
 }
 
+type StoredNode = Omit<GpuNodeRecord, 'currentTasks' | 'freeSlots'> & { _id: string };
+
 export type GpuNodeRegistration = Pick<GpuNodeRecord, 'gpuId' | 'hostname' | 'ip' | 'port' | 'supportedTaskTypes' | 'supportedTaskPriority' | 'version' | 'maxConcurrentTasks' | 'metadata'> & {
   vastInsId?: string | null;
 };
+
+/** A taken slot of a node: `_id` = `<gpuId>#<k>`, k < maxConcurrentTasks. Its uniqueness is the capacity guard. */
+interface SlotDoc {
+  _id: string;
+  gpuId: string;
+  claimId: string;
+  taskId: string;
+  at: Date;
+}
 
 /** A capacity claim: one per (task, dispatch attempt), so a retried claim or release is counted once. */
 interface ClaimDoc {
   _id: string;
   taskId: string;
   gpuId: string;
+  slotId: string;
   released: boolean;
   at: Date;
 }
 
+interface HeartbeatDoc {
+  _id: string;
+  at: number;
+}
+
+/**
+ * GPU nodes. FerretDB 1.24 (SQLite) loses concurrent updates of one document (measured: 50 parallel `$inc` on one
+ * document kept 14), so nothing here counts with `$inc` on a shared document: a node's running tasks are its
+ * slot documents (a claim inserts `<gpuId>#<k>`, unique by `_id`, a release deletes it) and heartbeats live in
+ * their own documents, apart from the node record that status changes write.
+ */
 export class GpuNodeStore {
-  readonly collection: Collection<GpuNodeRecord>;
+  readonly collection: Collection<StoredNode>;
   private readonly claims: Collection<ClaimDoc>;
+  private readonly slots: Collection<SlotDoc>;
+  private readonly beats: Collection<HeartbeatDoc>;
 
   constructor(db: Db) {
-    this.collection = db.collection<GpuNodeRecord>(GPU_NODES_COLLECTION);
+    this.collection = db.collection<StoredNode>(GPU_NODES_COLLECTION);
     this.claims = db.collection<ClaimDoc>(GPU_CLAIMS_COLLECTION);
+    this.slots = db.collection<SlotDoc>(GPU_SLOTS_COLLECTION);
+    this.beats = db.collection<HeartbeatDoc>(GPU_HEARTBEATS_COLLECTION);
   }
 
   async ensureIndexes(): Promise<void> {
     await this.collection.createIndex({ gpuId: 1 }, { unique: true, name: 'gpuId_unique' });
-    await this.collection.createIndex({ status: 1 }, { name: 'status' });
-    await this.claims.createIndex({ taskId: 1 }, { name: 'taskId' });
+    await this.slots.createIndex({ gpuId: 1 }, { name: 'gpuId' });
+    await this.slots.createIndex({ claimId: 1 }, { name: 'claimId' });
   }
 
-  /** Idempotent per gpuId: a re-registration updates the node, keeps its running count and makes it ACTIVE. */
+  /** Idempotent per gpuId: a re-registration updates the node, keeps its running tasks and makes it ACTIVE. */
   async register(reg: GpuNodeRegistration, now = Date.now()): Promise<{ created: boolean; node: GpuNodeRecord }> {
     const fields = {
       hostname: reg.hostname,
@@ -70,51 +101,53 @@ export class GpuNodeStore {
       version: reg.version,
       maxConcurrentTasks: reg.maxConcurrentTasks,
       metadata: reg.metadata,
+      status: 'ACTIVE' as const,
+      lastHeartbeat: now,
+      failureCount: 0,
+      taskFailureCount: 0,
+      faultReason: null,
     };
-    const existing = await this.get(reg.gpuId);
-    if (!existing) {
-      try {
-        await this.collection.insertOne({
-          gpuId: reg.gpuId,
-          ...fields,
-          status: 'ACTIVE',
-          lastHeartbeat: now,
-          failureCount: 0,
-          taskFailureCount: 0,
-          currentTasks: 0,
-          freeSlots: reg.maxConcurrentTasks,
-          faultReason: null,
-          registeredAt: now,
-        });
-        return { created: true, node: (await this.get(reg.gpuId))! };
-      } catch (e) {
-        if (!isDuplicateKeyError(e)) throw e;
-      }
+    await this.beat(reg.gpuId, now);
+    try {
+      await this.collection.insertOne({ _id: reg.gpuId, gpuId: reg.gpuId, ...fields, registeredAt: now });
+      return { created: true, node: (await this.get(reg.gpuId))! };
+    } catch (e) {
+      if (!isDuplicateKeyError(e)) throw e;
     }
-    // Recompute freeSlots against the running count it was read with; retry if a claim moved it meanwhile.
-    for (let i = 0; i < 20; i++) {
-      const cur = (await this.get(reg.gpuId))!;
-      const res = await this.collection.updateOne(
-        { gpuId: reg.gpuId, currentTasks: cur.currentTasks },
-        {
-          $set: {
-            ...fields,
-            freeSlots: reg.maxConcurrentTasks - cur.currentTasks,
-            status: 'ACTIVE',
-            lastHeartbeat: now,
-            failureCount: 0,
-            taskFailureCount: 0,
-            faultReason: null,
-          },
-        },
-      );
-      if (res.matchedCount > 0) return { created: false, node: (await this.get(reg.gpuId))! };
-    }
-    throw new Error(`node ${reg.gpuId} changed too often to re-register`);
+    await this.collection.updateOne({ _id: reg.gpuId }, { $set: fields });
+    return { created: false, node: (await this.get(reg.gpuId))! };
+  }
+
+  private async beat(gpuId: string, now: number): Promise<void> {
+    await this.beats.updateOne({ _id: gpuId }, { $set: { at: now } }, { upsert: true });
+  }
+
+  private async complete(rows: StoredNode[]): Promise<GpuNodeRecord[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.gpuId);
+    const [slotRows, beatRows] = await Promise.all([
+      this.slots.aggregate<{ _id: string; n: number }>([{ $match: { gpuId: { $in: ids } } }, { $group: { _id: '$gpuId', n: { $sum: 1 } } }]).toArray(),
+      this.beats.find({ _id: { $in: ids } }).toArray(),
+    ]);
+    const used = new Map(slotRows.map((r) => [r._id, r.n]));
+    const beat = new Map(beatRows.map((b) => [b._id, b.at]));
+    return rows.map((r) => {
+      const x = { ...r } as Record<string, unknown>;
+      delete x._id;
+      if (x.vastInsId === undefined) x.vastInsId = null;
+      if (x.faultReason === undefined) x.faultReason = null;
+      if (x.metadata === undefined) x.metadata = {};
+      const current = used.get(r.gpuId) ?? 0;
+      x.currentTasks = current;
+      x.freeSlots = Math.max(0, r.maxConcurrentTasks - current);
+      x.lastHeartbeat = Math.max(r.lastHeartbeat ?? 0, beat.get(r.gpuId) ?? 0);
+      return x as unknown as GpuNodeRecord;
+    });
   }
 
   async get(gpuId: string): Promise<GpuNodeRecord | null> {
-    return fill(await this.collection.findOne({ gpuId }, { projection: { _id: 0 } }));
+    const r = await this.collection.findOne({ _id: gpuId });
+    return r ? (await this.complete([r]))[0]! : null;
   }
 
   async list(filter: Partial<Pick<GpuNodeRecord, 'status'>> & { taskType?: number; priorityClass?: GpuPriorityClass } = {}): Promise<GpuNodeRecord[]> {
@@ -122,53 +155,71 @@ export class GpuNodeStore {
     if (filter.status) q.status = filter.status;
     if (filter.taskType !== undefined) q.supportedTaskTypes = filter.taskType;
     if (filter.priorityClass) q.supportedTaskPriority = filter.priorityClass;
-    const rows = await this.collection.find(q, { projection: { _id: 0 } }).sort({ gpuId: 1 }).limit(10_000).toArray();
-    return rows.map((r) => fill(r)!);
+    const rows = await this.collection.find(q).sort({ gpuId: 1 }).limit(10_000).toArray();
+    return this.complete(rows);
   }
 
-  /** Answers the status the node had before the beat (an OFFLINE node that beats comes back ACTIVE). */
+  /** Answers the node before the beat (an OFFLINE node that beats comes back ACTIVE), or null for an unknown node. */
   async heartbeat(gpuId: string, now = Date.now()): Promise<GpuNodeRecord | null> {
-    const before = await this.collection.findOneAndUpdate({ gpuId }, { $set: { lastHeartbeat: now } }, { returnDocument: 'before' });
+    const before = await this.get(gpuId);
     if (!before) return null;
-    if (before.status === 'OFFLINE') await this.collection.updateOne({ gpuId, status: 'OFFLINE' }, { $set: { status: 'ACTIVE' } });
-    return fill(before);
+    await this.beat(gpuId, now);
+    if (before.status === 'OFFLINE') await this.collection.updateOne({ _id: gpuId, status: 'OFFLINE' }, { $set: { status: 'ACTIVE' } });
+    return before;
   }
 
-  /** Sets a status; answers the record before the change, or null for an unknown node. */
+  /** Sets a status; answers the record before the change, or null for an unknown node (or one not in `onlyFrom`). */
   async setStatus(gpuId: string, status: GpuNodeStatus, reason: string | null = null, onlyFrom?: GpuNodeStatus[]): Promise<GpuNodeRecord | null> {
-    const filter: Record<string, unknown> = { gpuId };
-    if (onlyFrom) filter.status = { $in: onlyFrom };
+    const before = await this.get(gpuId);
+    if (!before || (onlyFrom && !onlyFrom.includes(before.status))) return null;
     const set: Record<string, unknown> = { status, faultReason: status === 'FAULTY' ? reason : null };
-    if (status === 'ACTIVE') Object.assign(set, { failureCount: 0, taskFailureCount: 0, lastHeartbeat: Date.now() });
-    return fill(await this.collection.findOneAndUpdate(filter, { $set: set }, { returnDocument: 'before' }));
+    if (status === 'ACTIVE') {
+      Object.assign(set, { failureCount: 0, taskFailureCount: 0 });
+      await this.beat(gpuId, Date.now());
+    }
+    await this.collection.updateOne({ _id: gpuId }, { $set: set });
+    return before;
   }
 
   async remove(gpuId: string): Promise<boolean> {
-    const res = await this.collection.deleteOne({ gpuId });
+    const res = await this.collection.deleteOne({ _id: gpuId });
+    await this.beats.deleteOne({ _id: gpuId });
     return res.deletedCount > 0;
   }
 
   /** ACTIVE nodes silent since before `cutoff`. */
   async stale(cutoff: number): Promise<GpuNodeRecord[]> {
-    const rows = await this.collection.find({ status: 'ACTIVE', lastHeartbeat: { $lt: cutoff } }, { projection: { _id: 0 } }).toArray();
-    return rows.map((r) => fill(r)!);
+    return (await this.list({ status: 'ACTIVE' })).filter((n) => n.lastHeartbeat < cutoff);
   }
 
   /**
-   * Takes one slot of a node for a task (claim id = task + attempt). Idempotent: a retried claim answers the slot
-   * it already holds. Answers null when the node is no longer ACTIVE or has no free slot.
+   * Takes one slot of an ACTIVE node for a task (claim id = task + attempt): inserts the first free
+   * `<gpuId>#<k>` slot document, whose unique `_id` is the guard. Idempotent: a retried claim answers whether it
+   * holds a slot of that node already. Answers false when the node is not ACTIVE or has no free slot.
    */
   async claim(claimId: string, taskId: string, gpuId: string): Promise<boolean> {
     const held = await this.claims.findOne({ _id: claimId });
     if (held) return held.gpuId === gpuId && !held.released;
-    const node = await this.collection.findOneAndUpdate(
-      { gpuId, status: 'ACTIVE', freeSlots: { $gt: 0 } },
-      { $inc: { freeSlots: -1, currentTasks: 1 } },
-      { returnDocument: 'after' },
-    );
-    if (!node) return false;
+    const mine = await this.slots.findOne({ claimId });
+    let slotId = mine?._id ?? null;
+    if (!slotId) {
+      const node = await this.collection.findOne({ _id: gpuId });
+      if (!node || node.status !== 'ACTIVE') return false;
+      const taken = new Set((await this.slots.find({ gpuId }).toArray()).map((s) => s._id));
+      for (let k = 0; k < node.maxConcurrentTasks && !slotId; k++) {
+        const id = `${gpuId}#${k}`;
+        if (taken.has(id)) continue;
+        try {
+          await this.slots.insertOne({ _id: id, gpuId, claimId, taskId, at: new Date() });
+          slotId = id;
+        } catch (e) {
+          if (!isDuplicateKeyError(e)) throw e;
+        }
+      }
+      if (!slotId) return false;
+    }
     try {
-      await this.claims.insertOne({ _id: claimId, taskId, gpuId, released: false, at: new Date() });
+      await this.claims.insertOne({ _id: claimId, taskId, gpuId, slotId, released: false, at: new Date() });
     } catch (e) {
       if (!isDuplicateKeyError(e)) throw e;
     }
@@ -177,19 +228,22 @@ export class GpuNodeStore {
 
   /** Gives a claimed slot back, once. */
   async release(claimId: string): Promise<boolean> {
-    const claim = await this.claims.findOneAndUpdate({ _id: claimId, released: false }, { $set: { released: true } }, { returnDocument: 'before' });
-    if (!claim) return false;
-    await this.collection.updateOne({ gpuId: claim.gpuId, currentTasks: { $gt: 0 } }, { $inc: { freeSlots: 1, currentTasks: -1 } });
+    const claim = await this.claims.findOne({ _id: claimId });
+    if (!claim || claim.released) return false;
+    await this.slots.deleteOne({ _id: claim.slotId, claimId });
+    await this.claims.updateOne({ _id: claimId }, { $set: { released: true } });
     return true;
   }
 
   /** Counts a node failure (refused or failed call); answers the record after it. */
   async recordFailure(gpuId: string, kind: 'failureCount' | 'taskFailureCount'): Promise<GpuNodeRecord | null> {
-    return fill(await this.collection.findOneAndUpdate({ gpuId }, { $inc: { [kind]: 1 } }, { returnDocument: 'after' }));
+    await this.collection.updateOne({ _id: gpuId }, { $inc: { [kind]: 1 } });
+    return this.get(gpuId);
   }
 
   async recordSuccess(gpuId: string, kind: 'failureCount' | 'taskFailureCount'): Promise<void> {
-    await this.collection.updateOne({ gpuId, [kind]: { $gt: 0 } }, { $set: { [kind]: 0 } });
+    const n = await this.collection.findOne({ _id: gpuId });
+    if (n && n[kind] > 0) await this.collection.updateOne({ _id: gpuId }, { $set: { [kind]: 0 } });
   }
 
   async countByStatus(): Promise<Record<GpuNodeStatus, number>> {
@@ -200,12 +254,21 @@ export class GpuNodeStore {
   }
 }
 
-function fill(r: GpuNodeRecord | null): GpuNodeRecord | null {
-  if (!r) return null;
-  const x = r as unknown as Record<string, unknown>;
-  delete x._id;
-  if (x.vastInsId === undefined) x.vastInsId = null;
-  if (x.faultReason === undefined) x.faultReason = null;
-  if (x.metadata === undefined) x.metadata = {};
-  return r;
+/**
+ * The next GPU task display id: one past the highest taken, claimed by inserting it as a unique `_id`
+ * (a counter `$inc` loses increments under concurrency on FerretDB 1.24), so two tasks never share one.
+ */
+export async function nextGpuDisplayId(db: Db): Promise<number> {
+  const ids = db.collection<{ _id: number; at: Date }>('gpu_display_ids');
+  const top = await ids.find({}).sort({ _id: -1 }).limit(1).toArray();
+  let n = (top[0]?._id ?? 1000) + 1;
+  for (let i = 0; i < 1000; i++, n++) {
+    try {
+      await ids.insertOne({ _id: n, at: new Date() });
+      return n;
+    } catch (e) {
+      if (!isDuplicateKeyError(e)) throw e;
+    }
+  }
+  throw new Error('no display id after 1000 tries');
 }

@@ -4,7 +4,7 @@ import { isDuplicateKeyError } from './errors.js';
 export const INSTANCES_COLLECTION = 'instances';
 const LEASE_ID = '__leader_lease__';
 
-/** One api or worker process. The leader lease is a separate document (`_id` = `__leader_lease__`) in the same collection. */
+/** One api or worker process. Leader lease terms are separate documents (`type: 'lease'`) in the same collection. */
 export interface InstanceRecord {
   _id: string;
   type: 'instance';
@@ -21,6 +21,7 @@ export interface InstanceRecord {
 interface LeaseDoc {
   _id: string;
   type: 'lease';
+  term: number;
   holder: string;
   expires_at: number;
   since: number;
@@ -51,16 +52,28 @@ export class InstanceStore {
     await this.instances.updateOne({ _id: instanceId }, { $set: { stopped_at: now } });
   }
 
-  /** Takes or renews the leader lease; answers whether `instanceId` holds it now. */
+  private async currentTerm(): Promise<LeaseDoc | null> {
+    const rows = await this.leases.find({ type: 'lease' }).sort({ term: -1 }).limit(1).toArray();
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Takes or renews the leader lease; answers whether `instanceId` holds it now. Each leadership term is its own
+   * document (`_id` = `__lease__#<term>`): only the holder renews its term, and taking over an expired term
+   * inserts the next one, whose unique `_id` lets exactly one candidate win (no read-modify-write races).
+   */
   async acquireLease(instanceId: string, leaseMs: number, now = Date.now()): Promise<boolean> {
+    const cur = await this.currentTerm();
+    if (cur && cur.holder === instanceId && cur.expires_at >= now) {
+      await this.leases.updateOne({ _id: cur._id, holder: instanceId }, { $set: { expires_at: now + leaseMs } });
+      const latest = await this.currentTerm();
+      return latest?._id === cur._id;
+    }
+    if (cur && cur.expires_at >= now) return false;
+    const term = (cur?.term ?? 0) + 1;
     try {
-      const res = await this.leases.findOneAndUpdate(
-        { _id: LEASE_ID, $or: [{ holder: instanceId }, { expires_at: { $lt: now } }] },
-        { $set: { type: 'lease', holder: instanceId, expires_at: now + leaseMs }, $setOnInsert: { since: now } },
-        { upsert: true, returnDocument: 'after' },
-      );
-      if (res && res.holder === instanceId && res.since === undefined) await this.leases.updateOne({ _id: LEASE_ID }, { $set: { since: now } });
-      return res?.holder === instanceId;
+      await this.leases.insertOne({ _id: `${LEASE_ID}#${term}`, type: 'lease', term, holder: instanceId, expires_at: now + leaseMs, since: now });
+      return true;
     } catch (e) {
       if (isDuplicateKeyError(e)) return false;
       throw e;
@@ -68,11 +81,12 @@ export class InstanceStore {
   }
 
   async releaseLease(instanceId: string): Promise<void> {
-    await this.leases.updateOne({ _id: LEASE_ID, holder: instanceId }, { $set: { expires_at: 0 } });
+    const cur = await this.currentTerm();
+    if (cur?.holder === instanceId) await this.leases.updateOne({ _id: cur._id, holder: instanceId }, { $set: { expires_at: 0 } });
   }
 
   async leader(now = Date.now()): Promise<string | null> {
-    const l = await this.leases.findOne({ _id: LEASE_ID });
+    const l = await this.currentTerm();
     return l && l.expires_at >= now ? l.holder : null;
   }
 

@@ -7,7 +7,7 @@ import { isTerminal } from '../../domain/status.js';
 import { newGpuTaskId } from '../../domain/ids.js';
 import { gpuQueueName, GPU_SIGNALS, type GpuTaskInput } from '../../gpu/names.js';
 import { createGpuOps, enqueueTask, ensureGpuIndexes, ensureMonitor, markNodeDown, markNodeUp, notifyNodeLost, queueLengths, recentFailureRate, runSweep } from '../../gpu/ops.js';
-import { nextSequence } from '../../store/counters.js';
+import { nextGpuDisplayId } from '../../store/gpu-nodes.js';
 import { InstanceStore } from '../../store/instances.js';
 import { safeEqual } from '../codec-endpoint.js';
 import type { ApiDeps, AppEnv } from '../context.js';
@@ -204,7 +204,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       const body = c.req.valid('json');
       const now = new Date();
       const taskId = newGpuTaskId();
-      const [displayId, nodes] = await Promise.all([nextSequence(deps.db, 'gpu_display_id'), ops.nodes.list({ taskType: body.taskType })]);
+      const [displayId, nodes] = await Promise.all([nextGpuDisplayId(deps.db), ops.nodes.list({ taskType: body.taskType })]);
       const facts = await queueFacts(deps.tasks, nodes, body.taskType, body.priority, now);
       const input: GpuTaskInput = {
         taskId,

@@ -1,0 +1,122 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedTask {
+  taskId: string;
+  taskType: number;
+  priority: number;
+  payload: string;
+  timeout: number;
+  at: number;
+}
+
+export interface FakeNodeOptions {
+  api: string;
+  key: string;
+  gpuId: string;
+  taskTypes: number[];
+  capacity: number;
+  priorityClass?: 'NORMAL' | 'VIP';
+  /** Answer POST /tasks with this status (default 202). */
+  answer?: number;
+  /** Report PROCESSING then the result after this many ms; null: the test reports by hand. */
+  completeAfterMs?: number | null;
+  /** Send heartbeats every this many ms (default 500); 0: silent. */
+  heartbeatMs?: number;
+}
+
+/** A GPU node on loopback that speaks DESIGN.md's node protocol and records what it received. */
+export class FakeGpuNode {
+  readonly received: ReceivedTask[] = [];
+  readonly cancelled: string[] = [];
+  running = new Set<string>();
+  maxRunning = 0;
+  port = 0;
+  answer: number;
+  private server!: Server;
+  private beat: NodeJS.Timeout | null = null;
+
+  constructor(readonly opts: FakeNodeOptions) {
+    this.answer = opts.answer ?? 202;
+  }
+
+  async start(register = true): Promise<this> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/tasks') {
+          const t = JSON.parse(body) as ReceivedTask;
+          this.received.push({ ...t, at: Date.now() });
+          if (this.answer >= 300) {
+            res.writeHead(this.answer).end('refused');
+            return;
+          }
+          if (!this.running.has(t.taskId)) {
+            this.running.add(t.taskId);
+            this.maxRunning = Math.max(this.maxRunning, this.running.size);
+            if (this.opts.completeAfterMs !== null && this.opts.completeAfterMs !== undefined) {
+              const ms = this.opts.completeAfterMs;
+              setTimeout(() => void this.complete(t.taskId, { done: t.taskId, by: this.opts.gpuId }), ms);
+            }
+          }
+          res.writeHead(this.answer, { 'content-type': 'application/json' }).end('{"accepted":true}');
+        } else if (req.method === 'DELETE' && req.url?.startsWith('/tasks/')) {
+          const id = decodeURIComponent(req.url.slice('/tasks/'.length));
+          this.cancelled.push(id);
+          this.running.delete(id);
+          res.writeHead(200).end('{}');
+        } else {
+          res.writeHead(404).end();
+        }
+      });
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as AddressInfo).port;
+    if (register) await this.register();
+    const every = this.opts.heartbeatMs ?? 500;
+    if (every > 0) this.beat = setInterval(() => void this.call('POST', `/gpus/${this.opts.gpuId}/heartbeat`).catch(() => undefined), every);
+    return this;
+  }
+
+  async register(): Promise<void> {
+    const r = await this.call('POST', '/gpus/register', {
+      gpuId: this.opts.gpuId,
+      hostname: `host-${this.opts.gpuId}`,
+      ip: '127.0.0.1',
+      port: this.port,
+      supportedTaskTypes: this.opts.taskTypes,
+      supportedTaskPriority: this.opts.priorityClass ?? 'NORMAL',
+      version: 'fake-1',
+      maxConcurrentTasks: this.opts.capacity,
+      metadata: { gpuModel: 'FakeGPU', memory: '1GB', cudaVersion: '0.0' },
+    });
+    if (r.code !== 200) throw new Error(`register failed: ${JSON.stringify(r)}`);
+  }
+
+  stopHeartbeats(): void {
+    if (this.beat) clearInterval(this.beat);
+    this.beat = null;
+  }
+
+  async complete(taskId: string, result: unknown): Promise<{ code: number }> {
+    await this.call('POST', `/tasks/${taskId}/status`, { status: 'PROCESSING', gpuId: this.opts.gpuId, progress: 50 }).catch(() => undefined);
+    // The node is done with it once it reports the result: the slot may be reused from then on.
+    this.running.delete(taskId);
+    return this.call('POST', `/tasks/${taskId}/result`, { result: JSON.stringify(result), gpuId: this.opts.gpuId });
+  }
+
+  async call(method: string, path: string, body?: unknown): Promise<{ code: number; message: string; data: unknown }> {
+    const res = await fetch(`${this.opts.api}/api/v2${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.opts.key}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return (await res.json()) as { code: number; message: string; data: unknown };
+  }
+
+  async stop(): Promise<void> {
+    this.stopHeartbeats();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
