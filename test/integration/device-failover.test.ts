@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
+import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
+import { eventually, testEnv, workflowBundle } from '../support/env.js';
+
+const env = testEnv('devfail');
+const { config } = env;
+const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const bundleFile = join(tmpdir(), `sy-devfail-${env.suffix}.js`);
+
+let api: ApiRuntime;
+let emu: DeviceEmulator;
+const children = new Map<string, ChildProcess>();
+
+function startWorker(name: string): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/integration/device-failover.worker.ts')], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      MONGO_DB: config.mongo.db,
+      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+      WORKER_NAME: name,
+      WORKER_HEARTBEAT_SECONDS: '1',
+      WORKER_DEAD_AFTER_SECONDS: '5',
+      WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+      SY_TEST_WORKFLOW_BUNDLE: bundleFile,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.set(name, child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(`READY ${name}`)) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`worker ${name} exited early (${code})`)));
+  });
+}
+
+beforeAll(async () => {
+  writeFileSync(bundleFile, (await workflowBundle()).code);
+  emu = await startDeviceEmulator({
+    commandDelayMs: (c) => (c === 'show tech-support' ? 3000 : c.includes('slow-line') ? 4000 : c === 'show clock' ? 150 : 0),
+  });
+  api = await createApiRuntime({ config, logger: env.logger, port: 0 });
+  await Promise.all(['wa', 'wb', 'wc'].map((n) => startWorker(`${n}_${env.suffix}`)));
+}, 180_000);
+
+afterAll(async () => {
+  for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await api?.shutdown();
+  await emu?.close();
+  await env.cleanup();
+}, 60_000);
+
+interface Job {
+  id: string;
+  status: string;
+  worker: string | null;
+  result: { type: string; error: { type: string; message: string } | null } | null;
+}
+
+async function submit(body: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
+  const j = (await res.json()) as { data: { id: string } };
+  expect(res.status).toBe(200);
+  return j.data.id;
+}
+
+async function job(id: string): Promise<Job> {
+  const res = await fetch(`${api.url}/job?id=${id}`, { headers: KEY });
+  return ((await res.json()) as { data: Job[] }).data[0]!;
+}
+
+const conn = () => ({ host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios', secret: emu.enableSecret });
+
+function kill(name: string): void {
+  children.get(name)!.kill('SIGKILL');
+}
+
+describe('a pinned host whose owner is SIGKILLed', () => {
+  it('moves ownership: the running command job re-runs, the waiting jobs run on the new owner, none is lost', async () => {
+    const first = await submit({ driver: 'netmiko', connection_args: conn(), command: 'show tech-support' });
+    const rest: string[] = [];
+    for (let i = 0; i < 10; i++) rest.push(await submit({ driver: 'netmiko', connection_args: conn(), command: 'show clock' }));
+    const running = await eventually(async () => {
+      const j = await job(first);
+      return j.status === 'started' && j.worker ? j : null;
+    }, 'the first job to start', 60_000);
+    const owner = running.worker!;
+    kill(owner);
+    const ids = [first, ...rest];
+    const done = await eventually(
+      async () => {
+        const all = await Promise.all(ids.map(job));
+        return all.every((j) => ['finished', 'failed', 'cancelled'].includes(j.status)) ? all : null;
+      },
+      'every job to end after the owner died',
+      120_000,
+      500,
+    );
+    for (const j of done) expect(j.status, JSON.stringify(j)).toBe('finished');
+    for (const j of done) expect(j.worker).not.toBe(owner);
+  });
+
+  it('ends a started config job that is not safe to repeat as failed WorkerLost; the job behind it still runs', async () => {
+    const unsafe = await submit({ driver: 'netmiko', connection_args: conn(), config: ['interface Loopback9', 'description slow-line'] });
+    const after = await submit({ driver: 'netmiko', connection_args: conn(), command: 'show clock' });
+    const running = await eventually(async () => {
+      const j = await job(unsafe);
+      return j.status === 'started' && j.worker ? j : null;
+    }, 'the config job to start', 60_000);
+    kill(running.worker!);
+    const lost = await eventually(async () => {
+      const j = await job(unsafe);
+      return ['finished', 'failed'].includes(j.status) ? j : null;
+    }, 'the config job to end', 120_000, 500);
+    expect(lost.status).toBe('failed');
+    expect(lost.result?.error?.type).toBe('WorkerLost');
+    const next = await eventually(async () => {
+      const j = await job(after);
+      return ['finished', 'failed'].includes(j.status) ? j : null;
+    }, 'the job behind it', 120_000, 500);
+    expect(next.status).toBe('finished');
+  });
+
+  it('stops a worker through DELETE /worker; its host is served by another', async () => {
+    await startWorker(`wd_${env.suffix}`);
+    const live = [...children.entries()].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([n]) => n);
+    const victim = live.find((n) => !n.startsWith('wd_'))!;
+    const res = await fetch(`${api.url}/worker?name=${victim}`, { method: 'DELETE', headers: KEY });
+    expect(((await res.json()) as { data: string[] }).data).toEqual([victim]);
+    await eventually(async () => children.get(victim)!.exitCode !== null, 'the stopped worker to exit', 60_000);
+    const view = await eventually(async () => {
+      const r = await fetch(`${api.url}/workers/${victim}`, { headers: KEY });
+      const w = ((await r.json()) as { data: Array<{ status: string }> }).data[0];
+      return w?.status === 'dead' ? w : null;
+    }, 'the stopped worker to show as dead');
+    expect(view.status).toBe('dead');
+    const id = await submit({ driver: 'netmiko', connection_args: conn(), command: 'show version' });
+    const j = await eventually(async () => {
+      const x = await job(id);
+      return ['finished', 'failed'].includes(x.status) ? x : null;
+    }, 'a job after the stop', 120_000, 500);
+    expect(j.status).toBe('finished');
+    expect(j.worker).toBe(`wd_${env.suffix}`);
+  });
+});
