@@ -59,6 +59,11 @@ export interface ServiceIngestOptions {
   groupId: string;
   topics: string[];
   deadLetterTopic: string;
+  /**
+   * Group members this process runs (each a CommittingConsumer, so partitions are handled side by side; a
+   * single kafkajs consumer handles its partitions one message at a time). Default 4.
+   */
+  members?: number;
 }
 
 /**
@@ -69,17 +74,21 @@ export interface ServiceIngestOptions {
  */
 export class ServiceIngest {
   readonly counters: IngestCounters = { started: 0, duplicates: 0, deadLettered: 0 };
-  private readonly consumer: CommittingConsumer;
+  private readonly consumers: CommittingConsumer[];
 
   constructor(private readonly options: ServiceIngestOptions) {
-    this.consumer = new CommittingConsumer(options.kafka, {
-      groupId: options.groupId,
-      topics: options.topics,
-      fromBeginning: true,
-      handle: async (m) => {
-        await this.handle(m);
-      },
-    });
+    this.consumers = Array.from(
+      { length: Math.max(1, options.members ?? 4) },
+      () =>
+        new CommittingConsumer(options.kafka, {
+          groupId: options.groupId,
+          topics: options.topics,
+          fromBeginning: true,
+          handle: async (m) => {
+            await this.handle(m);
+          },
+        }),
+    );
   }
 
   async handle(m: ConsumedMessage): Promise<'started' | 'duplicate' | 'dead-lettered'> {
@@ -116,11 +125,11 @@ export class ServiceIngest {
     return 'dead-lettered';
   }
 
-  start(): Promise<void> {
-    return this.consumer.start();
+  async start(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.start()));
   }
 
-  stop(): Promise<void> {
-    return this.consumer.stop();
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.stop()));
   }
 }

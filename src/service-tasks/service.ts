@@ -94,28 +94,30 @@ export class ServiceTasks {
     const svc = this.serviceConfig(opts.service);
     if (!svc) throw new ServiceTaskError('invalid', SERVICE_NOT_SUPPORTED);
     const taskId = opts.taskId ?? newServiceTaskId(svc.name);
-    const existing = opts.taskId ? await this.deps.store.tasks.get(taskId) : null;
-    if (existing && existing.kind !== 'service') throw new ServiceTaskError('conflict', `task id ${taskId} belongs to another kind of job`);
-    if (!existing) {
-      // rev 1: the first write of a record; the workflow's own writes are always newer.
-      await this.deps.store.apply({
-        task_id: taskId,
-        rev: 1,
-        kind: 'service',
-        state: 'ready',
-        status: 'ready',
-        queue: `service.${svc.name}`,
-        service: svc.name,
-        source_name: svc.source_name,
-        condition: opts.condition,
-        create_time: new Date(),
-        start_time: null,
-        end_time: null,
-        status_message: emptyStatusMessage(),
-        result: null,
-      });
-    }
-    const started = await this.startWorkflow(this.input(svc, taskId, existing?.condition ?? opts.condition), WorkflowIdReusePolicy.REJECT_DUPLICATE);
+    // A repeated id finds its record already there ('stale') and changes nothing; its start below is refused.
+    await this.deps.store.insertReady({
+      task_id: taskId,
+      kind: 'service',
+      state: 'ready',
+      status: 'ready',
+      queue: `service.${svc.name}`,
+      service: svc.name,
+      source_name: svc.source_name,
+      condition: opts.condition,
+      create_time: new Date(),
+      enqueue_time: null,
+      start_time: null,
+      end_time: null,
+      worker: null,
+      host: null,
+      owner: null,
+      priority: 0,
+      status_message: emptyStatusMessage(),
+      result: null,
+      error: null,
+      waiting_reason: null,
+    });
+    const started = await this.startWorkflow(this.input(svc, taskId, opts.condition), WorkflowIdReusePolicy.REJECT_DUPLICATE);
     return { taskId, duplicate: !started };
   }
 

@@ -65,6 +65,18 @@ export class ServiceTaskStore {
     return outcome;
   }
 
+  /**
+   * The first write of a task (`ready`, rev 1): both collections in two writes, no read. 'stale' when the
+   * record already exists (a repeated id): nothing is changed then.
+   */
+  async insertReady(record: Omit<TaskRecord, 'rev' | 'updated_at'>): Promise<ApplyOutcome> {
+    const outcome = await this.tasks.apply({ ...record, rev: 1 });
+    if (outcome === 'applied') {
+      await this.named.updateOne({ task_id: record.task_id }, { $set: toServiceTaskDocument({ ...record, rev: 1, updated_at: new Date() }) }, { upsert: true });
+    }
+    return outcome;
+  }
+
   /** Copies the current `tasks` record into the named collection. */
   async project(taskId: string): Promise<void> {
     const record = await this.tasks.get(taskId);

@@ -310,6 +310,8 @@ describe('dispatch: kafka (external algorithm module)', () => {
 
   it('answers a batch status with Invalid for unknown ids, and lists tasks paged and filtered', async () => {
     const a = (await call('/api/create_task', { data: { service: ALGO, condition: { manual: true, i: 1 } } })).body.task_id as string;
+    // Let the hand-off write land first: the list below then reads settled records.
+    await eventually(async () => (await statusOf(a)).status === 'waiting', 'waiting after hand-off');
     const r = await call('/api/status_task', { data: [{ task_id: a }, { task_id: 'ts_nope_1' }, { task_id: a }] });
     expect(r.status).toBe(200);
     const entries = r.body.status as Json[];
