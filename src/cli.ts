@@ -5,6 +5,7 @@ import { createLogger, type Logger } from './logging.js';
 import { createApiRuntime, type ApiRuntime } from './api/server.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker.js';
 import { WORKER_PLUGINS } from './worker-plugins.js';
+import { GPU_AGENT_USAGE, runGpuAgentCommand } from './gpu-agent/cli.js';
 
 const USAGE = `usage: switchyard <command>
 
@@ -13,6 +14,7 @@ commands:
   worker     run a Temporal worker
   dev        start the local stack (scripts/stack/up.sh), then api + worker; Ctrl-C stops all of it
   config     print the effective configuration with secrets redacted
+  gpu-agent  run a GPU node agent (switchyard gpu-agent --help)
 `;
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -95,6 +97,16 @@ async function main(argv: string[]): Promise<void> {
         stackScript('down');
       });
       done.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'worker stopped with an error'));
+      return;
+    }
+    case 'gpu-agent': {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        process.stdout.write(GPU_AGENT_USAGE);
+        return;
+      }
+      const agent = await runGpuAgentCommand(argv.slice(1), config, logger.child({ proc: 'gpu-agent' }));
+      process.stdout.write(`GPU agent listening on ${agent.url}\n`);
+      onSignals(logger, () => agent.stop());
       return;
     }
     default:
