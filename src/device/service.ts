@@ -111,7 +111,9 @@ async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[]): 
   const views = records.map(toJobView);
   const queued = records.filter((r) => r.state === 'queued' || r.state === 'ready');
   if (queued.length === 0) return views;
-  const live = await d.workers.countLive(new Date(), d.config.worker.deadAfterSeconds);
+  // Live workers that serve device queues (every worker with the device plugin polls FifoQ and its own queue).
+  const now = new Date();
+  const live = (await d.workers.list()).filter((w) => w.queues?.includes(DEVICE_FIFO_QUEUE) && workerLiveness(w, now, d.config.worker.deadAfterSeconds) !== 'dead').length;
   for (const r of queued) {
     const view = views.find((v) => v.id === r.task_id)!;
     if (r.kind !== 'device') continue;
