@@ -4,6 +4,7 @@ import { createGpuActivities } from './gpu.js';
 import { createDeviceActivities } from './device.js';
 import { createMirrorActivities } from './mirror.js';
 import { createServiceTaskActivities } from './service-tasks.js';
+import { createShellActivities } from './shell.js';
 
 export type { ActivityDeps } from './deps.js';
 export type { MirrorWrite, TaskEvent } from './mirror.js';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createGpuActivities(deps),
     ...createDeviceActivities(deps),
     ...createServiceTaskActivities(deps),
+    ...createShellActivities(deps),
   };
 }
 

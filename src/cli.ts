@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, redactedConfig, type Config } from './config/index.js';
 import { createLogger, type Logger } from './logging.js';
 import { createApiRuntime, type ApiRuntime } from './api/server.js';
+import { mintSchedulerToken } from './api/scheduler/auth.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker.js';
 import { WORKER_PLUGINS } from './worker-plugins.js';
 import { GPU_AGENT_USAGE, runGpuAgentCommand } from './gpu-agent/cli.js';
@@ -15,6 +16,7 @@ commands:
   dev        start the local stack (scripts/stack/up.sh), then api + worker; Ctrl-C stops all of it
   config     print the effective configuration with secrets redacted
   gpu-agent  run a GPU node agent (switchyard gpu-agent --help)
+  token      print a scheduler-dialect JWT: token <user> [admin|user] [expiry, default 12h]
 `;
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -73,6 +75,12 @@ async function main(argv: string[]): Promise<void> {
     case 'config':
       process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
       return;
+    case 'token': {
+      const role = argv[2] ?? 'user';
+      if (!argv[1] || (role !== 'admin' && role !== 'user')) throw new Error('usage: switchyard token <user> [admin|user] [expiry]');
+      process.stdout.write(`${await mintSchedulerToken(config.auth.schedulerJwtSecret, argv[1], role, argv[3] ?? '12h')}\n`);
+      return;
+    }
     case 'api': {
       const api = await runApi(config, logger);
       onSignals(logger, () => api.shutdown());

@@ -6,3 +6,4 @@ export { deviceLane, type DeviceLaneInput } from './device-lane.js';
 export { gpuTask } from './gpu-task.js';
 export { gpuDispatcher } from './gpu-dispatcher.js';
 export { gpuMonitor } from './gpu-monitor.js';
+export { commandRun, type CommandRunInput } from './command-run.js';

@@ -1,0 +1,238 @@
+import { z } from '@hono/zod-openapi';
+
+/** Request and response bodies of scheduler-api.md, used to validate requests and to document every endpoint. */
+
+const time = z.string().nullable().openapi({ description: 'UTC ISO 8601', example: '2024-01-01T02:00:00Z' });
+const scheduleType = z.enum(['ONCE', 'CRON', 'INTERVAL', 'DATE']);
+const status = z.enum(['PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'TIMEOUT', 'CANCELLED']);
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names hold letters, digits and _');
+
+export const actionSchema = z
+  .object({
+    type: z.string().openapi({ description: '`command` (a shell command; needs the command permission). `device`, `gpu`, `service` are not available yet.', example: 'command' }),
+    command: z.string().min(1).max(10_000).optional().openapi({ example: 'echo hello' }),
+    env: z.record(envName, z.string()).optional().openapi({ description: 'Extra environment; nothing of the service environment is passed on' }),
+  })
+  .passthrough()
+  .openapi('SchedulerAction');
+
+const scheduleConfig = z
+  .union([z.string(), z.number()])
+  .transform((v) => String(v))
+  .openapi({ description: 'CRON expression (5 fields, UTC), interval seconds (≥ 60) or ISO 8601 date with zone', example: '0 */2 * * *' });
+
+const nameSchema = z.string().trim().min(3, '任务名称长度必须为3-50个字符').max(50, '任务名称长度必须为3-50个字符');
+const intIn = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const createTaskBody = z
+  .object({
+    name: nameSchema.openapi({ example: '数据同步任务' }),
+    description: z.string().max(1000).nullable().optional(),
+    project_id: z.number().int().openapi({ example: 1 }),
+    schedule_type: scheduleType,
+    schedule_config: scheduleConfig.optional(),
+    is_active: z.boolean().default(true),
+    timeout_seconds: intIn(1, 7 * 86400).default(3600),
+    max_instances: intIn(1, 100).default(1),
+    retry_count: intIn(0, 10).default(0),
+    priority: intIn(-1000, 1000).default(0),
+    action: actionSchema.nullable().optional(),
+  })
+  .openapi('SchedulerCreateTaskRequest');
+
+export const updateTaskBody = z
+  .object({
+    name: nameSchema.optional(),
+    description: z.string().max(1000).nullable().optional(),
+    project_id: z.number().int().optional(),
+    schedule_type: scheduleType.optional(),
+    schedule_config: scheduleConfig.optional(),
+    is_active: z.boolean().optional(),
+    timeout_seconds: intIn(1, 7 * 86400).optional(),
+    max_instances: intIn(1, 100).optional(),
+    retry_count: intIn(0, 10).optional(),
+    priority: intIn(-1000, 1000).optional(),
+    action: actionSchema.nullable().optional(),
+  })
+  .openapi('SchedulerUpdateTaskRequest');
+
+const lastExecution = z
+  .object({ execution_id: z.string(), status, start_time: time, duration_seconds: z.number().nullable() })
+  .nullable()
+  .openapi('SchedulerLastExecution');
+
+export const taskSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    description: z.string().nullable(),
+    project_id: z.number().int(),
+    project_name: z.string().optional(),
+    schedule_type: scheduleType,
+    schedule_config: z.string(),
+    is_active: z.boolean(),
+    status,
+    timeout_seconds: z.number().int(),
+    max_instances: z.number().int(),
+    retry_count: z.number().int(),
+    priority: z.number().int(),
+    action: actionSchema.nullable(),
+    next_run_time: time,
+    created_at: time,
+    updated_at: time,
+    execution_summary: z
+      .object({
+        total_executions: z.number().int(),
+        success_count: z.number().int(),
+        failed_count: z.number().int(),
+        last_success: time,
+        last_failure: time,
+      })
+      .optional(),
+  })
+  .openapi('SchedulerTask');
+
+export const taskListItem = taskSchema
+  .pick({ id: true, name: true, description: true, project_id: true, schedule_type: true, schedule_config: true, is_active: true, status: true, next_run_time: true, created_at: true })
+  .extend({ last_execution: lastExecution })
+  .openapi('SchedulerTaskListItem');
+
+export const executionSchema = z
+  .object({
+    execution_id: z.string(),
+    task_id: z.number().int(),
+    task_name: z.string().optional(),
+    status,
+    start_time: time,
+    end_time: time,
+    duration_seconds: z.number().nullable(),
+    exit_code: z.number().int().nullable(),
+    output_summary: z.string().nullable(),
+    error_message: z.string().nullable(),
+    log_file_path: z.string().nullable(),
+    error_log_path: z.string().nullable(),
+    workspace_path: z.string().nullable().optional(),
+    resource_usage: z.object({ max_memory_mb: z.number().nullable(), avg_cpu_percent: z.number().nullable() }).optional(),
+    created_at: time,
+  })
+  .openapi('SchedulerExecution');
+
+export const logsSchema = z
+  .object({
+    execution_id: z.string(),
+    log_type: z.enum(['output', 'error']),
+    content: z.array(z.string()),
+    file_path: z.string(),
+    file_size: z.number().int(),
+    lines_count: z.number().int(),
+    last_modified: time,
+  })
+  .openapi('SchedulerExecutionLogs');
+
+export const statsSchema = z
+  .object({
+    total_executions: z.number().int(),
+    success_count: z.number().int(),
+    failed_count: z.number().int(),
+    success_rate: z.number(),
+    average_duration: z.number().nullable(),
+    last_execution: lastExecution,
+    execution_trends: z.object({ daily_counts: z.array(z.object({ date: z.string(), success: z.number().int(), failed: z.number().int() })) }),
+  })
+  .openapi('SchedulerTaskStats');
+
+export const metricsSchema = z
+  .object({
+    cpu_percent: z.number(),
+    memory_percent: z.number(),
+    disk_usage: z.number(),
+    active_tasks: z.number().int(),
+    scheduler_status: z.string(),
+    queue_status: z.object({ pending_tasks: z.number().int(), running_tasks: z.number().int(), completed_today: z.number().int() }),
+    database_status: z.string(),
+    redis_status: z.string().openapi({ description: 'No Redis here: the status of the Kafka broker (see kafka_status)' }),
+    kafka_status: z.string(),
+    temporal_status: z.string(),
+    last_updated: time,
+  })
+  .openapi('SchedulerMetrics');
+
+export const runningSchema = z
+  .array(
+    z.object({
+      task_id: z.number().int(),
+      task_name: z.string(),
+      execution_id: z.string(),
+      start_time: time,
+      running_time: z.number().int(),
+      status,
+      progress: z.object({ current_step: z.string(), progress_percent: z.number().int() }),
+    }),
+  )
+  .openapi('SchedulerRunning');
+
+export const cleanupSchema = z
+  .object({
+    cleanup_summary: z.object({
+      directories_removed: z.number().int(),
+      space_freed_mb: z.number(),
+      oldest_removed: time,
+      cleanup_time: time,
+    }),
+  })
+  .openapi('SchedulerCleanup');
+
+export const errorSchema = z
+  .object({
+    success: z.literal(false),
+    code: z.number().int(),
+    message: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })),
+    timestamp: z.string(),
+  })
+  .openapi('SchedulerError');
+
+export function envelope<T extends z.ZodType>(data: T, name: string) {
+  return z.object({ success: z.literal(true), code: z.literal(200), message: z.string(), data }).openapi(name);
+}
+
+export function page<T extends z.ZodType>(item: T, name: string) {
+  return z.object({ total: z.number().int(), page: z.number().int(), size: z.number().int(), items: z.array(item) }).openapi(name);
+}
+
+export const nullData = z.null();
+
+export const taskIdParams = z.object({ task_id: z.string().openapi({ param: { name: 'task_id', in: 'path' }, example: '1' }) });
+export const executionIdParams = z.object({
+  execution_id: z.string().openapi({ param: { name: 'execution_id', in: 'path' }, example: 'exec-switchyard-1-2024-01-01T02:00:00Z' }),
+});
+
+const pageQuery = {
+  page: z.string().optional().openapi({ description: 'page number, default 1', example: '1' }),
+  size: z.string().optional().openapi({ description: 'page size, default 20, at most 100', example: '20' }),
+};
+
+export const listTasksQuery = z.object({
+  ...pageQuery,
+  status: status.optional(),
+  is_active: z.enum(['true', 'false']).optional(),
+});
+
+export const executionsQuery = z.object({
+  ...pageQuery,
+  status: status.optional(),
+  start_date: z.string().optional().openapi({ description: 'executions created at or after (ISO 8601)' }),
+  end_date: z.string().optional().openapi({ description: 'executions created at or before (ISO 8601)' }),
+});
+
+export const logsQuery = z.object({
+  log_type: z.enum(['output', 'error']).optional(),
+  lines: z.string().optional().openapi({ description: 'last N lines, 1..10000 (default all, at most 10000)' }),
+});
+
+export const streamQuery = z.object({ log_type: z.enum(['output', 'error']).optional() });
+
+export const cleanupQuery = z.object({ max_age_hours: z.string().optional().openapi({ description: 'default 24', example: '48' }) });
+
+export const sseSchema = z.string().openapi({ description: '`event: log` / `data: <line>` per line; finally `event: end` / `data: {"status": …, "exit_code": …}`' });

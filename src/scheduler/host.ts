@@ -1,0 +1,96 @@
+import { cpus, freemem, totalmem } from 'node:os';
+import { mkdir, open, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Host figures for GET /metrics: CPU busy share over a short sample, memory and disk use (percent). */
+export async function hostUsage(path: string, sampleMs = 200): Promise<{ cpu: number; memory: number; disk: number }> {
+  const busy = () => cpus().reduce((a, c) => ({ idle: a.idle + c.times.idle, total: a.total + Object.values(c.times).reduce((x, y) => x + y, 0) }), { idle: 0, total: 0 });
+  const before = busy();
+  await new Promise((r) => setTimeout(r, sampleMs));
+  const after = busy();
+  const total = after.total - before.total;
+  const cpu = total > 0 ? (1 - (after.idle - before.idle) / total) * 100 : 0;
+  let available = freemem();
+  try {
+    const m = /MemAvailable:\s+(\d+) kB/.exec(await readFile('/proc/meminfo', 'utf8'));
+    if (m) available = Number(m[1]) * 1024;
+  } catch {
+    // not Linux: freemem()
+  }
+  const memory = (1 - available / totalmem()) * 100;
+  await mkdir(path, { recursive: true });
+  const fs = await statfs(path);
+  const disk = fs.blocks > 0 ? (1 - fs.bavail / fs.blocks) * 100 : 0;
+  const r1 = (n: number) => Math.round(n * 10) / 10;
+  return { cpu: r1(cpu), memory: r1(memory), disk: r1(disk) };
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const s = await stat(path).catch(() => null);
+  if (!s) return 0;
+  if (!s.isDirectory()) return s.size;
+  let total = 0;
+  for (const e of await readdir(path).catch(() => [] as string[])) total += await sizeOf(join(path, e));
+  return total;
+}
+
+export interface CleanupSummary {
+  directories_removed: number;
+  space_freed_mb: number;
+  oldest_removed: Date | null;
+}
+
+/**
+ * Removes execution workspaces under `root` last changed more than `maxAgeHours` ago, except those `keep` names
+ * (executions still running). Logs (`root/.logs`) stay: they belong to the execution history.
+ */
+export async function cleanupWorkspaces(root: string, maxAgeHours: number, keep: (name: string) => Promise<boolean>, now = new Date()): Promise<CleanupSummary> {
+  const cutoff = now.getTime() - maxAgeHours * 3600_000;
+  let removed = 0;
+  let bytes = 0;
+  let oldest: Date | null = null;
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (!e.isDirectory() || e.name.startsWith('.')) continue;
+    const path = join(root, e.name);
+    const s = await stat(path).catch(() => null);
+    if (!s || s.mtimeMs > cutoff) continue;
+    if (await keep(e.name)) continue;
+    bytes += await sizeOf(path);
+    await rm(path, { recursive: true, force: true });
+    removed += 1;
+    if (!oldest || s.mtime < oldest) oldest = s.mtime;
+  }
+  return { directories_removed: removed, space_freed_mb: Math.round((bytes / 1048576) * 10) / 10, oldest_removed: oldest };
+}
+
+/** The last line of a file (its last 4 KiB), or null. */
+export async function lastLineOf(path: string): Promise<string | null> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return null;
+  try {
+    const { size } = await fh.stat();
+    const len = Math.min(size, 4096);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    const lines = buf.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    return lines.at(-1)?.slice(0, 200) ?? null;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads bytes of a file from `offset` (for the live log stream). */
+export async function readFrom(path: string, offset: number): Promise<Buffer> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return Buffer.alloc(0);
+  try {
+    const { size } = await fh.stat();
+    if (size <= offset) return Buffer.alloc(0);
+    const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}

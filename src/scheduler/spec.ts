@@ -1,0 +1,225 @@
+import { Cron } from 'croner';
+
+/** Pure schedule logic of the scheduler dialect: validation of `schedule_config` and the Temporal spec it becomes. */
+
+export const SCHEDULE_TYPES = ['ONCE', 'CRON', 'INTERVAL', 'DATE'] as const;
+export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
+
+export const MIN_INTERVAL_SECONDS = 60;
+
+const CRON_FIELDS = [
+  { name: '分钟', en: 'minute', min: 0, max: 59, names: null },
+  { name: '小时', en: 'hour', min: 0, max: 23, names: null },
+  { name: '日期', en: 'day of month', min: 1, max: 31, names: null },
+  { name: '月份', en: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  { name: '星期', en: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+] as const;
+
+type CronField = (typeof CRON_FIELDS)[number];
+
+function fieldValue(text: string, field: CronField): number | null {
+  if (/^\d+$/.test(text)) return Number(text);
+  if (field.names) {
+    const i = (field.names as readonly string[]).indexOf(text.toUpperCase());
+    if (i >= 0) return field.min === 1 ? i + 1 : i;
+  }
+  return null;
+}
+
+/** 'syntax' when an item is malformed, 'range' when a number lies outside the field, null when the field is fine. */
+function checkField(text: string, field: CronField): 'syntax' | 'range' | null {
+  for (const item of text.split(',')) {
+    const m = /^([^/]+)(?:\/(\d+))?$/.exec(item);
+    if (!m) return 'syntax';
+    const [, base, step] = m;
+    if (step !== undefined && Number(step) < 1) return 'range';
+    if (base === '*') continue;
+    const parts = base!.split('-');
+    if (parts.length > 2) return 'syntax';
+    const values = parts.map((p) => fieldValue(p, field));
+    if (values.some((v) => v === null)) return 'syntax';
+    if ((values as number[]).some((v) => v < field.min || v > field.max)) return 'range';
+    if (values.length === 2 && values[0]! > values[1]!) return 'range';
+  }
+  return null;
+}
+
+/**
+ * Checks a standard 5-field CRON expression (minute hour day-of-month month day-of-week, UTC). Returns the
+ * document-style message (`CRON表达式格式错误：'0 25 * * *' 小时部分超出范围`) or null when it is valid.
+ */
+export function cronProblem(expr: string): string | null {
+  const trimmed = expr.trim();
+  const fields = trimmed.split(/\s+/);
+  if (trimmed === '' || fields.length !== 5) return `CRON表达式格式错误：'${expr}' 需要5个字段（分 时 日 月 周），实际 ${trimmed === '' ? 0 : fields.length} 个`;
+  for (let i = 0; i < 5; i++) {
+    const problem = checkField(fields[i]!, CRON_FIELDS[i]!);
+    if (problem === 'range') return `CRON表达式格式错误：'${expr}' ${CRON_FIELDS[i]!.name}部分超出范围 (${CRON_FIELDS[i]!.en} out of range ${CRON_FIELDS[i]!.min}-${CRON_FIELDS[i]!.max})`;
+    if (problem === 'syntax') return `CRON表达式格式错误：'${expr}' ${CRON_FIELDS[i]!.name}部分无效 (${CRON_FIELDS[i]!.en} is not valid)`;
+  }
+  try {
+    new Cron(trimmed, { paused: true, timezone: 'UTC' });
+  } catch (e) {
+    return `CRON表达式格式错误：'${expr}' ${(e as Error).message}`;
+  }
+  return null;
+}
+
+/** The next time a CRON expression fires after `from` (UTC), or null when it never does. */
+export function nextCronTime(expr: string, from: Date): Date | null {
+  return new Cron(expr.trim(), { paused: true, timezone: 'UTC' }).nextRun(from);
+}
+
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/** A checked `schedule_config`: what the Temporal spec is built from. */
+export type ParsedSchedule =
+  | { type: 'ONCE' }
+  | { type: 'CRON'; expression: string }
+  | { type: 'INTERVAL'; seconds: number }
+  | { type: 'DATE'; at: Date };
+
+export type ScheduleCheck = { ok: true; schedule: ParsedSchedule } | { ok: false; message: string };
+
+/** Validates `schedule_config` for its `schedule_type`; `now` decides whether a DATE lies in the future. */
+export function parseSchedule(type: ScheduleType, config: string | null | undefined, now: Date): ScheduleCheck {
+  const text = (config ?? '').trim();
+  switch (type) {
+    case 'ONCE':
+      return { ok: true, schedule: { type } };
+    case 'CRON': {
+      const problem = cronProblem(text);
+      return problem ? { ok: false, message: problem } : { ok: true, schedule: { type, expression: text.split(/\s+/).join(' ') } };
+    }
+    case 'INTERVAL': {
+      if (!/^\d+$/.test(text)) return { ok: false, message: `间隔配置无效：'${text}' 必须是以秒为单位的整数` };
+      const seconds = Number(text);
+      if (seconds < MIN_INTERVAL_SECONDS) return { ok: false, message: `间隔配置无效：${seconds} 秒小于支持的最小间隔 ${MIN_INTERVAL_SECONDS} 秒` };
+      return { ok: true, schedule: { type, seconds } };
+    }
+    case 'DATE': {
+      if (!ISO_WITH_ZONE.test(text)) return { ok: false, message: `日期配置无效：'${text}' 必须是带时区的 ISO 8601 时间，如 2024-01-01T15:30:00Z` };
+      const at = new Date(text);
+      if (Number.isNaN(at.getTime())) return { ok: false, message: `日期配置无效：'${text}' 不是有效的日期` };
+      if (at.getTime() <= now.getTime()) return { ok: false, message: `日期配置无效：'${text}' 已经过去，必须是将来的时间` };
+      return { ok: true, schedule: { type, at } };
+    }
+  }
+}
+
+const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'] as const;
+
+/** The subset of Temporal's ScheduleSpec this dialect uses (kept structural so this module stays pure). */
+export interface SchedulerSpec {
+  cronExpressions?: string[];
+  intervals?: { every: string; offset: string }[];
+  startAt?: Date;
+  calendars?: { year: number; month: (typeof MONTHS)[number]; dayOfMonth: number; hour: number; minute: number; second: number; comment?: string }[];
+  timezone?: string;
+}
+
+export interface SpecPlan {
+  spec: SchedulerSpec;
+  /** DATE runs once: the schedule gets one remaining action. */
+  limitedActions: boolean;
+  remainingActions: number;
+  /** ONCE runs at creation time. */
+  triggerImmediately: boolean;
+}
+
+/**
+ * The Temporal schedule for a task. `anchor` is when the schedule was created or last changed: an INTERVAL counts
+ * from it (Temporal intervals count from the epoch unless given an offset), in whole seconds.
+ */
+export function buildSpec(schedule: ParsedSchedule, anchor: Date): SpecPlan {
+  switch (schedule.type) {
+    case 'ONCE':
+      return { spec: {}, limitedActions: false, remainingActions: 0, triggerImmediately: true };
+    case 'CRON':
+      return { spec: { cronExpressions: [schedule.expression], timezone: 'UTC' }, limitedActions: false, remainingActions: 0, triggerImmediately: false };
+    case 'INTERVAL': {
+      const anchorSec = Math.ceil(anchor.getTime() / 1000);
+      return {
+        // startAt skips the anchor instant itself: the first run is one interval after it.
+        spec: { intervals: [{ every: `${schedule.seconds}s`, offset: `${anchorSec % schedule.seconds}s` }], startAt: new Date((anchorSec + 1) * 1000) },
+        limitedActions: false,
+        remainingActions: 0,
+        triggerImmediately: false,
+      };
+    }
+    case 'DATE': {
+      // Whole seconds: a fractional instant fires at the second it falls in.
+      const at = new Date(Math.ceil(schedule.at.getTime() / 1000) * 1000);
+      return {
+        spec: {
+          calendars: [
+            {
+              year: at.getUTCFullYear(),
+              month: MONTHS[at.getUTCMonth()]!,
+              dayOfMonth: at.getUTCDate(),
+              hour: at.getUTCHours(),
+              minute: at.getUTCMinutes(),
+              second: at.getUTCSeconds(),
+              comment: at.toISOString(),
+            },
+          ],
+          timezone: 'UTC',
+        },
+        limitedActions: true,
+        remainingActions: 1,
+        triggerImmediately: false,
+      };
+    }
+  }
+}
+
+/** The first time an INTERVAL schedule anchored at `anchor` fires after `from` (what Temporal computes from the spec). */
+export function nextIntervalTime(seconds: number, anchor: Date, from: Date): Date {
+  const anchorSec = Math.ceil(anchor.getTime() / 1000);
+  const offset = anchorSec % seconds;
+  const fromSec = Math.max(Math.floor(from.getTime() / 1000), anchorSec);
+  const k = Math.floor((fromSec - offset) / seconds) + 1;
+  return new Date((k * seconds + offset) * 1000);
+}
+
+/**
+ * The next run computed locally from the spec (list pages use it instead of one Temporal describe per row).
+ * `fired` tells whether a DATE/ONCE task has already run.
+ */
+export function localNextRun(schedule: ParsedSchedule, anchor: Date, from: Date, fired: boolean): Date | null {
+  switch (schedule.type) {
+    case 'ONCE':
+      return null;
+    case 'CRON':
+      return nextCronTime(schedule.expression, from);
+    case 'INTERVAL':
+      return nextIntervalTime(schedule.seconds, anchor, from);
+    case 'DATE': {
+      const at = new Date(Math.ceil(schedule.at.getTime() / 1000) * 1000);
+      return !fired && at.getTime() > from.getTime() ? at : null;
+    }
+  }
+}
+
+/** Parses a stored schedule without the "in the future" rule (a stored DATE task may lie in the past). */
+export function storedSchedule(type: ScheduleType, config: string): ParsedSchedule {
+  if (type === 'DATE') return { type, at: new Date(config) };
+  const check = parseSchedule(type, config, new Date(0));
+  if (!check.ok) throw new Error(`stored schedule is invalid: ${check.message}`);
+  return check.schedule;
+}
+
+/** The workflow id prefix of a task's scheduled runs (Temporal appends `-<ISO time>`), unique per database. */
+export function executionPrefix(dbName: string, taskId: number): string {
+  return `exec-${dbName}-${taskId}`;
+}
+
+export function scheduleIdFor(dbName: string, taskId: number): string {
+  return `sched-${dbName}-${taskId}`;
+}
+
+/** The scheduled time Temporal wrote into a scheduled run's workflow id, or null for an id without one. */
+export function scheduledTimeFromExecutionId(executionId: string): Date | null {
+  const m = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(executionId);
+  return m ? new Date(m[1]!) : null;
+}

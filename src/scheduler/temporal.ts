@@ -1,0 +1,139 @@
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
+import type { Config, ProjectConfig } from '../config/index.js';
+import type { ScheduleDoc } from '../store/schedules.js';
+import { buildSpec, executionPrefix, scheduleIdFor, storedSchedule } from './spec.js';
+
+/** The input each scheduled run receives (mirrors workflows/command-run.ts CommandRunInput; kept structural). */
+export interface CommandRunArgs {
+  scheduleId: number;
+  taskName: string;
+  owner: string;
+  command: string;
+  env: Record<string, string>;
+  cwd?: string;
+  timeoutSeconds: number;
+  retryCount: number;
+  priority: number;
+  maxInstances: number;
+  source: 'command' | 'project';
+}
+
+export function runArgs(doc: ScheduleDoc, project: ProjectConfig): CommandRunArgs {
+  const own = doc.action?.type === 'command';
+  return {
+    scheduleId: doc.id,
+    taskName: doc.name,
+    owner: doc.owner,
+    command: own ? doc.action!.command : project.entry_command,
+    env: own ? (doc.action!.env ?? {}) : {},
+    ...(!own && project.workdir ? { cwd: project.workdir } : {}),
+    timeoutSeconds: doc.timeout_seconds,
+    retryCount: doc.retry_count,
+    priority: doc.priority,
+    maxInstances: doc.max_instances,
+    source: own ? 'command' : 'project',
+  };
+}
+
+/** Everything about a task's Temporal Schedule: spec, action, policies, state. */
+export class SchedulerTemporal {
+  constructor(
+    private readonly client: Client,
+    private readonly config: Config,
+  ) {}
+
+  scheduleId(taskId: number): string {
+    return scheduleIdFor(this.config.mongo.db, taskId);
+  }
+
+  private options(doc: ScheduleDoc, project: ProjectConfig) {
+    const plan = buildSpec(storedSchedule(doc.schedule_type, doc.schedule_config), doc.spec_anchor);
+    return {
+      plan,
+      spec: plan.spec as ScheduleOptions['spec'],
+      action: {
+        type: 'startWorkflow' as const,
+        workflowType: 'commandRun',
+        workflowId: executionPrefix(this.config.mongo.db, doc.id),
+        taskQueue: this.config.temporal.taskQueue,
+        args: [runArgs(doc, project)],
+      },
+      policies: {
+        overlap: doc.max_instances === 1 ? ScheduleOverlapPolicy.SKIP : ScheduleOverlapPolicy.ALLOW_ALL,
+        catchupWindow: '1 minute',
+        pauseOnFailure: false,
+      },
+    };
+  }
+
+  async create(doc: ScheduleDoc, project: ProjectConfig): Promise<void> {
+    const o = this.options(doc, project);
+    await this.client.schedule.create({
+      scheduleId: this.scheduleId(doc.id),
+      spec: o.spec,
+      action: o.action,
+      policies: o.policies,
+      memo: { owner: doc.owner, task_id: doc.id },
+      state: {
+        paused: !doc.is_active,
+        note: doc.is_active ? undefined : 'created inactive',
+        triggerImmediately: o.plan.triggerImmediately && doc.is_active,
+        ...(o.plan.limitedActions ? { remainingActions: o.plan.remainingActions } : {}),
+      },
+    });
+  }
+
+  /** Replaces spec, action and policies in place; `respec` also resets the one remaining action of a DATE task. */
+  async update(doc: ScheduleDoc, project: ProjectConfig, respec: boolean): Promise<void> {
+    const o = this.options(doc, project);
+    const handle = this.client.schedule.getHandle(this.scheduleId(doc.id));
+    await handle.update((prev): ScheduleUpdateOptions => {
+      const state = { ...prev.state, paused: !doc.is_active };
+      if (respec) {
+        if (o.plan.limitedActions && doc.schedule_type === 'DATE') Object.assign(state, { remainingActions: o.plan.remainingActions });
+        else if (!o.plan.limitedActions) Object.assign(state, { remainingActions: undefined });
+      }
+      return {
+        ...prev,
+        spec: respec ? o.spec : prev.spec,
+        action: { ...prev.action, ...o.action } as ScheduleUpdateOptions['action'],
+        policies: { ...prev.policies, ...o.policies },
+        state: state as ScheduleUpdateOptions['state'],
+      };
+    });
+  }
+
+  async pause(taskId: number): Promise<void> {
+    await this.client.schedule.getHandle(this.scheduleId(taskId)).pause('paused by the scheduler API');
+  }
+
+  async resume(taskId: number): Promise<void> {
+    await this.client.schedule.getHandle(this.scheduleId(taskId)).unpause('resumed by the scheduler API');
+  }
+
+  /** Runs the task now, whatever its spec or paused state; the service has already checked max_instances. */
+  async trigger(taskId: number): Promise<void> {
+    await this.client.schedule.getHandle(this.scheduleId(taskId)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  }
+
+  async delete(taskId: number): Promise<void> {
+    try {
+      await this.client.schedule.getHandle(this.scheduleId(taskId)).delete();
+    } catch (e) {
+      if (!(e instanceof ScheduleNotFoundError)) throw e;
+    }
+  }
+
+  /** The next action time Temporal plans (none while paused or when no action remains). */
+  async nextRunTime(taskId: number): Promise<Date | null> {
+    try {
+      const d = await this.client.schedule.getHandle(this.scheduleId(taskId)).describe();
+      if (d.state.paused) return null;
+      if (d.state.remainingActions === 0) return null;
+      return d.info.nextActionTimes[0] ?? null;
+    } catch (e) {
+      if (e instanceof ScheduleNotFoundError) return null;
+      throw e;
+    }
+  }
+}

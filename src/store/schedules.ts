@@ -1,0 +1,103 @@
+import type { Collection, Db, Filter } from 'mongodb';
+import type { ScheduleType } from '../scheduler/spec.js';
+import { nextSequence } from './counters.js';
+import { isDuplicateKeyError } from './errors.js';
+
+export const SCHEDULES_COLLECTION = 'schedules';
+
+export interface CommandAction {
+  type: 'command';
+  command: string;
+  env?: Record<string, string>;
+}
+
+/** One scheduler-dialect task definition; its runs live in `tasks` (kind `command`, `details.schedule_id`). */
+export interface ScheduleDoc {
+  id: number;
+  owner: string;
+  name: string;
+  description: string | null;
+  project_id: number;
+  schedule_type: ScheduleType;
+  schedule_config: string;
+  is_active: boolean;
+  timeout_seconds: number;
+  max_instances: number;
+  retry_count: number;
+  priority: number;
+  action: CommandAction | null;
+  /** When the Temporal spec was last built: an INTERVAL counts from here. */
+  spec_anchor: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export class DuplicateScheduleNameError extends Error {
+  constructor(name: string) {
+    super(`a task named '${name}' already exists`);
+    this.name = 'DuplicateScheduleNameError';
+  }
+}
+
+export class ScheduleStore {
+  readonly collection: Collection<ScheduleDoc>;
+
+  constructor(private readonly db: Db) {
+    this.collection = db.collection<ScheduleDoc>(SCHEDULES_COLLECTION);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.collection.createIndex({ id: 1 }, { unique: true, name: 'id_unique' });
+    await this.collection.createIndex({ owner: 1, name: 1 }, { unique: true, name: 'owner_name_unique' });
+    await this.collection.createIndex({ owner: 1, id: -1 }, { name: 'owner_id' });
+    await this.db.collection('tasks').createIndex({ 'details.schedule_id': 1, create_time: -1 }, { name: 'schedule_id_create_time' });
+  }
+
+  async nextId(): Promise<number> {
+    return nextSequence(this.db, SCHEDULES_COLLECTION);
+  }
+
+  async insert(doc: ScheduleDoc): Promise<void> {
+    try {
+      await this.collection.insertOne({ ...doc });
+    } catch (e) {
+      if (isDuplicateKeyError(e)) throw new DuplicateScheduleNameError(doc.name);
+      throw e;
+    }
+  }
+
+  async get(id: number, owner: string): Promise<ScheduleDoc | null> {
+    return this.collection.findOne({ id, owner }, { projection: { _id: 0 } });
+  }
+
+  async nameTaken(owner: string, name: string, exceptId?: number): Promise<boolean> {
+    const filter: Filter<ScheduleDoc> = { owner, name };
+    if (exceptId !== undefined) filter.id = { $ne: exceptId };
+    return (await this.collection.countDocuments(filter)) > 0;
+  }
+
+  async update(id: number, owner: string, fields: Partial<ScheduleDoc>): Promise<void> {
+    try {
+      await this.collection.updateOne({ id, owner }, { $set: fields });
+    } catch (e) {
+      if (isDuplicateKeyError(e)) throw new DuplicateScheduleNameError(fields.name ?? '');
+      throw e;
+    }
+  }
+
+  async delete(id: number, owner: string): Promise<boolean> {
+    return (await this.collection.deleteOne({ id, owner })).deletedCount > 0;
+  }
+
+  async list(filter: Filter<ScheduleDoc>, skip: number, limit: number): Promise<{ total: number; items: ScheduleDoc[] }> {
+    const [total, items] = await Promise.all([
+      this.collection.countDocuments(filter),
+      this.collection.find(filter, { projection: { _id: 0 } }).sort({ id: -1 }).skip(skip).limit(limit).toArray(),
+    ]);
+    return { total, items };
+  }
+
+  async countActive(): Promise<number> {
+    return this.collection.countDocuments({ is_active: true });
+  }
+}

@@ -1,0 +1,118 @@
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { RunCommandResult } from '../activities/shell.js';
+import type { CanonicalState } from '../src/domain/status.js';
+import { SCHEDULER_STATUS } from '../src/domain/status-mapping.js';
+import { MIRROR_LOCAL } from './presets.js';
+import { nowIso, TaskMirror } from './mirror.js';
+
+/** What a scheduled task's schedule hands each run (set again by every task update). */
+export interface CommandRunInput {
+  scheduleId: number;
+  taskName: string;
+  owner: string;
+  command: string;
+  env: Record<string, string>;
+  cwd?: string;
+  timeoutSeconds: number;
+  retryCount: number;
+  priority: number;
+  maxInstances: number;
+  /** `command` (the task's own) or `project` (the project's entry command). */
+  source: 'command' | 'project';
+}
+
+const { countRunningExecutions } = proxyLocalActivities<Pick<Activities, 'countRunningExecutions'>>(MIRROR_LOCAL);
+
+function scheduledTime(id: string): string | null {
+  const m = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(id);
+  return m ? m[1]! : null;
+}
+
+/**
+ * One execution of a scheduled task (kind `command`): mirrored as PENDING, then RUNNING, then SUCCESS, FAILED or
+ * TIMEOUT with exit code, duration, resource usage and log paths. A failed or timed-out attempt is retried
+ * `retryCount` times; the worker-side activity retries only infrastructure failures (a lost worker).
+ */
+export async function commandRun(input: CommandRunInput): Promise<{ state: CanonicalState; exitCode: number | null }> {
+  const info = workflowInfo();
+  const executionId = info.workflowId;
+  const mirror = new TaskMirror(executionId);
+  const { runCommand } = proxyActivities<Pick<Activities, 'runCommand'>>({
+    startToCloseTimeout: `${input.timeoutSeconds + 60}s`,
+    heartbeatTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+  });
+  const base = { kind: 'command' as const, queue: 'scheduler', owner: input.owner, priority: input.priority };
+  const details: Record<string, unknown> = {
+    schedule_id: input.scheduleId,
+    task_name: input.taskName,
+    scheduled_time: scheduledTime(executionId),
+    source: input.source,
+    timeout_seconds: input.timeoutSeconds,
+    attempts: 0,
+  };
+  const created = nowIso();
+  await mirror.write({ ...base, state: 'queued', status: SCHEDULER_STATUS.queued, create_time: created, enqueue_time: created, details, publish: true });
+
+  if (input.maxInstances > 1) {
+    const running = await countRunningExecutions({ scheduleId: input.scheduleId, excluding: executionId });
+    if (running >= input.maxInstances) {
+      const error = { type: 'MaxInstances', message: `skipped: ${running} executions already running (max_instances ${input.maxInstances})` };
+      await mirror.write({ ...base, state: 'cancelled', status: SCHEDULER_STATUS.cancelled, end_time: nowIso(), error, details, publish: true });
+      return { state: 'cancelled', exitCode: null };
+    }
+  }
+
+  let result: RunCommandResult | null = null;
+  let state: CanonicalState = 'failed';
+  let errorInfo: { type: string; message: string } | null = null;
+  for (let attempt = 1; attempt <= input.retryCount + 1; attempt++) {
+    details.attempts = attempt;
+    const startField = attempt === 1 ? { start_time: nowIso() } : {};
+    await mirror.write({ ...base, state: 'running', status: SCHEDULER_STATUS.running, ...startField, details, publish: attempt === 1 });
+    try {
+      result = await runCommand({ executionId, command: input.command, env: input.env, cwd: input.cwd, timeoutSeconds: input.timeoutSeconds, attempt });
+    } catch (e) {
+      result = null;
+      errorInfo = { type: (e as Error).name, message: (e as Error).message };
+      state = 'failed';
+      continue;
+    }
+    Object.assign(details, {
+      exit_code: result.exitCode,
+      signal: result.signal,
+      started_at: result.startedAt,
+      duration_seconds: result.durationSeconds,
+      output_summary: result.outputSummary,
+      log_file_path: result.logFilePath,
+      error_log_path: result.errorLogPath,
+      workspace_path: result.workspacePath,
+      resource_usage: { max_memory_mb: result.maxMemoryMb, avg_cpu_percent: result.avgCpuPercent },
+      truncated: result.truncated,
+    });
+    if (result.timedOut) {
+      state = 'timed_out';
+      errorInfo = { type: 'Timeout', message: `execution exceeded timeout_seconds (${input.timeoutSeconds} s) and was killed` };
+    } else if (result.exitCode === 0) {
+      state = 'succeeded';
+      errorInfo = null;
+      break;
+    } else {
+      state = 'failed';
+      const why = result.exitCode === null ? `killed by ${result.signal ?? 'a signal'}` : `exit code ${result.exitCode}`;
+      errorInfo = { type: 'CommandFailed', message: result.errorTail ? `${why}: ${result.errorTail}` : why };
+    }
+  }
+  await mirror.write({
+    ...base,
+    state,
+    status: SCHEDULER_STATUS[state],
+    end_time: result?.endedAt ?? nowIso(),
+    error: errorInfo,
+    result: result ? { exit_code: result.exitCode } : null,
+    details,
+    publish: true,
+  });
+  return { state, exitCode: result?.exitCode ?? null };
+}
