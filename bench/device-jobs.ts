@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { createApiRuntime } from '../src/api/server.js';
+import { loadConfig } from '../src/config/index.js';
+import { createDeviceWorkerPlugin } from '../src/device/worker-plugin.js';
+import { createLogger } from '../src/logging.js';
+import { connectMongo } from '../src/store/mongo.js';
+import { createWorkerRuntime } from '../src/worker.js';
+import { startDeviceEmulator } from '../test/support/device-emulator.js';
+import { startSshd } from '../test/support/sshd.js';
+import { runEngineBaseline } from './engine-baseline/index.js';
+import { argNumber, formatRatio, formatThroughput, mapLimit, summarize, type Throughput } from './lib/stats.js';
+
+// npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 20] [--only pinned,fifo,netmiko]
+// Device jobs end to end: each job goes through POST /device/exec (API → Temporal → worker → SSH → MongoDB) and
+// counts when its record says it ended. Against the bare engine (bench/engine-baseline) in the same run.
+// Needs root (the private sshd) and the local stack.
+const total = argNumber('jobs', 200);
+const concurrency = argNumber('concurrency', 20);
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['pinned', 'fifo', 'netmiko'];
+const tag = randomBytes(4).toString('hex');
+const config = loadConfig({
+  env: { LOG_LEVEL: 'warn' },
+  overrides: { mongo: { db: `bench_device_${tag}` }, temporal: { taskQueue: `bench-device-${tag}` }, kafka: { eventsTopic: `bench.device.${tag}` }, worker: { name: `bench_dev_${tag}` } },
+});
+const logger = createLogger('warn');
+
+const baseline = await runEngineBaseline({ address: config.temporal.address, workflows: total, concurrency: 50 });
+console.log(formatThroughput(baseline));
+
+const [sshd, emu] = await Promise.all([startSshd(), startDeviceEmulator({ pageLength: 24 })]);
+const worker = await createWorkerRuntime({ config, logger, plugins: [createDeviceWorkerPlugin()] });
+const done = worker.run();
+const api = await createApiRuntime({ config, logger, port: 0 });
+const mongo = await connectMongo(config);
+const tasks = mongo.db.collection('tasks');
+const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
+
+async function run(label: string, n: number, body: (i: number) => Record<string, unknown>): Promise<Throughput> {
+  const submitted = new Map<string, number>();
+  const started = performance.now();
+  await mapLimit([...Array(n).keys()], concurrency, async (i) => {
+    const t0 = performance.now();
+    let res: Response;
+    let j: { data: { id: string } };
+    // A 503 (MongoDB or Temporal slow under load on a shared machine) is retried, as a client would.
+    for (let attempt = 1; ; attempt++) {
+      res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body(i)) });
+      j = (await res.json()) as { data: { id: string } };
+      if (res.status === 200) break;
+      if (res.status !== 503 || attempt >= 5) throw new Error(`submit failed: ${JSON.stringify(j)}`);
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+    submitted.set(j.data.id, t0);
+  });
+  const ended = new Map<string, number>();
+  const ids = [...submitted.keys()];
+  while (ended.size < ids.length) {
+    const rows = await tasks
+      .find({ task_id: { $in: ids.filter((id) => !ended.has(id)) }, state: { $in: ['succeeded', 'failed', 'timed_out', 'cancelled'] } }, { projection: { task_id: 1, state: 1, error: 1 } })
+      .toArray();
+    const now = performance.now();
+    for (const r of rows) {
+      ended.set(r.task_id as string, now);
+      if (r.state !== 'succeeded') console.warn(`${label}: job ${String(r.task_id)} ${String(r.state)} ${JSON.stringify(r.error)}`);
+    }
+    if (ended.size < ids.length) await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds = (Math.max(...ended.values()) - started) / 1000;
+  return summarize(label, ids.map((id) => ended.get(id)! - submitted.get(id)!), seconds);
+}
+
+const ssh = { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password };
+const results: Throughput[] = [];
+try {
+  // Warm-up: the first jobs pay for the sandbox, the lane start and the first login.
+  await run('warm-up', 10, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo warm${i}` }));
+  if (only.includes('pinned')) results.push(await run('pinned paramiko echo (one host)', total, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo p${i}` })));
+  if (only.includes('fifo')) results.push(await run('fifo paramiko echo (fresh connection each)', total, (i) => ({ driver: 'paramiko', connection_args: ssh, command: `echo f${i}` })));
+  if (only.includes('netmiko')) {
+    const dev = { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios' };
+    results.push(await run('pinned netmiko show (emulator)', total, (i) => ({ driver: 'netmiko', connection_args: dev, command: i % 2 ? 'show clock' : 'show ip interface brief' })));
+    console.log(`emulator logins during the run: ${emu.logins}`);
+  }
+  for (const r of results) {
+    console.log(formatThroughput(r, 'jobs'));
+    console.log(formatRatio(r, baseline));
+  }
+} finally {
+  await api.shutdown();
+  await worker.shutdown();
+  await done;
+  await mongo.db.dropDatabase();
+  await mongo.close();
+  await sshd.close();
+  await emu.close();
+}
+process.exit(0);
