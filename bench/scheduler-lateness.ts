@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { mintSchedulerToken } from '../src/api/scheduler/auth.js';
+import { createApiRuntime } from '../src/api/server.js';
+import { loadConfig } from '../src/config/index.js';
+import { createLogger } from '../src/logging.js';
+import { scheduledTimeFromExecutionId } from '../src/scheduler/spec.js';
+import { TaskStore } from '../src/store/tasks.js';
+import { createWorkerRuntime } from '../src/worker.js';
+import { argNumber, percentile } from './lib/stats.js';
+
+// npx tsx bench/scheduler-lateness.ts [--date 40] [--interval 10] [--spread 20]
+// Fire lateness of scheduled runs: the command's actual start (the activity's spawn time) minus the scheduled
+// time Temporal wrote into the run's workflow id. DATE tasks are spread over `spread` seconds starting 8 s out;
+// INTERVAL tasks (60 s, the minimum) fire once about a minute after creation.
+const dates = argNumber('date', 40);
+const intervals = argNumber('interval', 10);
+const spread = argNumber('spread', 20);
+const tag = randomBytes(4).toString('hex');
+const root = mkdtempSync(join(tmpdir(), 'bench-sched-'));
+const config = loadConfig({
+  overrides: {
+    mongo: { db: `bench_sched_${tag}` },
+    temporal: { taskQueue: `bench-sched-${tag}` },
+    worker: { name: `bench_${tag}` },
+    scheduler: { workspaceRoot: root },
+  },
+});
+const logger = createLogger('warn');
+const worker = await createWorkerRuntime({ config, logger });
+const workerDone = worker.run();
+const api = await createApiRuntime({ config, logger, port: 0, kafka: false });
+const token = await mintSchedulerToken(config.auth.schedulerJwtSecret, 'bench', 'admin');
+const ids: number[] = [];
+const call = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${api.url}/api/v1/scheduler${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return (await res.json()) as { data: { id: number } };
+};
+
+try {
+  const base = Date.now() + 8000;
+  for (let i = 0; i < dates; i++) {
+    const at = new Date(Math.ceil((base + (i * spread * 1000) / dates) / 1000) * 1000).toISOString();
+    const r = await call('POST', '/tasks', { name: `date-${i}`, project_id: 1, schedule_type: 'DATE', schedule_config: at, action: { type: 'command', command: 'true' } });
+    ids.push(r.data.id);
+  }
+  for (let i = 0; i < intervals; i++) {
+    const r = await call('POST', '/tasks', { name: `interval-${i}`, project_id: 1, schedule_type: 'INTERVAL', schedule_config: '60', action: { type: 'command', command: 'true' } });
+    ids.push(r.data.id);
+  }
+  const tasks = new TaskStore(api.deps.db);
+  const want = dates + intervals;
+  const deadline = Date.now() + 180_000;
+  let rows = await tasks.find({ kind: 'command', state: 'succeeded' }, { limit: 1000 });
+  while (Date.now() < deadline) {
+    const distinct = new Set(rows.map((r) => (r.details as { schedule_id: number }).schedule_id));
+    if (distinct.size >= want) break;
+    await new Promise((r) => setTimeout(r, 1000));
+    rows = await tasks.find({ kind: 'command', state: 'succeeded' }, { limit: 1000 });
+  }
+  const lateness: number[] = [];
+  const seen = new Set<number>();
+  for (const r of rows.sort((a, b) => a.create_time.getTime() - b.create_time.getTime())) {
+    const d = r.details as { schedule_id: number; started_at: string };
+    if (seen.has(d.schedule_id)) continue; // the first fire of each task
+    seen.add(d.schedule_id);
+    const scheduled = scheduledTimeFromExecutionId(r.task_id);
+    if (scheduled && d.started_at) lateness.push(new Date(d.started_at).getTime() - scheduled.getTime());
+  }
+  console.log(`scheduler fire lateness (command start − scheduled time), ${lateness.length} runs (${dates} DATE + ${intervals} INTERVAL):`);
+  console.log(`  p50 ${percentile(lateness, 50).toFixed(0)} ms, p90 ${percentile(lateness, 90).toFixed(0)} ms, p99 ${percentile(lateness, 99).toFixed(0)} ms, max ${Math.max(...lateness).toFixed(0)} ms`);
+} finally {
+  for (const id of ids) await call('DELETE', `/tasks/${id}`).catch(() => undefined);
+  await api.shutdown();
+  await worker.shutdown();
+  await workerDone;
+  const client = new MongoClient(config.mongo.url);
+  await client.connect();
+  await client.db(config.mongo.db).dropDatabase();
+  await client.close();
+  rmSync(root, { recursive: true, force: true });
+}
