@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
-import { isUnavailableError } from '../store/errors.js';
+import { isInvalidDocumentError, isUnavailableError } from '../store/errors.js';
 
 export interface FieldProblem {
   field: string;
@@ -94,6 +94,7 @@ export function toApiError(e: unknown): ApiError {
   if (e instanceof HTTPException) return new ApiError(e.status, e.message || 'Bad request');
   if (e instanceof SyntaxError) return new ApiError(400, 'Invalid JSON body');
   if (isUnavailableError(e)) return new ApiError(503, 'Database unavailable, try again shortly');
+  if (isInvalidDocumentError(e)) return new ApiError(400, 'Invalid parameter: a value cannot be stored (nested arrays, or field names starting with $ or holding a dot)');
   if (isTemporalUnavailable(e)) return new ApiError(503, 'Workflow engine unavailable, try again shortly');
   return new ApiError(500, 'Internal server error');
 }
