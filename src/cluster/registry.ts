@@ -25,7 +25,8 @@ export interface ClusterRegistry {
   leader(): Promise<string | null>;
   /** Beats and re-checks the lease now (tests, manual checks). */
   tick(): Promise<void>;
-  stop(): Promise<void>;
+  /** Leaves the cluster: drops out at once and gives the lease up. `{ crash: true }` just goes silent (tests). */
+  stop(opts?: { crash?: boolean }): Promise<void>;
 }
 
 /**
@@ -78,10 +79,11 @@ export async function startClusterRegistry(opts: { config: Config; logger: Logge
       const [rows, leaderId] = await Promise.all([store.live(leaseMs), store.leader()]);
       return rows.map((r) => view(r, leaderId)).sort((a, b) => (a.role === b.role ? a.start_time - b.start_time : a.role === 'LEADER' ? -1 : 1));
     },
-    async stop() {
+    async stop(stopOpts) {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
+      if (stopOpts?.crash) return;
       await store.markStopped(instanceId).catch(() => undefined);
       await store.releaseLease(instanceId).catch(() => undefined);
     },
