@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { createApiRuntime } from '../src/api/server.js';
+import { loadConfig } from '../src/config/index.js';
+import type { TaskRecord } from '../src/domain/task.js';
+import { createLogger } from '../src/logging.js';
+import { argNumber } from './lib/stats.js';
+
+// The few autocannon types used here (its typings are not a dependency of this repository yet).
+interface AcRequest { method?: string; path?: string }
+interface AcResult {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AcResult>;
+const AUTOCANNON: string = 'autocannon';
+const autocannon = ((await import(AUTOCANNON)) as { default: Autocannon }).default;
+
+// npx tsx bench/device-read.ts [--jobs 100000] [--seconds 10] [--rate 500]
+// GET /job?id= on a `tasks` collection of `jobs` finished device job records: once flat out at 20 connections
+// (req/s; the peer NetPulse did 1,100–1,470 with p99 38–71 ms), once at a fixed `rate` (p99).
+const total = argNumber('jobs', 100_000);
+const seconds = argNumber('seconds', 10);
+const rate = argNumber('rate', 500);
+const tag = randomBytes(4).toString('hex');
+const config = loadConfig({ env: { LOG_LEVEL: 'warn' }, overrides: { mongo: { db: `bench_devread_${tag}` }, temporal: { taskQueue: `bench-devread-${tag}` } } });
+const logger = createLogger('warn');
+const api = await createApiRuntime({ config, logger, port: 0, kafka: false });
+const headers = { 'X-API-KEY': config.auth.deviceApiKey };
+const tasks = api.deps.db.collection<TaskRecord>('tasks');
+
+try {
+  const t0 = Date.now();
+  const ids: string[] = [];
+  for (let i = 0; i < total; i += 1000) {
+    const batch: TaskRecord[] = [];
+    for (let k = i; k < Math.min(total, i + 1000); k++) {
+      const id = `job_${tag}${k.toString(16).padStart(8, '0')}`;
+      ids.push(id);
+      const at = new Date(t0 - (total - k) * 1000);
+      batch.push({
+        task_id: id,
+        kind: 'device',
+        state: 'succeeded',
+        status: 'finished',
+        queue: `pinned_10.0.${(k >> 8) & 255}.${k & 255}`,
+        create_time: at,
+        enqueue_time: at,
+        start_time: new Date(at.getTime() + 50),
+        end_time: new Date(at.getTime() + 150),
+        updated_at: at,
+        rev: 1,
+        worker: 'worker_bench',
+        host: `10.0.${(k >> 8) & 255}.${k & 255}`,
+        owner: 'worker_bench',
+        priority: 0,
+        result: { 'show clock': '*12:00:00.000 UTC Mon Jan 1 2024' },
+        error: null,
+        waiting_reason: null,
+      });
+    }
+    await tasks.insertMany(batch);
+  }
+  console.log(`seeded ${total} job records in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const requests = [{ method: 'GET', setupRequest: (req: AcRequest) => ({ ...req, path: `/job?id=${ids[Math.floor(Math.random() * ids.length)]}` }) }];
+  const report = (label: string, r: AcResult) =>
+    console.log(`${label}: ${r.requests.total} requests, ${r.requests.average.toFixed(0)} req/s, latency p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms, failures ${r.non2xx + r.errors + r.timeouts}`);
+  report('GET /job?id= flat out, 20 connections', await autocannon({ url: api.url, connections: 20, duration: seconds, headers, requests }));
+  report(`GET /job?id= at ${rate} req/s, 20 connections`, await autocannon({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, requests }));
+} finally {
+  await api.deps.db.dropDatabase();
+  await api.shutdown();
+}
+process.exit(0);
