@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { createApiRuntime } from '../src/api/server.js';
+import { loadConfig } from '../src/config/index.js';
+import { createLogger } from '../src/logging.js';
+import { createServiceTasksPlugin } from '../src/service-tasks/plugin.js';
+import { connectMongo } from '../src/store/mongo.js';
+import { createWorkerRuntime } from '../src/worker.js';
+import { argNumber } from './lib/stats.js';
+
+// npx tsx bench/service-status.ts [--rate 200] [--seconds 20] [--ids 10] [--background 1000]
+// POST /api/status_task with `--ids` task ids at a fixed `--rate` (requests/s, autocannon) against the real API,
+// MongoDB and Temporal; `--background` more service tasks sit in the collection so the lookup is not trivially small.
+interface CannonResult {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
+// autocannon ships no types; a module name in a variable keeps the type-check from looking for them.
+const cannonModule: string = 'autocannon';
+const autocannon = ((await import(cannonModule)) as { default: Cannon }).default;
+
+const rate = argNumber('rate', 200);
+const seconds = argNumber('seconds', 20);
+const idCount = argNumber('ids', 10);
+const background = argNumber('background', 1000);
+const tag = randomBytes(4).toString('hex');
+const config = loadConfig({
+  env: { LOG_LEVEL: 'warn' },
+  overrides: {
+    mongo: { db: `bench_status_${tag}` },
+    temporal: { taskQueue: `bench-status-${tag}` },
+    kafka: { eventsTopic: `bench.status.${tag}.events`, ingestTopics: [] },
+    worker: { name: `bench_status_${tag}` },
+    services: { maxStatusTask: Math.max(10, idCount), list: [{ name: 'echo', source_name: 'builtin', dispatch: 'temporal', timeout_seconds: 600 }] },
+  },
+});
+const logger = createLogger('warn');
+const worker = await createWorkerRuntime({ config, logger, plugins: [createServiceTasksPlugin({ ingest: false })] });
+const done = worker.run();
+const api = await createApiRuntime({ config, logger, port: 0 });
+const headers = { authorization: config.auth.serviceAuthToken, 'content-type': 'application/json' };
+const mongo = await connectMongo(config);
+
+try {
+  const ids: string[] = [];
+  for (let i = 0; i < idCount; i++) {
+    const res = await fetch(`${api.url}/api/create_task`, { method: 'POST', headers, body: JSON.stringify({ data: { service: 'echo', condition: { i } } }) });
+    ids.push(((await res.json()) as { task_id: string }).task_id);
+  }
+  // Background records, written straight to the collection (the lookup cost depends on its size, not on how they came).
+  const now = new Date();
+  const filler = Array.from({ length: background }, (_, i) => ({
+    task_id: `ts_echo_fill_${tag}_${i}`,
+    kind: 'service',
+    state: 'succeeded',
+    status: 'finished',
+    queue: 'service.echo',
+    service: 'echo',
+    source_name: 'builtin',
+    condition: { i },
+    create_time: now,
+    start_time: now,
+    end_time: now,
+    updated_at: now,
+    rev: 1,
+    status_message: { failed: null, running: null, finished: null },
+  }));
+  for (let i = 0; i < filler.length; i += 500) await mongo.db.collection('tasks').insertMany(filler.slice(i, i + 500));
+  const body = JSON.stringify({ data: ids.map((task_id) => ({ task_id })) });
+  // Settle: every task finished.
+  for (let t = 0; t < 120; t++) {
+    const res = await fetch(`${api.url}/api/status_task`, { method: 'POST', headers, body });
+    const st = (await res.json()) as { status: { status: string }[] };
+    if (st.status.every((s) => s.status === 'finished')) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const result = await autocannon({ url: `${api.url}/api/status_task`, method: 'POST', headers, body, connections: 20, overallRate: rate, duration: seconds });
+  const non2xx = result.non2xx + result.errors + result.timeouts;
+  console.log(
+    `status_task (${idCount} ids, ${background + idCount} service tasks in the collection) at ${rate} req/s for ${seconds} s: ` +
+      `${result.requests.total} requests (${result.requests.average.toFixed(1)} req/s), latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; non-2xx/errors ${non2xx}`,
+  );
+} finally {
+  await api.shutdown();
+  await worker.shutdown();
+  await done;
+  await mongo.db.dropDatabase();
+  await mongo.close();
+}
