@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ServiceTaskStore } from '../src/store/service-tasks.js';
 import type { ServiceTaskMessage } from '../workflows/service-task-defs.js';
 import type { ActivityDeps } from './deps.js';
-import { createMirrorActivities, type MirrorWrite } from './mirror.js';
+import { createMirrorActivities, toTaskUpdate, type MirrorWrite } from './mirror.js';
 
 export interface PublishServiceTaskInput {
   message: ServiceTaskMessage;
@@ -34,7 +34,7 @@ export function createServiceTaskActivities(deps: ActivityDeps) {
     /** The service task's mirror write: the `tasks` record (and its event), then the documented collection. */
     async mirrorServiceTask(write: MirrorWrite): Promise<'applied' | 'stale'> {
       const outcome = await mirrorTask(write);
-      if (outcome === 'applied') await store.project(write.task_id);
+      if (outcome === 'applied') await store.projectWrite(toTaskUpdate(write));
       return outcome;
     },
 

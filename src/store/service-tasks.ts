@@ -25,6 +25,8 @@ export interface ServiceTaskDocument {
   status_message: StatusMessage;
 }
 
+const DOCUMENTED_FIELDS = ['status', 'service', 'source_name', 'condition', 'start_time', 'end_time', 'create_time', 'status_message'] as const;
+
 export function toServiceTaskDocument(r: TaskRecord): ServiceTaskDocument {
   return {
     task_id: r.task_id,
@@ -61,8 +63,22 @@ export class ServiceTaskStore {
 
   async apply(update: TaskUpdate): Promise<ApplyOutcome> {
     const outcome = await this.tasks.apply(update);
-    if (outcome === 'applied') await this.project(update.task_id);
+    if (outcome === 'applied') await this.projectWrite(update);
     return outcome;
+  }
+
+  /**
+   * Copies the documented fields a write carries into the named collection, without reading the record back
+   * (one write, not a read and a write: on FerretDB every operation counts). The writes of one task are
+   * serialised by its workflow, so they land in order.
+   */
+  async projectWrite(update: TaskUpdate): Promise<void> {
+    const set: Record<string, unknown> = {};
+    for (const f of DOCUMENTED_FIELDS) if (update[f] !== undefined) set[f] = update[f];
+    if (set.status_message !== undefined) set.status_message = { ...emptyStatusMessage(), ...(set.status_message as object) };
+    if (Object.keys(set).length === 0) return;
+    const onInsert = update.create_time === undefined ? { $setOnInsert: { create_time: new Date() } } : {};
+    await this.named.updateOne({ task_id: update.task_id }, { $set: set, ...onInsert }, { upsert: true });
   }
 
   /**
