@@ -90,21 +90,11 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean):
   const startedAt = new Date();
   const rev = startedAt.getTime() * 1000 + 999;
   // The claim: a job cancelled while queued (fifo: decided by the same kind of conditional write) is not run.
-  const claim = await deps.tasks.collection.updateOne(
-    { task_id: input.jobId, state: { $in: ['queued', 'running'] } },
-    {
-      $set: {
-        state: 'running',
-        status: 'started',
-        start_time: startedAt,
-        worker: deps.workerName,
-        owner: input.owner ?? null,
-        waiting_reason: null,
-        rev,
-        updated_at: startedAt,
-      },
-    },
-  );
+  const claimed = { state: 'running' as const, status: 'started', start_time: startedAt, worker: deps.workerName, owner: input.owner ?? null, waiting_reason: null, rev, updated_at: startedAt };
+  const claim = await deps.tasks.collection.updateOne({ task_id: input.jobId, state: { $in: ['queued', 'running'] } }, { $set: claimed }).catch((e: unknown) => {
+    // MongoDB did not answer: nothing was sent to the device, so the attempt can safely be made again.
+    throw ApplicationFailure.create({ message: `job not claimed: ${(e as Error).message}`, type: 'DeviceClaimError', nonRetryable: false });
+  });
   if (claim.matchedCount === 0) throw ApplicationFailure.nonRetryable(`job ${input.jobId} is no longer queued`, 'JobNotClaimable');
 
   const secrets = secretsOfRequest(req);

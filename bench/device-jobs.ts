@@ -75,17 +75,19 @@ const results: Throughput[] = [];
 try {
   // Warm-up: the first jobs pay for the sandbox, the lane start and the first login.
   await run('warm-up', 10, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo warm${i}` }));
-  if (only.includes('pinned')) results.push(await run('pinned paramiko echo (one host)', total, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo p${i}` })));
-  if (only.includes('fifo')) results.push(await run('fifo paramiko echo (fresh connection each)', total, (i) => ({ driver: 'paramiko', connection_args: ssh, command: `echo f${i}` })));
-  if (only.includes('netmiko')) {
-    const dev = { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios' };
-    results.push(await run('pinned netmiko show (emulator)', total, (i) => ({ driver: 'netmiko', connection_args: dev, command: i % 2 ? 'show clock' : 'show ip interface brief' })));
-    console.log(`emulator logins during the run: ${emu.logins}`);
-  }
-  for (const r of results) {
+  const report = (r: Throughput) => {
+    results.push(r);
     console.log(formatThroughput(r, 'jobs'));
     console.log(formatRatio(r, baseline));
+  };
+  if (only.includes('pinned')) report(await run('pinned paramiko echo (one host)', total, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo p${i}` })));
+  if (only.includes('fifo')) report(await run('fifo paramiko echo (fresh connection each)', total, (i) => ({ driver: 'paramiko', connection_args: ssh, command: `echo f${i}` })));
+  if (only.includes('netmiko')) {
+    const dev = { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios' };
+    report(await run('pinned netmiko show (emulator)', total, (i) => ({ driver: 'netmiko', connection_args: dev, command: i % 2 ? 'show clock' : 'show ip interface brief' })));
+    console.log(`emulator logins during the run: ${emu.logins}`);
   }
+  if (results.length > 1) console.log(`summary: ${results.map((r) => `${r.label} ${r.perSecond.toFixed(1)} jobs/s`).join('; ')}; baseline ${baseline.perSecond.toFixed(1)} workflows/s`);
 } finally {
   await api.shutdown();
   await worker.shutdown();

@@ -54,7 +54,7 @@ const { deviceWebhook } = proxyActivities<Pick<Activities, 'deviceWebhook'>>({
 });
 
 /** Connection errors are retried this many times in all (fifo and pinned alike); any other failure ends the job. */
-export const DEVICE_CONNECT_ATTEMPTS = 3;
+export const DEVICE_CONNECT_ATTEMPTS = 5;
 
 export function outcomeOf(r: DeviceRunOutcome): DeviceJobOutcome {
   return { state: r.ok ? 'succeeded' : 'failed', retval: r.retval, error: r.error, worker: r.worker, started_at: r.started_at, ended_at: r.ended_at, rev: r.rev };
@@ -74,7 +74,7 @@ export function classifyFailure(e: unknown): { kind: 'schedule' | 'heartbeat' | 
       return { kind: 'run-timeout', type: 'Timeout', message: 'the job ran longer than its execution_timeout' };
     }
     if (cause instanceof ApplicationFailure) {
-      if (cause.type === 'SshConnectionError') return { kind: 'connection', type: cause.type, message: cause.message };
+      if (cause.type === 'SshConnectionError' || cause.type === 'DeviceClaimError') return { kind: 'connection', type: cause.type, message: cause.message };
       if (cause.type === 'JobNotClaimable') return { kind: 'cancelled', type: 'Cancelled', message: cause.message };
       return { kind: 'other', type: cause.type ?? 'Error', message: cause.message };
     }
@@ -122,7 +122,8 @@ export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome
         taskQueue: input.fifoTaskQueue,
         scheduleToStartTimeout: `${req.ttlSeconds}s`,
         startToCloseTimeout: `${req.executionTimeoutSeconds}s`,
-        heartbeatTimeout: '10s',
+        // Long enough that a loaded machine does not pass for a dead worker; a dead one is caught by it.
+        heartbeatTimeout: '30s',
         retry: { maximumAttempts: 1 },
       });
       let attempt = 0;

@@ -46,7 +46,7 @@ export function laneWorkflowId(base: string, host: string): string {
 /** Seconds a job may sit on a worker's own queue before the worker counts as gone and ownership moves. */
 export const PINNED_PICKUP_TIMEOUT_S = 10;
 /** Seconds without an activity heartbeat before a running job's worker counts as gone. */
-export const PINNED_HEARTBEAT_TIMEOUT_S = 8;
+export const PINNED_HEARTBEAT_TIMEOUT_S = 10;
 /** Jobs per lane run before it continues as new (keeps its history small). */
 export const LANE_JOBS_PER_RUN = 200;
 /** A lane with nothing to do ends after this long; the next job starts it again. */

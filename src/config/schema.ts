@@ -99,6 +99,8 @@ export const configSchema = z.object({
     bulkTtlSeconds: z.number().int().min(1).max(86400),
     defaultExecutionTimeoutSeconds: positiveInt,
     sessionIdleSeconds: positiveInt,
+    /** SSH jobs one worker runs at once from FifoQ (each opens a connection: the handshake is CPU-bound). */
+    fifoConcurrency: positiveInt,
   }),
   scheduler: z.object({
     projects: z.array(projectSchema).min(1),

@@ -114,15 +114,20 @@ async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[]): 
   // Live workers that serve device queues (every worker with the device plugin polls FifoQ and its own queue).
   const now = new Date();
   const live = (await d.workers.list()).filter((w) => w.queues?.includes(DEVICE_FIFO_QUEUE) && workerLiveness(w, now, d.config.worker.deadAfterSeconds) !== 'dead').length;
+  // One read per queue: the jobs waiting or running there, oldest first; a job's place is its index.
+  const byQueue = new Map<string, string[]>();
+  for (const queue of new Set(queued.filter((r) => r.kind === 'device').map((r) => r.queue))) {
+    const rows = await d.tasks.find({ queue, state: { $in: ['queued', 'running'] } } as Filter<TaskRecord>, { sort: { create_time: 1 }, limit: 5000 });
+    byQueue.set(queue, rows.map((a) => a.task_id));
+  }
   for (const r of queued) {
-    const view = views.find((v) => v.id === r.task_id)!;
     if (r.kind !== 'device') continue;
+    const view = views.find((v) => v.id === r.task_id)!;
     const strategy = (r.details?.queue_strategy as 'pinned' | 'fifo' | undefined) ?? 'fifo';
-    const ahead = await d.tasks.find(
-      { queue: r.queue, state: { $in: ['queued', 'running'] }, create_time: { $lt: r.create_time } } as Filter<TaskRecord>,
-      { sort: { create_time: 1 }, limit: 1000 },
-    );
-    view.waiting_reason = waitingReason({ queue: r.queue, ahead: ahead.map((a) => a.task_id), liveWorkers: live, queueStrategy: strategy });
+    const line = byQueue.get(r.queue) ?? [];
+    const at = line.indexOf(r.task_id);
+    const ahead = at >= 0 ? line.slice(0, at) : line;
+    view.waiting_reason = waitingReason({ queue: r.queue, ahead, liveWorkers: live, queueStrategy: strategy });
   }
   return views;
 }

@@ -25,7 +25,7 @@ export function createDeviceWorkerPlugin(): WorkerPlugin {
       ...ctx.baseOptions,
       taskQueue: fifoTaskQueue(ctx.config.temporal.taskQueue),
       activities,
-      maxConcurrentActivityTaskExecutions: ctx.config.worker.maxConcurrentActivities,
+      maxConcurrentActivityTaskExecutions: ctx.config.device.fifoConcurrency,
     });
     const own = await Worker.create({
       ...ctx.baseOptions,
