@@ -4,7 +4,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { testEnv } from '../support/env.js';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const run = promisify(execFile);
@@ -48,7 +48,7 @@ async function fuzz(doc: string, header: string, exclude: string[] = []): Promis
     ...exclude.flatMap((p) => ['--exclude-path', p]),
   ];
   try {
-    const { stdout } = await run(pythonTool('schemathesis'), args, { timeout: 280_000, maxBuffer: 16 * 1024 * 1024 });
+    const { stdout } = await run(pythonTool('schemathesis'), args, { timeout: 280_000, maxBuffer: 16 * 1024 * 1024, cwd: tmpdir() });
     return stdout;
   } catch (e) {
     const out = (e as { stdout?: string }).stdout ?? String(e);
