@@ -61,7 +61,8 @@ export interface ServiceIngestOptions {
   deadLetterTopic: string;
   /**
    * Group members this process runs (each a CommittingConsumer, so partitions are handled side by side; a
-   * single kafkajs consumer handles its partitions one message at a time). Default 4.
+   * single kafkajs consumer handles its partitions one message at a time). Default 1: the restart test passes
+   * with one member; with several it has not been verified yet (see the bench's `--members`).
    */
   members?: number;
 }
@@ -78,7 +79,7 @@ export class ServiceIngest {
 
   constructor(private readonly options: ServiceIngestOptions) {
     this.consumers = Array.from(
-      { length: Math.max(1, options.members ?? 4) },
+      { length: Math.max(1, options.members ?? 1) },
       () =>
         new CommittingConsumer(options.kafka, {
           groupId: options.groupId,
