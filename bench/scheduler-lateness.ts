@@ -14,7 +14,8 @@ import { argNumber, percentile } from './lib/stats.js';
 
 // npx tsx bench/scheduler-lateness.ts [--date 40] [--interval 10] [--spread 20]
 // Fire lateness of scheduled runs: the command's actual start (the activity's spawn time) minus the scheduled
-// time Temporal wrote into the run's workflow id. DATE tasks are spread over `spread` seconds starting 25 s out;
+// time Temporal wrote into the run's workflow id. DATE tasks are spread over `spread` seconds starting 10 s out
+// (at least 5 s after each task's creation);
 // INTERVAL tasks (60 s, the minimum) fire once about a minute after creation.
 const dates = argNumber('date', 40);
 const intervals = argNumber('interval', 10);
@@ -45,9 +46,9 @@ const call = async (method: string, path: string, body?: unknown) => {
 };
 
 try {
-  const base = Date.now() + 25_000;
+  const base = Date.now() + 10_000;
   for (let i = 0; i < dates; i++) {
-    const at = new Date(Math.ceil((base + (i * spread * 1000) / dates) / 1000) * 1000).toISOString();
+    const at = new Date(Math.ceil(Math.max(base + (i * spread * 1000) / dates, Date.now() + 5000) / 1000) * 1000).toISOString();
     const r = await call('POST', '/tasks', { name: `date-${i}`, project_id: 1, schedule_type: 'DATE', schedule_config: at, action: { type: 'command', command: 'true' } });
     if (!r.data) throw new Error(`create failed: ${JSON.stringify(r)}`);
     ids.push(r.data.id);
