@@ -68,7 +68,7 @@ try {
   console.log(`seeded ${total} tasks`);
 
   const run = async (label: string, opts: Record<string, unknown>) => {
-    const r = await autocannon({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, ...opts });
+    const r = await autocannon({ url: api.url, connections: 20, overallRate: rate, duration: seconds, timeout: 30, headers, ...opts });
     const bad = r.non2xx + r.errors + r.timeouts;
     console.log(
       `${label}: ${r.requests.total} requests at ${rate}/s target (${r.requests.average.toFixed(0)}/s achieved), latency p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms, failures ${bad}`,
@@ -91,6 +91,8 @@ try {
   await run('list (GET /tasks?page=k&size=20)', {
     requests: [{ method: 'GET', setupRequest: (req: CannonRequest) => ({ ...req, path: `/api/v1/scheduler/tasks?page=${1 + Math.floor(Math.random() * 400)}&size=20` }) }],
   });
+  // Creates answered after autocannon gave up are in MongoDB too: wait for the server to settle before reading them.
+  await new Promise((r) => setTimeout(r, 5000));
   const created = await store.collection.find({ owner: 'bench', id: { $lt: 1_000_000 } }, { projection: { id: 1 } }).toArray();
   const ids = created.map((d) => d.id);
   await run(`get (GET /tasks/{id} of ${ids.length} real schedules)`, {
