@@ -70,6 +70,13 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
   let owner: string | null = input.owner ?? null;
   const lost = new Set<string>();
   let served = 0;
+  // Outcomes on their way to job workflows: not awaited one by one, so the next job starts in the same
+  // workflow task; drained before the lane ends or continues as new.
+  const inflight = new Set<Promise<void>>();
+  const handOver = (jobId: string, outcome: DeviceJobOutcome) => {
+    const p = signalJob(jobId, outcome).finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
 
   setHandler(laneEnqueueSignal, (job) => {
     if (!pending.some((j) => j.jobId === job.jobId)) pending.push(job);
@@ -167,18 +174,19 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
   for (;;) {
     const got = await condition(() => pending.length > 0, LANE_IDLE);
     if (!got && pending.length === 0) {
+      await Promise.all([...inflight]);
       await condition(allHandlersFinished);
       if (pending.length === 0) return;
     }
     if (served >= LANE_JOBS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await Promise.all([...inflight]);
       await condition(allHandlersFinished);
       await continueAsNew<typeof deviceLane>({ ...input, pending: [...pending], owner });
     }
     const job = pending.shift();
     if (!job) continue;
     served++;
-    const outcome = await run(job);
-    await signalJob(job.jobId, outcome);
+    handOver(job.jobId, await run(job));
   }
 }
 

@@ -45,7 +45,7 @@ const hookCalls: unknown[] = [];
 beforeAll(async () => {
   [sshd, emu] = await Promise.all([
     startSshd(),
-    startDeviceEmulator({ enableSecret: 'en-secret-4711', commandDelayMs: (c) => (c === 'show tech-support' ? 2500 : 0) }),
+    startDeviceEmulator({ enableSecret: 'en-secret-4711', commandDelayMs: (c) => (c === 'show tech-support' ? 10_000 : 0) }),
   ]);
   worker = await createWorkerRuntime({ config, logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
   workerDone = worker.run();
