@@ -120,7 +120,7 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean):
     // A generic shell reports exit statuses: a command that ran and failed is a failed job, not a retry.
     const bad = Object.entries(res.exitCodes ?? {}).filter(([, c]) => c !== 0);
     if (!error && bad.length > 0) error = { type: 'CommandFailed', message: `exit status ${bad.map(([c, s]) => `${String(s)} from '${redactSecrets(c, secrets)}'`).join(', ')}` };
-    await d.workers.countJob(deps.workerName, !error).catch(() => undefined);
+    void d.workers.countJob(deps.workerName, !error).catch(() => undefined); // a counter: not worth a wait
     return { ok: !error, retval, error, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev, ...(login === undefined ? {} : { login }) };
   } catch (e) {
     const err = errorOf(e, secrets);
@@ -128,7 +128,7 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean):
       // Connection trouble: Temporal retries it (fifo) or the lane does (pinned). The message is already redacted.
       throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: false });
     }
-    await d.workers.countJob(deps.workerName, false).catch(() => undefined);
+    void d.workers.countJob(deps.workerName, false).catch(() => undefined);
     return { ok: false, retval: null, error: err, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev };
   } finally {
     clearInterval(beat);
