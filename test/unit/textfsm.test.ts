@@ -433,6 +433,16 @@ describe('Python regex semantics', () => {
     expect(() => new PyRegex(pattern)).toThrow(message);
   });
 
+  it('loops over long lines without recursion when the repeated item is one character', () => {
+    expect(new PyRegex('^(?:a|b| )*$').match('ab '.repeat(20_000))?.group(0)).toHaveLength(60_000);
+    expect(new PyRegex('^(\\S+\\s*)*$').match('ab '.repeat(500))?.group(1)).toBe('ab ');
+  });
+
+  it('turns a recursion too deep for the JS stack into a TextFsmError, not a crash', () => {
+    const fsm = new TextFsm('Value A (\\S+)\n\nStart\n  ^(?:${A}\\s*)+$$ -> Record\n');
+    expect(() => fsm.parse('ab '.repeat(50_000))).toThrow(TextFsmError);
+  });
+
   it('exposes named groups in definition order, unset ones as null', () => {
     const m = new PyRegex('(?P<b>x)?(?P<a>y)').match('y');
     expect([...(m?.groupdict() ?? [])]).toEqual([

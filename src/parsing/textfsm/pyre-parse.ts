@@ -421,7 +421,16 @@ function parseSub(source: Tokenizer, state: State, verbose: boolean, nested: num
     if (!nested) verbose = (state.flags & FLAG_VERBOSE) !== 0;
   }
   if (items.length === 1) return items[0] as Node[];
-  return [{ op: 'BRANCH', alts: items }];
+  // Like sre, an alternation of single characters becomes a set, so that repeating it runs as a loop rather than
+  // one recursion per iteration.
+  const set: SetItem[] = [];
+  for (const item of items) {
+    const only = item.length === 1 ? item[0] : undefined;
+    if (only?.op === 'LITERAL') set.push({ op: 'LITERAL', c: only.c });
+    else if (only?.op === 'IN' && only.items[0]?.op !== 'NEGATE') set.push(...only.items);
+    else return [{ op: 'BRANCH', alts: items }];
+  }
+  return [{ op: 'IN', items: uniqItems(set) }];
 }
 
 function parseFlags(source: Tokenizer, state: State, first: string): [number, number] | null {

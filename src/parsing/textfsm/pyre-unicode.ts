@@ -121,12 +121,12 @@ export function isPyIdentifier(s: string): boolean {
   return /^[\p{XID_Start}_][\p{XID_Continue}]*$/u.test(s);
 }
 
-const LINE_BREAKS = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
+const LINE_BREAKS = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/g;
 
 /** Python's `str.splitlines()` without keepends: no trailing empty line for a final line break. */
 export function pySplitLines(text: string): string[] {
   if (!text) return [];
-  const parts = text.split(new RegExp(LINE_BREAKS.source, 'g'));
+  const parts = text.split(LINE_BREAKS);
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
   return parts;
 }
