@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { NodeTaskBody } from '../src/gpu/names.js';
 import { GPU_SIGNALS } from '../src/gpu/names.js';
 import {
@@ -30,6 +31,8 @@ export interface DispatchRoundOutput {
   failed: { taskId: string; gpuId: string; reason: string }[];
   /** Out of the queue for good (retries exhausted, or the task had already ended). */
   dropped: string[];
+  /** Still waiting: place again (nothing counted against the task). */
+  retry: string[];
 }
 
 interface Resources {
@@ -87,13 +90,14 @@ export function createGpuActivities(deps: ActivityDeps) {
     async gpuDispatchRound(input: DispatchRoundInput): Promise<DispatchRoundOutput> {
       const o = await ops();
       const nodes = (await o.nodes.list({ status: 'ACTIVE', taskType: input.taskType })).filter((n) => n.freeSlots > 0);
-      const out: DispatchRoundOutput = { placed: [], failed: [], dropped: [] };
+      const out: DispatchRoundOutput = { placed: [], failed: [], dropped: [], retry: [] };
       if (nodes.length === 0) return out;
       const byId = new Map(nodes.map((n) => [n.gpuId, n]));
       const entries = new Map(input.waiting.map((e) => [e.taskId, e]));
       const plan = planAssignments(input.waiting, nodes);
       if (plan.length === 0) return out;
-      const records = new Map((await o.tasks.find({ task_id: { $in: plan.map((p) => p.taskId) } }, { limit: plan.length })).map((r) => [r.task_id, r]));
+      const recs = await Promise.all(plan.map((p) => o.tasks.get(p.taskId)));
+      const records = new Map(recs.filter((r) => r !== null).map((r) => [r.task_id, r]));
 
       await Promise.all(
         plan.map(async ({ taskId, gpuId }) => {
@@ -138,11 +142,16 @@ export function createGpuActivities(deps: ActivityDeps) {
           try {
             await o.client.workflow.getHandle(taskId).signal(GPU_SIGNALS.assigned, { gpuId, claimId, attempt: entry.attempt, ip: node.ip, port: node.port });
             out.placed.push(taskId);
-          } catch {
-            // The task ended meanwhile (timed out): give the slot back and take the work off the node.
+          } catch (e) {
+            // The task ended meanwhile (timed out), or could not be told: give the slot back and take the work
+            // off the node. A task that still runs stays queued and is placed again.
             await o.nodes.release(claimId);
             await cancelOnNode({ ip: node.ip, port: node.port, taskId }, o.config.gpu.nodeCallTimeoutMs);
-            out.dropped.push(taskId);
+            if (e instanceof WorkflowNotFoundError) out.dropped.push(taskId);
+            else {
+              o.logger.warn({ taskId, err: (e as Error).message }, 'task workflow not told of its node; placing it again');
+              out.retry.push(taskId);
+            }
           }
         }),
       );

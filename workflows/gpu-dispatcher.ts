@@ -57,7 +57,7 @@ export async function gpuDispatcher(state: GpuDispatcherState): Promise<void> {
         queue.set(f.taskId, { ...e, attempt: e.attempt + 1, excluded: [...e.excluded, f.gpuId] });
       }
       // Something moved: there may be more to place (a failed task goes to another node at once).
-      if (out.placed.length > 0 || out.failed.length > 0) dirty = true;
+      if (out.placed.length > 0 || out.failed.length > 0 || out.retry.length > 0) dirty = true;
     }
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > 3000) {

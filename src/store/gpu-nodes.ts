@@ -75,6 +75,8 @@ export class GpuNodeStore {
   private readonly claims: Collection<ClaimDoc>;
   private readonly slots: Collection<SlotDoc>;
   private readonly beats: Collection<HeartbeatDoc>;
+  /** When this store last wrote each node's heartbeat. */
+  private readonly lastBeat = new Map<string, number>();
 
   constructor(db: Db) {
     this.collection = db.collection<StoredNode>(GPU_NODES_COLLECTION);
@@ -160,10 +162,18 @@ export class GpuNodeStore {
   }
 
   /** Answers the node before the beat (an OFFLINE node that beats comes back ACTIVE), or null for an unknown node. */
-  async heartbeat(gpuId: string, now = Date.now()): Promise<GpuNodeRecord | null> {
-    const before = await this.get(gpuId);
+  /**
+   * Records a heartbeat. `minIntervalMs` skips the write when this process wrote one for the node that recently
+   * (heartbeats are frequent; the OFFLINE check only needs one write per fraction of the timeout).
+   */
+  async heartbeat(gpuId: string, now = Date.now(), minIntervalMs = 0): Promise<Pick<GpuNodeRecord, 'gpuId' | 'status' | 'supportedTaskTypes'> | null> {
+    const before = await this.collection.findOne({ _id: gpuId });
     if (!before) return null;
-    await this.beat(gpuId, now);
+    const last = this.lastBeat.get(gpuId) ?? 0;
+    if (before.status !== 'ACTIVE' || now - last >= minIntervalMs) {
+      await this.beat(gpuId, now);
+      this.lastBeat.set(gpuId, now);
+    }
     if (before.status === 'OFFLINE') await this.collection.updateOne({ _id: gpuId, status: 'OFFLINE' }, { $set: { status: 'ACTIVE' } });
     return before;
   }

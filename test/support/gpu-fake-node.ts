@@ -21,7 +21,7 @@ export interface FakeNodeOptions {
   answer?: number;
   /** Report PROCESSING then the result after this many ms; null: the test reports by hand. */
   completeAfterMs?: number | null;
-  /** Send heartbeats every this many ms (default 500); 0: silent. */
+  /** Send heartbeats every this many ms (default 1000); 0: silent. */
   heartbeatMs?: number;
 }
 
@@ -74,7 +74,7 @@ export class FakeGpuNode {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
     if (register) await this.register();
-    const every = this.opts.heartbeatMs ?? 500;
+    const every = this.opts.heartbeatMs ?? 1000;
     if (every > 0) this.beat = setInterval(() => void this.call('POST', `/gpus/${this.opts.gpuId}/heartbeat`).catch(() => undefined), every);
     return this;
   }
@@ -103,7 +103,16 @@ export class FakeGpuNode {
     await this.call('POST', `/tasks/${taskId}/status`, { status: 'PROCESSING', gpuId: this.opts.gpuId, progress: 50 }).catch(() => undefined);
     // The node is done with it once it reports the result: the slot may be reused from then on.
     this.running.delete(taskId);
-    return this.call('POST', `/tasks/${taskId}/result`, { result: JSON.stringify(result), gpuId: this.opts.gpuId });
+    // Like a real agent, retry while the API answers 5xx or not at all.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await this.call('POST', `/tasks/${taskId}/result`, { result: JSON.stringify(result), gpuId: this.opts.gpuId });
+        if (r.code < 500 || attempt >= 10) return r;
+      } catch (e) {
+        if (attempt >= 10) throw e;
+      }
+      await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
+    }
   }
 
   async call(method: string, path: string, body?: unknown): Promise<{ code: number; message: string; data: unknown }> {

@@ -136,7 +136,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
     createRoute({ ...route('post', '/gpus/{gpuId}/heartbeat', 'GPU node heartbeat (an OFFLINE node comes back ACTIVE)', 'GPU'), request: { params: gpuIdParam }, responses: responses(z.string()) }),
     async (c) => {
       const { gpuId } = c.req.valid('param');
-      const before = await ops.nodes.heartbeat(gpuId);
+      const before = await ops.nodes.heartbeat(gpuId, Date.now(), (deps.config.gpu.heartbeatTimeoutSeconds * 1000) / 4);
       if (!before) throw new NotFoundError(`GPU不存在: ${gpuId}`);
       if (before.status === 'OFFLINE') await markNodeUp(ops, before);
       return c.json(ok('心跳更新成功'), 200);

@@ -1,0 +1,128 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createApiRuntime } from '../src/api/server.js';
+import { loadConfig } from '../src/config/index.js';
+import { startGpuAgent, type GpuAgent } from '../src/gpu-agent/index.js';
+import { createLogger } from '../src/logging.js';
+import { connectMongo } from '../src/store/mongo.js';
+import { createWorkerRuntime } from '../src/worker.js';
+import { runEngineBaseline } from './engine-baseline/index.js';
+import { argNumber, formatRatio, formatThroughput, mapLimit, percentile, summarize } from './lib/stats.js';
+
+// npx tsx bench/gpu-dispatch.ts [--latency 100] [--tasks 1000] [--agents 4] [--capacity 8] [--concurrency 50]
+// 1. Dispatch latency: POST /api/v2/tasks sent → the node receives POST /tasks, one task at a time, free capacity.
+// 2. Throughput: N tasks over A real agents (command `cat`) with capacity C each, created C·A at a time, until
+//    every task is COMPLETED; against the bare engine (bench/engine-baseline) in the same run.
+const latencyN = argNumber('latency', 100);
+const total = argNumber('tasks', 1000);
+const agentsN = argNumber('agents', 4);
+const capacity = argNumber('capacity', 8);
+const concurrency = argNumber('concurrency', 50);
+const tag = randomBytes(4).toString('hex');
+const config = loadConfig({
+  overrides: {
+    mongo: { db: `bench_gpu_${tag}` },
+    temporal: { taskQueue: `bench-gpu-${tag}` },
+    worker: { name: `bench_gpu_${tag}` },
+    gpu: { heartbeatTimeoutSeconds: 30 },
+  },
+});
+const logger = createLogger('warn');
+const KEY = config.auth.gpuApiKey;
+
+const worker = await createWorkerRuntime({ config, logger, kafka: false });
+const workerDone = worker.run();
+const api = await createApiRuntime({ config, logger, port: 0, kafka: false });
+const call = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${api.url}/api/v2${path}`, { method, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return (await res.json()) as { code: number; data: { taskId: string } };
+};
+
+// A bare node for latency: records when each task arrives and reports its result at once.
+const arrivals = new Map<string, number>();
+const waiters = new Map<string, () => void>();
+const node = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c: Buffer) => (body += c.toString()));
+  req.on('end', () => {
+    if (req.method !== 'POST') return void res.writeHead(200).end('{}');
+    const t = JSON.parse(body) as { taskId: string };
+    arrivals.set(t.taskId, performance.now());
+    res.writeHead(202).end('{}');
+    waiters.get(t.taskId)?.();
+    void call('POST', `/tasks/${t.taskId}/result`, { result: 'ok' });
+  });
+});
+await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
+const nodePort = (node.address() as AddressInfo).port;
+const agents: GpuAgent[] = [];
+try {
+  await call('POST', '/gpus/register', { gpuId: 'bench_lat', hostname: 'bench', ip: '127.0.0.1', port: nodePort, supportedTaskTypes: [1], maxConcurrentTasks: 64 });
+  const beat = setInterval(() => void call('POST', '/gpus/bench_lat/heartbeat'), 5000);
+  const latencies: number[] = [];
+  const apiMs: number[] = [];
+  for (let i = 0; i < latencyN + 10; i++) {
+    const t0 = performance.now();
+    let arrived!: () => void;
+    const got = new Promise<void>((r) => (arrived = r));
+    const created = await call('POST', '/tasks', { taskType: 1, payload: `l${i}` });
+    const t1 = performance.now();
+    const id = created.data.taskId;
+    if (arrivals.has(id)) arrived();
+    else waiters.set(id, arrived);
+    await got;
+    waiters.delete(id);
+    if (i >= 10) {
+      latencies.push(arrivals.get(id)! - t0);
+      apiMs.push(t1 - t0);
+    }
+  }
+  clearInterval(beat);
+  console.log(
+    `dispatch latency (create sent → node receives), ${latencyN} tasks one at a time, free capacity: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms` +
+      ` (of which the POST /tasks answer: p50 ${percentile(apiMs, 50).toFixed(1)} ms)`,
+  );
+
+  for (let a = 0; a < agentsN; a++) {
+    agents.push(
+      await startGpuAgent({
+        api: api.url, apiKey: KEY, gpuId: `bench_agent_${a}`, advertiseIp: '127.0.0.1', bindHost: '127.0.0.1', port: 0, taskTypes: [2], priorityClass: 'NORMAL',
+        maxConcurrentTasks: capacity, command: 'cat', heartbeatSeconds: 5, version: 'bench', logger,
+      }),
+    );
+  }
+  const mongo = await connectMongo(config);
+  const started = performance.now();
+  const created = new Map<string, number>();
+  await mapLimit([...Array(total).keys()], concurrency, async (i) => {
+    const t0 = performance.now();
+    const r = await call('POST', '/tasks', { taskType: 2, priority: i % 3, payload: `t${i}` });
+    created.set(r.data.taskId, t0);
+  });
+  for (;;) {
+    const n = await mongo.db.collection('tasks').countDocuments({ kind: 'gpu', queue: 'gpu:2', state: 'succeeded' });
+    if (n >= total) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const rows = await mongo.db.collection('tasks').find({ kind: 'gpu', queue: 'gpu:2' }).toArray();
+  const e2e = rows.map((r) => (r.end_time as Date).getTime() - (r.create_time as Date).getTime());
+  const gpu = summarize(`gpu-dispatch (${agentsN} agents × ${capacity})`, e2e, seconds);
+  console.log(formatThroughput(gpu, 'tasks'));
+  await mongo.close();
+
+  const baseline = await runEngineBaseline({ address: config.temporal.address, workflows: 300, concurrency });
+  console.log(formatThroughput(baseline));
+  console.log(formatRatio(gpu, baseline));
+} finally {
+  for (const a of agents) await a.stop().catch(() => undefined);
+  node.close();
+  await api.shutdown();
+  await worker.shutdown();
+  await workerDone;
+  const mongo = await connectMongo(config);
+  await mongo.db.dropDatabase();
+  await mongo.close();
+}
+process.exit(0);
