@@ -499,7 +499,7 @@ function parseSet(source: Tokenizer): Node {
   let set: SetItem[] = [];
   const negate = source.match('^');
   for (;;) {
-    let tok = source.get();
+    const tok = source.get();
     if (tok === null) throw source.error('unterminated character set', source.tell() - here);
     if (tok === ']' && set.length) break;
     let code1: SetItem | { op: 'IN'; items: SetItem[] };
@@ -522,7 +522,6 @@ function parseSet(source: Tokenizer): Node {
     } else {
       set.push(code1.op === 'IN' ? (code1.items[0] as SetItem) : code1);
     }
-    tok = null;
   }
   set = uniqItems(set);
   if (set.length === 1 && set[0]?.op === 'LITERAL') {
