@@ -18,6 +18,8 @@ const UNAVAILABLE_NAMES = new Set([
   'MongoNotConnectedError',
   'PoolClearedError',
   'MongoPoolClearedError',
+  'MongoWaitQueueTimeoutError',
+  'MongoOperationTimeoutError',
 ]);
 
 export function isUnavailableError(e: unknown): boolean {

@@ -51,8 +51,10 @@ async function fuzz(doc: string, header: string, exclude: string[] = []): Promis
     const { stdout } = await run(pythonTool('schemathesis'), args, { timeout: 280_000, maxBuffer: 16 * 1024 * 1024, cwd: tmpdir() });
     return stdout;
   } catch (e) {
-    const out = (e as { stdout?: string }).stdout ?? String(e);
-    throw new Error(`schemathesis found failures in ${doc}:\n${out.slice(out.indexOf('FAILURES'), out.indexOf('FAILURES') + 6000)}`);
+    const { stdout = '', stderr = '' } = e as { stdout?: string; stderr?: string };
+    const at = stdout.indexOf('FAILURES');
+    const out = at >= 0 ? stdout.slice(at, at + 6000) : `${stdout.slice(-4000)}\n${stderr.slice(-2000)}\n${String(e)}`;
+    throw new Error(`schemathesis found failures in ${doc}:\n${out}`);
   }
 }
 
