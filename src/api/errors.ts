@@ -96,6 +96,9 @@ export function toApiError(e: unknown): ApiError {
   if (isUnavailableError(e)) return new ApiError(503, 'Database unavailable, try again shortly');
   if (isInvalidDocumentError(e)) return new ApiError(400, 'Invalid parameter: a value cannot be stored (nested arrays, or field names starting with $ or holding a dot)');
   if (isTemporalUnavailable(e)) return new ApiError(503, 'Workflow engine unavailable, try again shortly');
+  if ((e as Error | null)?.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') {
+    return new ApiError(503, 'No worker answered in time, try again shortly');
+  }
   return new ApiError(500, 'Internal server error');
 }
 

@@ -9,6 +9,8 @@ import { emptyStatusMessage, type ServiceTaskStore } from '../store/service-task
 import { SA_KIND, SA_SERVICE } from '../temporal/search-attributes.js';
 import { serviceStatusUpdate, type ServiceTaskInput, type StatusChange, type StatusChangeReply } from '../../workflows/service-task-defs.js';
 
+const UPDATE_DEADLINE_MS = 10_000;
+
 /** Why a service-task operation was refused; the dialect turns `kind` into its HTTP status. */
 export class ServiceTaskError extends Error {
   constructor(
@@ -172,8 +174,19 @@ export class ServiceTasks {
   /** update_status_task: delivered to the workflow as an Update; its validator refuses illegal transitions. */
   async reportStatus(taskId: string, change: StatusChange): Promise<StatusChangeReply> {
     const record = await this.get(taskId);
+    // Decided here as in the workflow's validator, without asking a worker: a Temporal-dispatched service
+    // reports through its own activity, and a task that is not waiting or running has no run to report to.
+    if (record.service && this.serviceConfig(record.service)?.dispatch !== 'kafka') {
+      throw new ServiceTaskError('conflict', `task ${taskId} is run by its Temporal service worker, not reported`);
+    }
+    if (record.status !== 'waiting' && record.status !== 'running') {
+      throw new ServiceTaskError('conflict', `task is ${record.status}: cannot become ${change.status}`);
+    }
     try {
-      return await this.deps.temporal.workflow.getHandle(taskId).executeUpdate(serviceStatusUpdate, { args: [change] });
+      // An Update waits for a worker to run its validator; with none answering, say so instead of hanging.
+      return await this.deps.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+        this.deps.temporal.workflow.getHandle(taskId).executeUpdate(serviceStatusUpdate, { args: [change] }),
+      );
     } catch (e) {
       if (e instanceof WorkflowNotFoundError || /already completed|not found/i.test((e as Error).message)) {
         throw new ServiceTaskError('conflict', `task is ${record.status}: cannot become ${change.status}`);
