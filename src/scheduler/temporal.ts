@@ -1,22 +1,11 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
 import type { Config, ProjectConfig } from '../config/index.js';
 import type { ScheduleDoc } from '../store/schedules.js';
+import type { CommandRunInput } from '../../workflows/command-run.js';
 import { buildSpec, executionPrefix, scheduleIdFor, storedSchedule } from './spec.js';
 
-/** The input each scheduled run receives (mirrors workflows/command-run.ts CommandRunInput; kept structural). */
-export interface CommandRunArgs {
-  scheduleId: number;
-  taskName: string;
-  owner: string;
-  command: string;
-  env: Record<string, string>;
-  cwd?: string;
-  timeoutSeconds: number;
-  retryCount: number;
-  priority: number;
-  maxInstances: number;
-  source: 'command' | 'project';
-}
+/** The input each scheduled run receives: the workflow's own input type. */
+export type CommandRunArgs = CommandRunInput;
 
 export function runArgs(doc: ScheduleDoc, project: ProjectConfig): CommandRunArgs {
   const own = doc.action?.type === 'command';

@@ -1,3 +1,4 @@
+import { readJsonBody } from '../json-body.js';
 import { readFile, stat } from 'node:fs/promises';
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
@@ -52,23 +53,11 @@ const MSG = {
 
 const bad = (message: string, fields: FieldProblem[]) => new ApiError(400, message, fields);
 
-async function readJson<T extends ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  const text = await c.req.text();
-  let json: unknown = {};
-  if (text.trim() !== '') {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw bad(MSG.badRequest, [{ field: '(body)', message: 'the body is not valid JSON' }]);
-    }
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const e = validationError(parsed.error);
-    throw bad(MSG.badRequest, e.fields);
-  }
-  return parsed.data as z.infer<T>;
-}
+const readJson = <T extends ZodType>(c: Context, schema: T) =>
+  readJsonBody(c, schema, {
+    invalidJson: () => bad(MSG.badRequest, [{ field: '(body)', message: 'the body is not valid JSON' }]),
+    invalidShape: (error) => bad(MSG.badRequest, validationError(error).fields),
+  });
 
 function intParam(c: Context, name: string, def: number, min: number, max: number): number {
   const raw = c.req.query(name);

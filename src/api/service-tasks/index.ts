@@ -1,3 +1,4 @@
+import { readJsonBody } from '../json-body.js';
 import { createRoute, type z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ZodType } from 'zod';
@@ -7,7 +8,7 @@ import { ServiceTaskStore } from '../../store/service-tasks.js';
 import { safeEqual } from '../codec-endpoint.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import type { Dialect } from '../dialect.js';
-import { ApiError, BadRequestError, type ErrorShaper, UnauthorizedError, validationError } from '../errors.js';
+import { ApiError, BadRequestError, type ErrorShaper, UnauthorizedError } from '../errors.js';
 import { createDialectApp } from '../openapi.js';
 import { formatTime, spendSeconds } from './format.js';
 import * as s from './schemas.js';
@@ -54,21 +55,7 @@ function toApi(e: unknown): unknown {
   return new BadRequestError(e.message);
 }
 
-/** Reads the JSON body whatever its Content-Type says (clients of the document send plain JSON); empty → `{}`. */
-async function readBody<T extends ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
-  const text = await c.req.text();
-  let json: unknown = {};
-  if (text.trim() !== '') {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new BadRequestError('Invalid parameter: the body is not valid JSON');
-    }
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw validationError(parsed.error);
-  return parsed.data as z.infer<T>;
-}
+const readBody = <T extends ZodType>(c: Context, schema: T) => readJsonBody(c, schema);
 
 const SECURITY = [{ ServiceToken: [] }];
 
