@@ -49,3 +49,20 @@ export function durationSeconds(start: Date | null, end: Date | null): number | 
   if (!start || !end) return null;
   return Math.max(0, (end.getTime() - start.getTime()) / 1000);
 }
+
+/** What every record holds from its first write; later state changes fill these in. */
+export function emptyTaskFields(now: Date) {
+  return {
+    create_time: now,
+    enqueue_time: null,
+    start_time: null,
+    end_time: null,
+    worker: null,
+    host: null,
+    owner: null,
+    priority: 0,
+    result: null,
+    error: null,
+    waiting_reason: null,
+  } satisfies Partial<TaskRecord>;
+}

@@ -3,7 +3,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config, ServiceConfig } from '../config/index.js';
 import { canRestart } from '../domain/status.js';
 import { newServiceTaskId } from '../domain/ids.js';
-import type { TaskRecord } from '../domain/task.js';
+import { emptyTaskFields, type TaskRecord } from '../domain/task.js';
 import type { Logger } from '../logging.js';
 import { emptyStatusMessage, type ServiceTaskStore } from '../store/service-tasks.js';
 import { SA_KIND, SA_SERVICE } from '../temporal/search-attributes.js';
@@ -106,18 +106,8 @@ export class ServiceTasks {
       service: svc.name,
       source_name: svc.source_name,
       condition: opts.condition,
-      create_time: new Date(),
-      enqueue_time: null,
-      start_time: null,
-      end_time: null,
-      worker: null,
-      host: null,
-      owner: null,
-      priority: 0,
+      ...emptyTaskFields(new Date()),
       status_message: emptyStatusMessage(),
-      result: null,
-      error: null,
-      waiting_reason: null,
     });
     const started = await this.startWorkflow(this.input(svc, taskId, opts.condition), WorkflowIdReusePolicy.REJECT_DUPLICATE);
     return { taskId, duplicate: !started };

@@ -1,5 +1,5 @@
 import type { Collection, Db, Filter, Sort } from 'mongodb';
-import type { TaskRecord, TaskUpdate } from '../domain/task.js';
+import { emptyTaskFields, type TaskRecord, type TaskUpdate } from '../domain/task.js';
 import { isDuplicateKeyError } from './errors.js';
 
 export const TASKS_COLLECTION = 'tasks';
@@ -18,24 +18,14 @@ export async function ensureTaskIndexes(db: Db): Promise<void> {
 
 /** Defaults for a record's first write; a later write never resets them. */
 function insertDefaults(update: TaskUpdate, now: Date): Partial<TaskRecord> {
-  const defaults: Partial<TaskRecord> = {
-    create_time: now,
-    enqueue_time: null,
-    start_time: null,
-    end_time: null,
-    worker: null,
-    host: null,
-    owner: null,
-    priority: 0,
-    result: null,
-    error: null,
-    waiting_reason: null,
-  };
+  const defaults: Partial<TaskRecord> = emptyTaskFields(now);
   for (const k of Object.keys(update)) delete (defaults as Record<string, unknown>)[k];
   return defaults;
 }
 
-const NULLABLE_FIELDS = ['enqueue_time', 'start_time', 'end_time', 'worker', 'host', 'owner', 'result', 'error', 'waiting_reason'] as const;
+const NULLABLE_FIELDS = Object.entries(emptyTaskFields(new Date(0)))
+  .filter(([, v]) => v === null)
+  .map(([k]) => k);
 
 /**
  * FerretDB 1.24 drops top-level null values from `$setOnInsert`, so a record may lack a field that MongoDB would
