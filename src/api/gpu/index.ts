@@ -93,6 +93,12 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       throw e;
     }
   };
+  /** A node's status or result report: refused once the task has ended, otherwise handed to its workflow. */
+  const forwardNodeReport = async (taskId: string, signal: string, body: object) => {
+    const r = await getTask(taskId);
+    if (isTerminal(r.state)) throw new ConflictError(`任务已结束: ${taskId} (${taskView(r).status})`);
+    await signalTask(taskId, signal, { ...body, at: Date.now() });
+  };
 
   // ---------- GPU nodes ----------
   app.openapi(createRoute({ ...route('get', '/gpus', 'List every GPU node', 'GPU'), responses: responses(z.array(S.GpuNode)) }), async (c) =>
@@ -319,11 +325,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       responses: responses(z.string()),
     }),
     async (c) => {
-      const { taskId } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const r = await getTask(taskId);
-      if (isTerminal(r.state)) throw new ConflictError(`任务已结束: ${taskId} (${taskView(r).status})`);
-      await signalTask(taskId, GPU_SIGNALS.nodeStatus, { ...body, at: Date.now() });
+      await forwardNodeReport(c.req.valid('param').taskId, GPU_SIGNALS.nodeStatus, c.req.valid('json'));
       return c.json(ok('任务状态更新成功'), 200);
     },
   );
@@ -335,11 +337,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       responses: responses(z.string()),
     }),
     async (c) => {
-      const { taskId } = c.req.valid('param');
-      const body = c.req.valid('json');
-      const r = await getTask(taskId);
-      if (isTerminal(r.state)) throw new ConflictError(`任务已结束: ${taskId} (${taskView(r).status})`);
-      await signalTask(taskId, GPU_SIGNALS.nodeResult, { ...body, at: Date.now() });
+      await forwardNodeReport(c.req.valid('param').taskId, GPU_SIGNALS.nodeResult, c.req.valid('json'));
       return c.json(ok('任务结果更新成功'), 200);
     },
   );
