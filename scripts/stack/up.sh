@@ -177,10 +177,11 @@ start_temporal() {
 }
 
 # FerretDB logs every error reply at warn (the mongodb driver's endSessions, unsupported, on each close): keep
-# its log to real errors.
+# its log to real errors. synchronous(normal) in WAL mode, as the Temporal dev server runs: a killed process loses
+# nothing, only a power cut can lose the last commits; it makes each write about twice as fast.
 start_ferretdb() {
   mkdir -p "$STATE_DATA/ferret"
-  spawn ferretdb "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE_DATA/ferret/" \
+  spawn ferretdb "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$STATE_DATA/ferret/?_pragma=synchronous(normal)" \
     --listen-addr="$STACK_HOST:$FERRET_PORT" --telemetry=disable --state-dir=- --debug-addr=- --log-level=error
 }
 
