@@ -7,6 +7,7 @@ import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.j
 import { toJobView } from '../src/device/job-view.js';
 import type { WorkerStore } from '../src/store/workers.js';
 import type { ActivityDeps } from './deps.js';
+import { publishTaskEvent } from './mirror.js';
 
 export interface DeviceRunInput {
   jobId: string;
@@ -89,13 +90,19 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean):
   const req = input.request;
   const startedAt = new Date();
   const rev = startedAt.getTime() * 1000 + 999;
-  // The claim: a job cancelled while queued (fifo: decided by the same kind of conditional write) is not run.
-  const claimed = { state: 'running' as const, status: 'started', start_time: startedAt, worker: deps.workerName, owner: input.owner ?? null, waiting_reason: null, rev, updated_at: startedAt };
-  const claim = await deps.tasks.collection.updateOne({ task_id: input.jobId, state: { $in: ['queued', 'running'] } }, { $set: claimed }).catch((e: unknown) => {
+  // A fifo job races its cancel (DELETE /job) through one recorded decision; a pinned job's lane has already
+  // decided (a job it hands out is no longer cancellable). Then the record says `started`, written by `_id`.
+  const claim = async () => {
+    if (!pooled && (await deps.tasks.decideOnce(input.jobId, 'run')) !== 'run') return false;
+    const outcome = await deps.tasks.apply({ task_id: input.jobId, rev, state: 'running', status: 'started', start_time: startedAt, worker: deps.workerName, owner: input.owner ?? null, waiting_reason: null }, startedAt);
+    if (outcome === 'applied') publishTaskEvent(deps, { task_id: input.jobId, kind: 'device', state: 'running', status: 'started', queue: input.queue });
+    return true;
+  };
+  const claimed = await claim().catch((e: unknown) => {
     // MongoDB did not answer: nothing was sent to the device, so the attempt can safely be made again.
     throw ApplicationFailure.create({ message: `job not claimed: ${(e as Error).message}`, type: 'DeviceClaimError', nonRetryable: false });
   });
-  if (claim.matchedCount === 0) throw ApplicationFailure.nonRetryable(`job ${input.jobId} is no longer queued`, 'JobNotClaimable');
+  if (!claimed) throw ApplicationFailure.nonRetryable(`job ${input.jobId} is no longer queued`, 'JobNotClaimable');
 
   const secrets = secretsOfRequest(req);
   const beat = setInterval(() => ctx.heartbeat(), 1000);
@@ -163,23 +170,19 @@ export type DeviceRunActivities = ReturnType<typeof createDeviceRunActivities>;
 /** Activities of the main queue: the cancel decision for fifo jobs (local) and webhooks. */
 export function createDeviceActivities(deps: ActivityDeps) {
   return {
-    /** queued → cancelled, only if still queued; the fifo run's claim uses the same record, so only one wins. */
+    /** queued → cancelled, only if the run has not claimed the job first (the same recorded decision). */
     async deviceCancelQueued(input: { jobId: string; rev: number; at: string }): Promise<boolean> {
-      const res = await deps.tasks.collection.updateOne(
-        { task_id: input.jobId, state: 'queued' },
-        {
-          $set: {
-            state: 'cancelled',
-            status: 'cancelled',
-            end_time: new Date(input.at),
-            waiting_reason: null,
-            error: { type: 'Cancelled', message: 'job was cancelled before it started' },
-            rev: input.rev,
-            updated_at: new Date(),
-          },
-        },
-      );
-      return res.matchedCount > 0;
+      if ((await deps.tasks.decideOnce(input.jobId, 'cancel')) !== 'cancel') return false;
+      await deps.tasks.apply({
+        task_id: input.jobId,
+        rev: input.rev,
+        state: 'cancelled',
+        status: 'cancelled',
+        end_time: new Date(input.at),
+        waiting_reason: null,
+        error: { type: 'Cancelled', message: 'job was cancelled before it started' },
+      });
+      return true;
     },
     /** Calls the job's webhook with the job view; a non-2xx answer fails the attempt so Temporal retries it. */
     async deviceWebhook(input: { jobId: string; webhook: NonNullable<DeviceJobRequest['webhook']> }): Promise<number> {

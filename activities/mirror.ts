@@ -54,24 +54,20 @@ export interface TaskEvent {
   at: string;
 }
 
+/** Queues a task event on the events topic; sent in the background, so a slow or absent broker never holds up a job. */
+export function publishTaskEvent(deps: ActivityDeps, fields: Omit<TaskEvent, 'at'>): void {
+  if (!deps.events) return;
+  const event: TaskEvent = { ...fields, at: new Date().toISOString() };
+  deps.events.publish(deps.config.kafka.eventsTopic, { key: fields.task_id, value: event });
+}
+
 export function createMirrorActivities(deps: ActivityDeps) {
   return {
-    /**
-     * Writes the task's new state to MongoDB (required: failures retry) and then queues an announcement on the
-     * events topic. Events are sent in the background: a slow or absent broker must not hold up the job.
-     */
+    /** Writes the task's new state to MongoDB (required: failures retry), then announces it on the events topic. */
     async mirrorTask(write: MirrorWrite): Promise<'applied' | 'stale'> {
       const outcome = await deps.tasks.apply(toTaskUpdate(write));
-      if (write.publish && outcome === 'applied' && deps.events) {
-        const event: TaskEvent = {
-          task_id: write.task_id,
-          kind: write.kind,
-          state: write.state,
-          status: write.status,
-          queue: write.queue,
-          at: new Date().toISOString(),
-        };
-        deps.events.publish(deps.config.kafka.eventsTopic, { key: write.task_id, value: event });
+      if (write.publish && outcome === 'applied') {
+        publishTaskEvent(deps, { task_id: write.task_id, kind: write.kind, state: write.state, status: write.status, queue: write.queue });
       }
       return outcome;
     },

@@ -3,6 +3,8 @@ import { emptyTaskFields, type TaskRecord, type TaskUpdate } from '../domain/tas
 import { isDuplicateKeyError } from './errors.js';
 
 export const TASKS_COLLECTION = 'tasks';
+/** One document per task that needed a "who wins" decision (run or cancel); `_id` = task id. */
+export const TASK_DECISIONS_COLLECTION = 'task_decisions';
 
 export async function ensureTaskIndexes(db: Db): Promise<void> {
   const tasks = db.collection<TaskRecord>(TASKS_COLLECTION);
@@ -55,10 +57,30 @@ type StoredTask = TaskRecord & { _id: string };
 export class TaskStore {
   readonly collection: Collection<TaskRecord>;
   private readonly stored: Collection<StoredTask>;
+  private readonly decisions: Collection<{ _id: string; decision: string; at: Date }>;
 
   constructor(db: Db) {
     this.collection = db.collection<TaskRecord>(TASKS_COLLECTION);
     this.stored = db.collection<StoredTask>(TASKS_COLLECTION);
+    this.decisions = db.collection(TASK_DECISIONS_COLLECTION);
+  }
+
+  /**
+   * Records `decision` for the task unless another one was recorded first, and answers the one that stands.
+   * The unique `_id` insert is the atomic step (a conditional update on state would scan on FerretDB and is not
+   * atomic across its read and write): of a run and a cancel racing for a queued job, exactly one wins, and
+   * asking again with the same decision is idempotent.
+   */
+  async decideOnce(taskId: string, decision: string): Promise<string> {
+    try {
+      await this.decisions.insertOne({ _id: taskId, decision, at: new Date() });
+      return decision;
+    } catch (e) {
+      if (!isDuplicateKeyError(e)) throw e;
+    }
+    const standing = await this.decisions.findOne({ _id: taskId });
+    if (!standing) throw new Error(`decision for ${taskId} vanished`);
+    return standing.decision;
   }
 
   async apply(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
