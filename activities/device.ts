@@ -83,17 +83,29 @@ export interface DeviceRunDeps {
   pool?: SessionPool;
 }
 
-/** The SSH work of one job: claim it (queued → started) in MongoDB, run it, parse, report. */
-async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean): Promise<DeviceRunOutcome> {
+/** A pinned lane's batch: its host's waiting jobs, run back to back on the owner's pooled session. */
+export interface DeviceBatchInput {
+  jobs: DeviceRunInput[];
+  owner: string;
+}
+
+/** One job of a batch: its outcome, or `skipped` when its cancel won the decision before it started. */
+export type DeviceBatchItem = { jobId: string; outcome: DeviceRunOutcome } | { jobId: string; skipped: true };
+
+/**
+ * The SSH work of one job: claim it (queued → started) in MongoDB, run it, parse, report. Null: its cancel was
+ * decided first, so it did not run.
+ */
+async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean, details?: () => unknown): Promise<DeviceRunOutcome | null> {
   const ctx = Context.current();
   const { deps } = d;
   const req = input.request;
   const startedAt = new Date();
   const rev = startedAt.getTime() * 1000 + 999;
-  // A fifo job races its cancel (DELETE /job) through one recorded decision; a pinned job's lane has already
-  // decided (a job it hands out is no longer cancellable). Then the record says `started`, written by `_id`.
+  // A job races its cancel (DELETE /job) through one recorded decision, so it cannot both start and be
+  // cancelled. Then the record says `started`, written by `_id`.
   const claim = async () => {
-    if (!pooled && (await deps.tasks.decideOnce(input.jobId, 'run')) !== 'run') return false;
+    if ((await deps.tasks.decideOnce(input.jobId, 'run')) !== 'run') return false;
     const outcome = await deps.tasks.apply({ task_id: input.jobId, rev, state: 'running', status: 'started', start_time: startedAt, worker: deps.workerName, owner: input.owner ?? null, waiting_reason: null }, startedAt);
     if (outcome === 'applied') publishTaskEvent(deps, { task_id: input.jobId, kind: 'device', state: 'running', status: 'started', queue: input.queue });
     return true;
@@ -102,10 +114,13 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean):
     // MongoDB did not answer: nothing was sent to the device, so the attempt can safely be made again.
     throw ApplicationFailure.create({ message: `job not claimed: ${(e as Error).message}`, type: 'DeviceClaimError', nonRetryable: false });
   });
-  if (!claimed) throw ApplicationFailure.nonRetryable(`job ${input.jobId} is no longer queued`, 'JobNotClaimable');
+  if (!claimed) {
+    if (pooled) return null;
+    throw ApplicationFailure.nonRetryable(`job ${input.jobId} is no longer queued`, 'JobNotClaimable');
+  }
 
   const secrets = secretsOfRequest(req);
-  const beat = setInterval(() => ctx.heartbeat(), 1000);
+  const beat = setInterval(() => ctx.heartbeat(details?.()), 1000);
   beat.unref?.();
   const run = async (session: DeviceSession) => {
     const opts = { timeout: req.executionTimeoutSeconds };
@@ -146,10 +161,31 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean):
 export function createDeviceRunActivities(d: DeviceRunDeps) {
   return {
     async deviceRunFifo(input: DeviceRunInput): Promise<DeviceRunOutcome> {
-      return runJob(d, input, false);
+      const outcome = await runJob(d, input, false);
+      if (!outcome) throw ApplicationFailure.nonRetryable(`job ${input.jobId} is no longer queued`, 'JobNotClaimable');
+      return outcome;
     },
-    async deviceRunPinned(input: DeviceRunInput): Promise<DeviceRunOutcome> {
-      return runJob(d, input, true);
+    /**
+     * Runs a lane's batch in order on the pooled session. Each finished job is in the heartbeat details, so a
+     * lane that loses this worker knows which outcomes it already has and re-runs only the others.
+     */
+    async deviceRunPinnedBatch(input: DeviceBatchInput): Promise<DeviceBatchItem[]> {
+      const done: DeviceBatchItem[] = [];
+      const ctx = Context.current();
+      for (const job of input.jobs) {
+        if (ctx.cancellationSignal.aborted) break;
+        let outcome: DeviceRunOutcome | null;
+        try {
+          outcome = await runJob(d, { ...job, owner: input.owner }, true, () => done);
+        } catch (e) {
+          // Connection trouble: report what ran; the lane sends the rest again and retries this job on its own.
+          if (done.length > 0) return done;
+          throw e;
+        }
+        done.push(outcome ? { jobId: job.jobId, outcome } : { jobId: job.jobId, skipped: true });
+        ctx.heartbeat(done);
+      }
+      return done;
     },
     /** Live workers that serve their own task queue under `base`, by name (for pinned ownership). */
     async deviceLiveWorkers(input: { base: string }): Promise<string[]> {

@@ -53,6 +53,7 @@ async function run(label: string, n: number, body: (i: number) => Record<string,
     }
     submitted.set(j.data.id, t0);
   });
+  console.log(`${label}: ${n} accepted in ${((performance.now() - started) / 1000).toFixed(2)} s`);
   const ended = new Map<string, number>();
   const ids = [...submitted.keys()];
   const terminal = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   condition,
   continueAsNew,
   defineSignal,
@@ -10,10 +11,16 @@ import {
   sleep,
   workflowInfo,
   allHandlersFinished,
+  proxyLocalActivities,
+  TimeoutFailure,
 } from '@temporalio/workflow';
-import type { DeviceRunActivities } from '../activities/device.js';
+import type { Activities } from '../activities/index.js';
+import type { DeviceBatchItem, DeviceRunActivities } from '../activities/device.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
 import { classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome, laneResultSignal, outcomeOf, type DeviceJobOutcome } from './device-job.js';
+import { MIRROR_LOCAL } from './presets.js';
+
+const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
 
 /** One pinned job waiting in its host's lane. */
 export interface LaneJob {
@@ -44,11 +51,17 @@ export function laneWorkflowId(base: string, host: string): string {
 }
 
 /** Seconds a job may sit on a worker's own queue before the worker counts as gone and ownership moves. */
-export const PINNED_PICKUP_TIMEOUT_S = 10;
+export const PINNED_PICKUP_TIMEOUT_S = 5;
 /** Seconds without an activity heartbeat before a running job's worker counts as gone. */
-export const PINNED_HEARTBEAT_TIMEOUT_S = 10;
+export const PINNED_HEARTBEAT_TIMEOUT_S = 5;
 /** Jobs per lane run before it continues as new (keeps its history small). */
 export const LANE_JOBS_PER_RUN = 200;
+/**
+ * Waiting `command` jobs handed to the owner in one activity. A round trip through the server costs tens of
+ * milliseconds on the dev server, more than an `echo` on a pooled session, so jobs that already wait go
+ * together; each still starts (and can be cancelled until then) on its own.
+ */
+export const LANE_BATCH_MAX = 20;
 /** A lane with nothing to do ends after this long; the next job starts it again. */
 const LANE_IDLE = '10 minutes';
 
@@ -70,6 +83,8 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
   let owner: string | null = input.owner ?? null;
   const lost = new Set<string>();
   let served = 0;
+  /** Jobs of the batch the owner is running now. */
+  const inFlight = new Set<string>();
   // Outcomes on their way to job workflows: not awaited one by one, so the next job starts in the same
   // workflow task; drained before the lane ends or continues as new.
   const inflight = new Set<Promise<void>>();
@@ -85,14 +100,20 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
     laneCancelUpdate,
     async (jobId) => {
       const i = pending.findIndex((j) => j.jobId === jobId);
-      if (i < 0) return false;
-      pending.splice(i, 1);
-      await signalJob(jobId, failureOutcome('Cancelled', 'job was cancelled before it started', 'cancelled'));
-      return true;
+      if (i >= 0) {
+        pending.splice(i, 1);
+        await signalJob(jobId, failureOutcome('Cancelled', 'job was cancelled before it started', 'cancelled'));
+        return true;
+      }
+      // Handed to the owner but maybe not started: the cancel wins only if it is decided before the job's run.
+      if (!inFlight.has(jobId)) return false;
+      const ok = await deviceCancelQueued({ jobId, rev: Date.now() * 1000 + 500, at: new Date().toISOString() });
+      if (ok) await signalJob(jobId, failureOutcome('Cancelled', 'job was cancelled before it started', 'cancelled'));
+      return ok;
     },
     {
       validator: (jobId) => {
-        if (!pending.some((j) => j.jobId === jobId)) throw new Error(`job ${jobId} has started or is not waiting on this host`);
+        if (!pending.some((j) => j.jobId === jobId) && !inFlight.has(jobId)) throw new Error(`job ${jobId} has started or is not waiting on this host`);
       },
     },
   );
@@ -126,26 +147,71 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
     }
   }
 
-  async function run(job: LaneJob): Promise<DeviceJobOutcome> {
+  /** The next batch: waiting `command` jobs in order; a `config` job goes alone (see `runBatch`). */
+  function takeBatch(): LaneJob[] {
+    if (pending[0]?.request.mode === 'config') return [pending.shift()!];
+    const batch: LaneJob[] = [];
+    while (pending.length > 0 && batch.length < LANE_BATCH_MAX && pending[0]!.request.mode === 'command') batch.push(pending.shift()!);
+    return batch;
+  }
+
+  function settle(items: DeviceBatchItem[]): Set<string> {
+    const settled = new Set<string>();
+    for (const item of items) {
+      settled.add(item.jobId);
+      inFlight.delete(item.jobId);
+      // A skipped job's cancel already told its workflow.
+      if ('outcome' in item) handOver(item.jobId, outcomeOf(item.outcome));
+    }
+    return settled;
+  }
+
+  function finish(job: LaneJob, outcome: DeviceJobOutcome): void {
+    inFlight.delete(job.jobId);
+    handOver(job.jobId, outcome);
+  }
+
+  /**
+   * Runs a batch on the owner until every job has an outcome. Jobs the activity did not report (the owner was
+   * lost, or a job failed to connect) are sent again; the one that may have been running when the owner was
+   * lost is a `config` job only when it is alone, and then it re-runs only if the request says it is safe.
+   */
+  async function runBatch(batch: LaneJob[]): Promise<void> {
+    for (const j of batch) inFlight.add(j.jobId);
+    let rest = batch;
     let connAttempts = 0;
-    let startedOnce = false;
-    for (;;) {
-      if (expired(job) && !startedOnce) return failureOutcome('Timeout', `job did not start within its ttl of ${job.request.ttlSeconds}s`, 'timed_out');
-      if (!owner) owner = await pickOwner(job);
-      if (!owner) return failureOutcome('Timeout', `no live worker for ${job.queue} within the job's ttl`, 'timed_out');
-      const act = proxyActivities<Pick<DeviceRunActivities, 'deviceRunPinned'>>({
+    const startedOnce = new Set<string>();
+    while (rest.length > 0) {
+      rest = rest.filter((j) => {
+        if (!expired(j) || startedOnce.has(j.jobId)) return true;
+        finish(j, failureOutcome('Timeout', `job did not start within its ttl of ${j.request.ttlSeconds}s`, 'timed_out'));
+        return false;
+      });
+      if (rest.length === 0) return;
+      if (!owner) owner = await pickOwner(rest[0]!);
+      if (!owner) {
+        for (const j of rest) finish(j, failureOutcome('Timeout', `no live worker for ${j.queue} within the job's ttl`, 'timed_out'));
+        return;
+      }
+      const act = proxyActivities<Pick<DeviceRunActivities, 'deviceRunPinnedBatch'>>({
         taskQueue: `${input.workerQueuePrefix}${owner}`,
         scheduleToStartTimeout: `${PINNED_PICKUP_TIMEOUT_S}s`,
-        startToCloseTimeout: `${job.request.executionTimeoutSeconds}s`,
+        startToCloseTimeout: `${rest.reduce((sum, j) => sum + j.request.executionTimeoutSeconds, 0)}s`,
         heartbeatTimeout: `${PINNED_HEARTBEAT_TIMEOUT_S}s`,
         retry: { maximumAttempts: 1 },
       });
       try {
-        const r = await act.deviceRunPinned({ jobId: job.jobId, request: job.request, queue: job.queue, owner });
+        const items = await act.deviceRunPinnedBatch({ jobs: rest.map((j) => ({ jobId: j.jobId, request: j.request, queue: j.queue })), owner });
         lost.clear();
-        return outcomeOf(r);
+        const settled = settle(items);
+        rest = rest.filter((j) => !settled.has(j.jobId));
+        continue;
       } catch (e) {
         if (isCancellation(e)) throw e;
+        const settled = settle(reportedBefore(e));
+        rest = rest.filter((j) => !settled.has(j.jobId));
+        if (rest.length === 0) return;
+        const first = rest[0]!;
         const f = classifyFailure(e);
         if (f.kind === 'schedule') {
           lost.add(owner);
@@ -155,9 +221,10 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
         if (f.kind === 'heartbeat') {
           lost.add(owner);
           owner = null;
-          startedOnce = true;
-          if (job.request.mode === 'config' && !job.request.safeToRetry) {
-            return failureOutcome('WorkerLost', 'the worker running this config job was lost; the configuration may be partly applied, so it was not run again');
+          startedOnce.add(first.jobId);
+          if (first.request.mode === 'config' && !first.request.safeToRetry) {
+            finish(first, failureOutcome('WorkerLost', 'the worker running this config job was lost; the configuration may be partly applied, so it was not run again'));
+            rest = rest.slice(1);
           }
           continue;
         }
@@ -165,8 +232,8 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
           await sleep(1000 * 2 ** (connAttempts - 1));
           continue;
         }
-        if (f.kind === 'cancelled') return failureOutcome('Cancelled', f.message, 'cancelled');
-        return failureOutcome(f.type, f.message, f.kind === 'run-timeout' ? 'timed_out' : 'failed');
+        finish(first, failureOutcome(f.type, f.message, f.kind === 'run-timeout' ? 'timed_out' : 'failed'));
+        rest = rest.slice(1);
       }
     }
   }
@@ -183,11 +250,18 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
       await condition(allHandlersFinished);
       await continueAsNew<typeof deviceLane>({ ...input, pending: [...pending], owner });
     }
-    const job = pending.shift();
-    if (!job) continue;
-    served++;
-    handOver(job.jobId, await run(job));
+    const batch = takeBatch();
+    if (batch.length === 0) continue;
+    served += batch.length;
+    await runBatch(batch);
   }
+}
+
+/** Outcomes a failed batch reported in its heartbeats before it failed. */
+function reportedBefore(e: unknown): DeviceBatchItem[] {
+  if (!(e instanceof ActivityFailure) || !(e.cause instanceof TimeoutFailure)) return [];
+  const details = e.cause.lastHeartbeatDetails;
+  return Array.isArray(details) ? (details as DeviceBatchItem[]) : [];
 }
 
 async function signalJob(jobId: string, outcome: DeviceJobOutcome): Promise<void> {
