@@ -57,7 +57,7 @@ export function createServiceTaskActivities(deps: ActivityDeps) {
         offset: meta?.baseOffset ?? meta?.offset ?? null,
         at: new Date(),
       };
-      await deps.tasks.collection.updateOne({ task_id: taskId }, { $set: { 'details.dispatch': dispatch } });
+      await deps.tasks.collection.updateOne({ _id: taskId } as never, { $set: { 'details.dispatch': dispatch } });
       Context.current().log.debug('service task handed off', { taskId, topic: input.topic });
       return { topic: dispatch.topic, partition: dispatch.partition, offset: dispatch.offset, alreadySent: false };
     },
