@@ -18,6 +18,14 @@ export interface ConsumerOptions {
    * the message: handlers must be idempotent (task ids are workflow ids, which makes starts idempotent).
    */
   handle(message: ConsumedMessage): Promise<void>;
+  /**
+   * Messages of one partition handled side by side (default 1: strictly one after another). The offset is
+   * committed after each group of this many has been handled, so what is committed is always fully handled;
+   * a crash re-delivers at most one group, which idempotent handlers absorb.
+   */
+  concurrency?: number;
+  /** Partitions this consumer works on at once (kafkajs `partitionsConsumedConcurrently`, default 1). */
+  partitions?: number;
 }
 
 export class CommittingConsumer {
@@ -35,18 +43,32 @@ export class CommittingConsumer {
     for (const topic of this.options.topics) {
       await this.consumer.subscribe({ topic, fromBeginning: this.options.fromBeginning ?? true });
     }
+    const group = Math.max(1, this.options.concurrency ?? 1);
     await this.consumer.run({
       autoCommit: false,
-      eachMessage: async ({ topic, partition, message }) => {
-        await this.options.handle({
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key ? message.key.toString('utf8') : null,
-          value: message.value,
-          headers: message.headers,
-        });
-        await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, this.options.partitions ?? 1),
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        for (let i = 0; i < batch.messages.length; i += group) {
+          if (!isRunning() || isStale()) return;
+          const part = batch.messages.slice(i, i + group);
+          await Promise.all(
+            part.map((message) =>
+              this.options.handle({
+                topic: batch.topic,
+                partition: batch.partition,
+                offset: message.offset,
+                key: message.key ? message.key.toString('utf8') : null,
+                value: message.value,
+                headers: message.headers,
+              }),
+            ),
+          );
+          const last = part[part.length - 1]!.offset;
+          resolveOffset(last);
+          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          await heartbeat();
+        }
       },
     });
   }

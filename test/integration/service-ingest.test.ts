@@ -116,7 +116,7 @@ describe('Kafka ingest of {"Task": …} messages', () => {
 
   it('loses and duplicates nothing when the consumer restarts mid-stream', { timeout: 900_000 }, async () => {
     const prefix = `ts_echo_rs${env.suffix}_`;
-    const n = 30;
+    const n = 200; // enough that the first consumer is stopped mid-stream (it starts 16 a partition at once)
     kcatProduce(
       brokers,
       topic,
