@@ -96,8 +96,20 @@ export class SchedulerTemporal {
     await this.client.schedule.getHandle(this.scheduleId(taskId)).pause('paused by the scheduler API');
   }
 
-  async resume(taskId: number): Promise<void> {
-    await this.client.schedule.getHandle(this.scheduleId(taskId)).unpause('resumed by the scheduler API');
+  /**
+   * Unpauses the schedule. A ONCE task created inactive has no spec to fire it: it runs when first resumed (or
+   * set active), once; a ONCE task that has already run stays done.
+   */
+  async resume(taskId: number, type: ScheduleDoc['schedule_type']): Promise<void> {
+    const handle = this.client.schedule.getHandle(this.scheduleId(taskId));
+    await handle.unpause('resumed by the scheduler API');
+    if (type === 'ONCE') await this.runOnceIfNeverRun(taskId);
+  }
+
+  async runOnceIfNeverRun(taskId: number): Promise<void> {
+    const handle = this.client.schedule.getHandle(this.scheduleId(taskId));
+    const d = await handle.describe();
+    if (d.info.numActionsTaken === 0 && d.info.runningActions.length === 0) await handle.trigger(ScheduleOverlapPolicy.SKIP);
   }
 
   /** Runs the task now, whatever its spec or paused state; the service has already checked max_instances. */

@@ -268,6 +268,19 @@ describe('scheduler dialect: executions', () => {
     expect(e).toMatchObject({ status: 'SUCCESS', output_summary: 'project 1 ran' });
   });
 
+  it('a ONCE task created inactive runs once when resumed, and not again on a second resume', async () => {
+    const t = await createTask('alice', { schedule_type: 'ONCE', is_active: false, action: { type: 'command', command: 'echo once' } });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await executions('alice', t.id)).length).toBe(0);
+    expect((await call('alice', 'POST', `${P}/tasks/${t.id}/resume`)).status).toBe(200);
+    const [e] = await finished('alice', t.id);
+    expect(e).toMatchObject({ status: 'SUCCESS', output_summary: 'once' });
+    expect((await call('alice', 'POST', `${P}/tasks/${t.id}/pause`)).status).toBe(200);
+    expect((await call('alice', 'POST', `${P}/tasks/${t.id}/resume`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await executions('alice', t.id)).length).toBe(1);
+  });
+
   it('a failing command ends FAILED with its exit code; a command past its timeout ends TIMEOUT', async () => {
     const fail = await createTask('alice', { schedule_type: 'ONCE', action: { type: 'command', command: 'echo about to fail >&2; exit 3' } });
     const slow = await createTask('alice', { schedule_type: 'ONCE', timeout_seconds: 2, action: { type: 'command', command: 'sleep 30' } });

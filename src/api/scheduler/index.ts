@@ -404,6 +404,7 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       updated_at: now,
     };
     await temporal.update(next, projects.get(next.project_id)!, respec);
+    if (next.schedule_type === 'ONCE' && next.is_active && !doc.is_active) await temporal.runOnceIfNeverRun(next.id);
     const { id: _id, owner: _owner, created_at: _c, ...fields } = next;
     try {
       await store.update(id, user.sub, fields);
@@ -438,7 +439,7 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
   router.post(`${P}/tasks/:task_id/resume`, async (c) => {
     const user = c.get('user');
     const doc = await loadTask(user, taskIdParam(c));
-    await temporal.resume(doc.id);
+    await temporal.resume(doc.id, doc.schedule_type);
     await store.update(doc.id, user.sub, { is_active: true, updated_at: new Date() });
     return ok(c, MSG.resumed, null);
   });
