@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
+import { bodyGuard } from './body-guard.js';
 import { createCodecEndpoint } from './codec-endpoint.js';
 import type { ApiDeps, AppEnv } from './context.js';
 import { dialectForPath, type Dialect } from './dialect.js';
@@ -45,6 +46,7 @@ export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []
       },
     }),
   );
+  app.use('*', bodyGuard());
 
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   app.route('/', createCodecEndpoint({ codec: deps.codec, operatorToken: deps.config.auth.codecOperatorToken, uiOrigins: deps.config.api.uiOrigins }));

@@ -5,12 +5,22 @@ import { z } from 'zod';
  * the API validates with it, the workflow and activities receive the normalised form.
  */
 
+/**
+ * A device address: a DNS name, an IPv4 or an IPv6 address. Anything else (spaces, `;`, `$(`, quotes) cannot
+ * name a host, and the host also names its pinned queue and lane, so it is refused here.
+ */
+const hostField = z
+  .string()
+  .min(1, 'host is required')
+  .max(253, 'host is longer than a DNS name can be')
+  .regex(/^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?\]?)$/, 'host must be a DNS name or an IP address');
+
 export const DEVICE_DRIVERS = ['netmiko', 'paramiko', 'ssh'] as const;
 export type DeviceDriver = (typeof DEVICE_DRIVERS)[number];
 
 export const connectionArgsSchema = z
   .object({
-    host: z.string().min(1, 'host is required'),
+    host: hostField,
     port: z.number().int().min(1).max(65535).default(22),
     username: z.string().min(1).optional(),
     password: z.string().optional(),
@@ -68,7 +78,7 @@ export type ExecBody = z.infer<typeof execBodySchema>;
 
 export const bulkBodySchema = execBodySchema.extend({
   // Each entry is checked on its own (merged with connection_args), so one bad device does not reject the rest.
-  devices: z.array(z.object({ host: z.string().min(1, 'host is required') }).passthrough()).min(1),
+  devices: z.array(z.object({ host: hostField }).passthrough()).min(1),
   connection_args: z.record(z.string(), z.unknown()).optional(),
 });
 export type BulkBody = z.infer<typeof bulkBodySchema>;
