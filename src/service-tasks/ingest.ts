@@ -2,6 +2,7 @@ import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { isValidTaskId } from '../domain/ids.js';
 import { CommittingConsumer, type ConsumedMessage } from '../kafka/consumer.js';
+import { ensureTopics } from '../kafka/topics.js';
 import type { JsonProducer } from '../kafka/producer.js';
 import type { Logger } from '../logging.js';
 import { ServiceTaskError, type ServiceTasks } from './service.js';
@@ -130,7 +131,12 @@ export class ServiceIngest {
     return 'dead-lettered';
   }
 
+  /**
+   * Creates the ingest and dead-letter topics when they are missing (a fresh broker has neither, and kafkajs
+   * refuses to subscribe to a topic the broker does not host yet), then joins the group.
+   */
   async start(): Promise<void> {
+    await ensureTopics(this.options.kafka, [...this.options.topics, this.options.deadLetterTopic]);
     await Promise.all(this.consumers.map((c) => c.start()));
   }
 
