@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from './errors.js';
 
@@ -5,6 +6,17 @@ export const GPU_NODES_COLLECTION = 'gpu_nodes';
 export const GPU_CLAIMS_COLLECTION = 'gpu_claims';
 export const GPU_SLOTS_COLLECTION = 'gpu_slots';
 export const GPU_HEARTBEATS_COLLECTION = 'gpu_heartbeats';
+export const GPU_FAILURES_COLLECTION = 'gpu_node_failures';
+
+type FailureKind = 'failureCount' | 'taskFailureCount';
+
+/** One failed call or task of a node; the failures since the node's last reset of that kind are its count. */
+interface FailureDoc {
+  _id: string;
+  gpuId: string;
+  kind: FailureKind;
+  at: number;
+}
 
 export type GpuNodeStatus = 'ACTIVE' | 'OFFLINE' | 'FAULTY';
 export type GpuPriorityClass = 'NORMAL' | 'VIP';
@@ -34,7 +46,11 @@ export interface GpuNodeRecord {
   registeredAt: number;
 }
 
-type StoredNode = Omit<GpuNodeRecord, 'currentTasks' | 'freeSlots'> & { _id: string };
+type StoredNode = Omit<GpuNodeRecord, 'currentTasks' | 'freeSlots'> & {
+  _id: string;
+  /** When each failure count last went back to 0: failures recorded before it no longer count. */
+  failuresResetAt?: Partial<Record<FailureKind, number>>;
+};
 
 export type GpuNodeRegistration = Pick<GpuNodeRecord, 'gpuId' | 'hostname' | 'ip' | 'port' | 'supportedTaskTypes' | 'supportedTaskPriority' | 'version' | 'maxConcurrentTasks' | 'metadata'> & {
   vastInsId?: string | null;
@@ -75,6 +91,7 @@ export class GpuNodeStore {
   private readonly claims: Collection<ClaimDoc>;
   private readonly slots: Collection<SlotDoc>;
   private readonly beats: Collection<HeartbeatDoc>;
+  private readonly failures: Collection<FailureDoc>;
   /** When this store last wrote each node's heartbeat. */
   private readonly lastBeat = new Map<string, number>();
 
@@ -83,6 +100,7 @@ export class GpuNodeStore {
     this.claims = db.collection<ClaimDoc>(GPU_CLAIMS_COLLECTION);
     this.slots = db.collection<SlotDoc>(GPU_SLOTS_COLLECTION);
     this.beats = db.collection<HeartbeatDoc>(GPU_HEARTBEATS_COLLECTION);
+    this.failures = db.collection<FailureDoc>(GPU_FAILURES_COLLECTION);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -107,6 +125,7 @@ export class GpuNodeStore {
       lastHeartbeat: now,
       failureCount: 0,
       taskFailureCount: 0,
+      failuresResetAt: { failureCount: now, taskFailureCount: now },
       faultReason: null,
     };
     await this.beat(reg.gpuId, now);
@@ -184,7 +203,8 @@ export class GpuNodeStore {
     if (!before || (onlyFrom && !onlyFrom.includes(before.status))) return null;
     const set: Record<string, unknown> = { status, faultReason: status === 'FAULTY' ? reason : null };
     if (status === 'ACTIVE') {
-      Object.assign(set, { failureCount: 0, taskFailureCount: 0 });
+      const at = Date.now();
+      Object.assign(set, { failureCount: 0, taskFailureCount: 0, failuresResetAt: { failureCount: at, taskFailureCount: at } });
       await this.beat(gpuId, Date.now());
     }
     await this.collection.updateOne({ _id: gpuId }, { $set: set });
@@ -245,15 +265,27 @@ export class GpuNodeStore {
     return true;
   }
 
-  /** Counts a node failure (refused or failed call); answers the record after it. */
-  async recordFailure(gpuId: string, kind: 'failureCount' | 'taskFailureCount'): Promise<GpuNodeRecord | null> {
-    await this.collection.updateOne({ _id: gpuId }, { $inc: { [kind]: 1 } });
-    return this.get(gpuId);
+  /**
+   * Counts a node failure (refused or failed call, or failed task) and answers the record with the exact count.
+   * Each failure is its own inserted document and the count is read back from them: `$inc` on the node record
+   * loses increments when dispatchers record failures of one node at once (FerretDB 1.24), which would delay
+   * FAULTY. The node record keeps the count for display.
+   */
+  async recordFailure(gpuId: string, kind: FailureKind, now = Date.now()): Promise<GpuNodeRecord | null> {
+    await this.failures.insertOne({ _id: randomUUID(), gpuId, kind, at: now });
+    const node = await this.collection.findOne({ _id: gpuId });
+    if (!node) return null;
+    const since = node.failuresResetAt?.[kind] ?? 0;
+    const count = await this.failures.countDocuments({ gpuId, kind, at: { $gte: since } });
+    await this.collection.updateOne({ _id: gpuId }, { $set: { [kind]: count } });
+    const record = await this.get(gpuId);
+    return record && { ...record, [kind]: count };
   }
 
-  async recordSuccess(gpuId: string, kind: 'failureCount' | 'taskFailureCount'): Promise<void> {
+  /** A success ends the run of failures of that kind. */
+  async recordSuccess(gpuId: string, kind: FailureKind, now = Date.now()): Promise<void> {
     const n = await this.collection.findOne({ _id: gpuId });
-    if (n && n[kind] > 0) await this.collection.updateOne({ _id: gpuId }, { $set: { [kind]: 0 } });
+    if (n && n[kind] > 0) await this.collection.updateOne({ _id: gpuId }, { $set: { [kind]: 0, [`failuresResetAt.${kind}`]: now + 1 } });
   }
 
   async countByStatus(): Promise<Record<GpuNodeStatus, number>> {
