@@ -29,18 +29,20 @@ const config = loadConfig({ env: { LOG_LEVEL: 'warn' }, overrides: { mongo: { db
 const logger = createLogger('warn');
 const api = await createApiRuntime({ config, logger, port: 0, kafka: false });
 const headers = { 'X-API-KEY': config.auth.deviceApiKey };
-const tasks = api.deps.db.collection<TaskRecord>('tasks');
+const tasks = api.deps.db.collection<TaskRecord & { _id: string }>('tasks');
 
 try {
   const t0 = Date.now();
   const ids: string[] = [];
   for (let i = 0; i < total; i += 1000) {
-    const batch: TaskRecord[] = [];
+    // `_id` is the task id, as TaskStore writes it.
+    const batch: (TaskRecord & { _id: string })[] = [];
     for (let k = i; k < Math.min(total, i + 1000); k++) {
       const id = `job_${tag}${k.toString(16).padStart(8, '0')}`;
       ids.push(id);
       const at = new Date(t0 - (total - k) * 1000);
       batch.push({
+        _id: id,
         task_id: id,
         kind: 'device',
         state: 'succeeded',
