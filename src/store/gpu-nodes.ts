@@ -296,20 +296,28 @@ export class GpuNodeStore {
   }
 }
 
+/** The last display id each database handed out in this process: the next claim starts just above it. */
+const lastDisplayId = new WeakMap<Db, number>();
+
 /**
  * The next GPU task display id: one past the highest taken, claimed by inserting it as a unique `_id`
- * (a counter `$inc` loses increments under concurrency on FerretDB 1.24), so two tasks never share one.
+ * (a counter `$inc` loses increments under concurrency on FerretDB 1.24), so two tasks never share one. The
+ * highest taken is read (a sort, which scans on FerretDB) only on a process's first claim and after another
+ * process took the id it tried; otherwise the claim is one insert.
  */
 export async function nextGpuDisplayId(db: Db): Promise<number> {
   const ids = db.collection<{ _id: number; at: Date }>('gpu_display_ids');
-  const top = await ids.find({}).sort({ _id: -1 }).limit(1).toArray();
-  let n = (top[0]?._id ?? 1000) + 1;
-  for (let i = 0; i < 1000; i++, n++) {
+  const top = async () => ((await ids.find({}).sort({ _id: -1 }).limit(1).toArray())[0]?._id ?? 1000) + 1;
+  const last = lastDisplayId.get(db);
+  let n = last === undefined ? await top() : last + 1;
+  for (let i = 0; i < 1000; i++) {
     try {
       await ids.insertOne({ _id: n, at: new Date() });
+      if ((lastDisplayId.get(db) ?? 0) < n) lastDisplayId.set(db, n);
       return n;
     } catch (e) {
       if (!isDuplicateKeyError(e)) throw e;
+      n = Math.max(n + 1, await top());
     }
   }
   throw new Error('no display id after 1000 tries');

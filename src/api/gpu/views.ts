@@ -84,7 +84,22 @@ export function taskView(r: TaskRecord) {
 }
 
 /** Average run time (seconds) of the last finished tasks of a type; 60 s before any has finished. */
-export async function averageDurationSeconds(tasks: TaskStore, taskType: number): Promise<number> {
+/** Observed averages per task type, kept a few seconds: an estimate need not rescan finished tasks on every create. */
+const averageCache = new WeakMap<TaskStore, Map<number, { at: number; value: Promise<number> }>>();
+const AVERAGE_TTL_MS = 5000;
+
+export function averageDurationSeconds(tasks: TaskStore, taskType: number, now = Date.now()): Promise<number> {
+  let byType = averageCache.get(tasks);
+  if (!byType) averageCache.set(tasks, (byType = new Map()));
+  const hit = byType.get(taskType);
+  if (hit && now - hit.at < AVERAGE_TTL_MS) return hit.value;
+  const value = measureAverageDuration(tasks, taskType);
+  byType.set(taskType, { at: now, value });
+  value.catch(() => byType.delete(taskType));
+  return value;
+}
+
+async function measureAverageDuration(tasks: TaskStore, taskType: number): Promise<number> {
   const rows = await tasks.find({ kind: 'gpu', queue: gpuQueueName(taskType), state: 'succeeded' }, { sort: { end_time: -1 }, limit: 50 });
   const durations = rows.filter((r) => r.start_time && r.end_time).map((r) => (r.end_time!.getTime() - r.start_time!.getTime()) / 1000);
   if (durations.length === 0) return 60;
