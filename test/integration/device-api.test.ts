@@ -1,19 +1,17 @@
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
-import { REDACT_PATHS } from '../../src/logging.js';
 import { connectMongo, type MongoHandle } from '../../src/store/mongo.js';
 import { TaskStore } from '../../src/store/tasks.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { capturingLogger } from '../support/log-capture.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 
 const env = testEnv('devapi', { logLevel: 'debug' });
@@ -21,16 +19,7 @@ const { config } = env;
 const KEY = { 'X-API-KEY': config.auth.deviceApiKey };
 
 // Every log line of the API and the worker, to grep for passwords at the end.
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'debug', redact: { paths: REDACT_PATHS, censor: '***' } },
-  new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logLines.push(chunk.toString());
-      cb();
-    },
-  }),
-);
+const { logger, lines: logLines } = capturingLogger();
 
 let api: ApiRuntime;
 let worker: WorkerRuntime;

@@ -1,16 +1,14 @@
-import { Writable } from 'node:stream';
 import { Connection } from '@temporalio/client';
 import { SignJWT } from 'jose';
 import { MongoClient } from 'mongodb';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { ensureTopics } from '../../src/kafka/topics.js';
-import { REDACT_PATHS } from '../../src/logging.js';
 import { WORKER_PLUGINS } from '../../src/worker-plugins.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { capturingLogger } from '../support/log-capture.js';
 import { FakeGpuNode } from '../support/gpu-fake-node.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 
@@ -29,16 +27,7 @@ const env = testEnv('secrets', {
   },
 });
 const { config } = env;
-const logLines: string[] = [];
-const logger = pino(
-  { level: 'debug', redact: { paths: REDACT_PATHS, censor: '***' } },
-  new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logLines.push(chunk.toString());
-      cb();
-    },
-  }),
-);
+const { logger, lines: logLines } = capturingLogger();
 const responses: string[] = [];
 let api: ApiRuntime;
 let worker: WorkerRuntime;

@@ -64,10 +64,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A directory lock: `mkdir` is atomic; a lock older than a minute is a leftover of a killed run. */
+/**
+ * A directory lock: `mkdir` is atomic; a lock older than a minute is a leftover of a killed run. A waiter waits
+ * longer than that, so a leftover is always cleared rather than failing the waiter.
+ */
 async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = join(dir, 'lock');
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   for (;;) {
     try {
       await mkdir(lock);
@@ -76,7 +79,7 @@ async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
       if (age > 60_000) await rmdir(lock).catch(() => undefined);
-      if (Date.now() > deadline) throw new Error(`startSshd: lock ${lock} held for 30 s; remove it if no test is running`);
+      if (Date.now() > deadline) throw new Error(`startSshd: lock ${lock} held for 90 s; remove it if no test is running`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
