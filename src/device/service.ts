@@ -166,7 +166,10 @@ export async function cancelJobs(d: DeviceServiceDeps, q: { id?: string; queue?:
     if (q.queue) filter.queue = q.queue;
     if (q.host) filter.host = q.host;
   }
-  const candidates = await d.tasks.find(filter as Filter<TaskRecord>, { sort: { create_time: 1 }, limit: 1000 });
+  // By id: one `_id` lookup rather than a filtered scan of every record.
+  const candidates = q.id
+    ? [await d.tasks.get(q.id)].filter((r): r is TaskRecord => r !== null && r.kind === 'device' && r.state === 'queued')
+    : await d.tasks.find(filter as Filter<TaskRecord>, { sort: { create_time: 1 }, limit: 1000 });
   const cancelled: string[] = [];
   for (const r of candidates) {
     const pinned = r.details?.queue_strategy === 'pinned';
