@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { readyServiceRecord, serviceTaskInput } from '../src/service-tasks/ready.js';
 import { ServiceTaskStore } from '../src/store/service-tasks.js';
-import type { ServiceTaskMessage } from '../workflows/service-task-defs.js';
+import type { ServiceTaskInput, ServiceTaskMessage } from '../workflows/service-task-defs.js';
 import type { ActivityDeps } from './deps.js';
 import { createMirrorActivities, toTaskUpdate, type MirrorWrite } from './mirror.js';
 
@@ -31,6 +32,16 @@ export function createServiceTaskActivities(deps: ActivityDeps) {
   const store = new ServiceTaskStore(deps.tasks.collection.db, deps.config.mongo.serviceTaskCollection);
   const { mirrorTask } = createMirrorActivities(deps);
   return {
+    /**
+     * A scheduled execution's service task: its `ready` record, exactly as create_task writes it, and the input
+     * of its `serviceTask` workflow (which the execution starts as a child). A repeated call changes nothing.
+     */
+    async prepareScheduledServiceTask(input: { taskId: string; service: string; condition: Record<string, unknown> }): Promise<ServiceTaskInput> {
+      const svc = deps.config.services.list.find((s) => s.name === input.service);
+      if (!svc) throw ApplicationFailure.nonRetryable(`service not support: ${input.service}`, 'UnknownService');
+      await store.insertReady(readyServiceRecord(svc, input.taskId, input.condition));
+      return serviceTaskInput(svc, input.taskId, input.condition);
+    },
     /** The service task's mirror write: the `tasks` record (and its event), then the documented collection. */
     async mirrorServiceTask(write: MirrorWrite): Promise<'applied' | 'stale'> {
       const outcome = await mirrorTask(write);

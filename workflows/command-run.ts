@@ -1,8 +1,10 @@
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, proxyActivities, proxyLocalActivities, sleep, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RunCommandResult } from '../activities/shell.js';
 import type { CanonicalState } from '../src/domain/status.js';
 import { SCHEDULER_STATUS } from '../src/domain/status-mapping.js';
+import { SA_KIND, SA_SERVICE } from '../src/temporal/search-attributes.js';
+import type { ServiceTaskResult } from './service-task.js';
 import { MIRROR_LOCAL } from './presets.js';
 import { nowIso, TaskMirror } from './mirror.js';
 
@@ -18,11 +20,13 @@ export interface CommandRunInput {
   retryCount: number;
   priority: number;
   maxInstances: number;
-  /** `command` (the task's own) or `project` (the project's entry command). */
-  source: 'command' | 'project';
+  /** `command` (the task's own), `project` (the project's entry command) or `service` (a service task). */
+  source: 'command' | 'project' | 'service';
+  /** A `service` action: each run creates a task of this service and follows it to its end. */
+  serviceJob?: { service: string; condition: Record<string, unknown> };
 }
 
-const { countRunningExecutions } = proxyLocalActivities<Pick<Activities, 'countRunningExecutions'>>(MIRROR_LOCAL);
+const { countRunningExecutions, prepareScheduledServiceTask } = proxyLocalActivities<Pick<Activities, 'countRunningExecutions' | 'prepareScheduledServiceTask'>>(MIRROR_LOCAL);
 
 function scheduledTime(id: string): string | null {
   const m = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(id);
@@ -65,6 +69,8 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
       return { state: 'cancelled', exitCode: null };
     }
   }
+
+  if (input.serviceJob) return runServiceJob(input, mirror, base, details, firstFields);
 
   let result: RunCommandResult | null = null;
   let state: CanonicalState = 'failed';
@@ -117,4 +123,55 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
     publish: true,
   });
   return { state, exitCode: result?.exitCode ?? null };
+}
+
+type MirrorBase = { kind: 'command'; queue: string; owner: string; priority: number };
+
+/**
+ * A `service` action: creates a service task (its record as create_task writes it, then its `serviceTask`
+ * workflow as a child that outlives this execution) and ends with the task's outcome, or TIMEOUT when the task
+ * has not ended within `timeout_seconds` (the task itself carries on under its own service timeout).
+ */
+async function runServiceJob(
+  input: CommandRunInput,
+  mirror: TaskMirror,
+  base: MirrorBase,
+  details: Record<string, unknown>,
+  firstFields: { create_time: string; enqueue_time: string },
+): Promise<{ state: CanonicalState; exitCode: number | null }> {
+  const job = input.serviceJob!;
+  const taskId = `ts_${job.service}_${uuid4()}`;
+  details.job_id = taskId;
+  details.job_kind = 'service';
+  details.attempts = 1;
+  let state: CanonicalState = 'failed';
+  let error: { type: string; message: string } | null = null;
+  let result: unknown = null;
+  try {
+    const taskInput = await prepareScheduledServiceTask({ taskId, service: job.service, condition: job.condition });
+    await mirror.write({ ...base, ...firstFields, state: 'running', status: SCHEDULER_STATUS.running, start_time: nowIso(), details, publish: true });
+    const child = await startChild('serviceTask', {
+      workflowId: taskId,
+      args: [taskInput],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: SA_KIND, value: 'service' },
+        { key: SA_SERVICE, value: job.service },
+      ],
+    });
+    const ended = await Promise.race([child.result() as Promise<ServiceTaskResult>, sleep(input.timeoutSeconds * 1000).then(() => null)]);
+    if (!ended) {
+      state = 'timed_out';
+      error = { type: 'Timeout', message: `service task ${taskId} did not end within timeout_seconds (${input.timeoutSeconds} s)` };
+    } else {
+      state = ended.status === 'finished' ? 'succeeded' : 'failed';
+      result = { task_id: taskId, status: ended.status, data: ended.data ?? null };
+      if (state === 'failed') error = { type: 'ServiceTaskFailed', message: ended.message ?? `service task ${taskId} failed` };
+    }
+  } catch (e) {
+    error = { type: (e as Error).name || 'Error', message: (e as Error).message };
+  }
+  details.output_summary = `service task ${taskId}: ${state === 'succeeded' ? 'finished' : state === 'timed_out' ? 'still running' : 'failed'}`;
+  await mirror.write({ ...base, ...firstFields, state, status: SCHEDULER_STATUS[state], end_time: nowIso(), error, result, details, publish: true });
+  return { state, exitCode: null };
 }

@@ -8,20 +8,21 @@ import { buildSpec, executionPrefix, scheduleIdFor, storedSchedule } from './spe
 export type CommandRunArgs = CommandRunInput;
 
 export function runArgs(doc: ScheduleDoc, project: ProjectConfig): CommandRunArgs {
-  const own = doc.action?.type === 'command';
-  return {
+  const action = doc.action;
+  const common = {
     scheduleId: doc.id,
     taskName: doc.name,
     owner: doc.owner,
-    command: own ? doc.action!.command : project.entry_command,
-    env: own ? (doc.action!.env ?? {}) : {},
-    ...(!own && project.workdir ? { cwd: project.workdir } : {}),
     timeoutSeconds: doc.timeout_seconds,
     retryCount: doc.retry_count,
     priority: doc.priority,
     maxInstances: doc.max_instances,
-    source: own ? 'command' : 'project',
   };
+  if (action?.type === 'service') {
+    return { ...common, command: '', env: {}, source: 'service', serviceJob: { service: action.service, condition: action.condition } };
+  }
+  if (action?.type === 'command') return { ...common, command: action.command, env: action.env ?? {}, source: 'command' };
+  return { ...common, command: project.entry_command, env: {}, ...(project.workdir ? { cwd: project.workdir } : {}), source: 'project' };
 }
 
 /** Everything about a task's Temporal Schedule: spec, action, policies, state. */

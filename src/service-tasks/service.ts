@@ -1,9 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config, ServiceConfig } from '../config/index.js';
+import { readyServiceRecord, serviceTaskInput } from './ready.js';
 import { canRestart } from '../domain/status.js';
 import { newServiceTaskId } from '../domain/ids.js';
-import { emptyTaskFields, type TaskRecord } from '../domain/task.js';
+import type { TaskRecord } from '../domain/task.js';
 import type { Logger } from '../logging.js';
 import { emptyStatusMessage, type ServiceTaskStore } from '../store/service-tasks.js';
 import { SA_KIND, SA_SERVICE } from '../temporal/search-attributes.js';
@@ -57,18 +58,6 @@ export class ServiceTasks {
     return this.deps.config.services.list.map((s) => s.name);
   }
 
-  private input(svc: ServiceConfig, taskId: string, condition: unknown): ServiceTaskInput {
-    return {
-      taskId,
-      service: svc.name,
-      sourceName: svc.source_name,
-      condition,
-      dispatch: svc.dispatch,
-      topic: svc.topic_name,
-      timeoutSeconds: svc.timeout_seconds,
-    };
-  }
-
   private async startWorkflow(input: ServiceTaskInput, reuse: WorkflowIdReusePolicy): Promise<boolean> {
     try {
       await this.deps.temporal.workflow.start('serviceTask', {
@@ -97,19 +86,8 @@ export class ServiceTasks {
     if (!svc) throw new ServiceTaskError('invalid', SERVICE_NOT_SUPPORTED);
     const taskId = opts.taskId ?? newServiceTaskId(svc.name);
     // A repeated id finds its record already there ('stale') and changes nothing; its start below is refused.
-    await this.deps.store.insertReady({
-      task_id: taskId,
-      kind: 'service',
-      state: 'ready',
-      status: 'ready',
-      queue: `service.${svc.name}`,
-      service: svc.name,
-      source_name: svc.source_name,
-      condition: opts.condition,
-      ...emptyTaskFields(new Date()),
-      status_message: emptyStatusMessage(),
-    });
-    const started = await this.startWorkflow(this.input(svc, taskId, opts.condition), WorkflowIdReusePolicy.REJECT_DUPLICATE);
+    await this.deps.store.insertReady(readyServiceRecord(svc, taskId, opts.condition));
+    const started = await this.startWorkflow(serviceTaskInput(svc, taskId, opts.condition), WorkflowIdReusePolicy.REJECT_DUPLICATE);
     return { taskId, duplicate: !started };
   }
 
@@ -137,7 +115,7 @@ export class ServiceTasks {
     }
     const svc = this.serviceConfig(record.service ?? '');
     if (!svc) throw new ServiceTaskError('invalid', SERVICE_NOT_SUPPORTED);
-    const started = await this.startWorkflow(this.input(svc, taskId, record.condition), WorkflowIdReusePolicy.ALLOW_DUPLICATE);
+    const started = await this.startWorkflow(serviceTaskInput(svc, taskId, record.condition), WorkflowIdReusePolicy.ALLOW_DUPLICATE);
     if (!started) throw new ServiceTaskError('conflict', 'task is already running');
   }
 

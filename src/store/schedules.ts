@@ -11,6 +11,15 @@ export interface CommandAction {
   env?: Record<string, string>;
 }
 
+/** Each run creates a service task of a configured service (the long-task dialect's create_task). */
+export interface ServiceAction {
+  type: 'service';
+  service: string;
+  condition: Record<string, unknown>;
+}
+
+export type ScheduleAction = CommandAction | ServiceAction;
+
 /** One scheduler-dialect task definition; its runs live in `tasks` (kind `command`, `details.schedule_id`). */
 export interface ScheduleDoc {
   id: number;
@@ -25,7 +34,7 @@ export interface ScheduleDoc {
   max_instances: number;
   retry_count: number;
   priority: number;
-  action: CommandAction | null;
+  action: ScheduleAction | null;
   /** When the Temporal spec was last built: an INTERVAL counts from here. */
   spec_anchor: Date;
   created_at: Date;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { nextCronTime } from '../../src/scheduler/spec.js';
+import { createServiceTasksPlugin } from '../../src/service-tasks/plugin.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 
@@ -71,7 +72,8 @@ const future = (ms: number) => new Date(Math.ceil((Date.now() + ms) / 1000) * 10
 
 beforeAll(async () => {
   for (const [who, role] of [['alice', 'user'], ['bob', 'user'], ['root', 'admin']] as const) tokens[who] = await mintSchedulerToken(config.auth.schedulerJwtSecret, who, role);
-  worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle() });
+  // The service-task plugin serves the built-in `echo` service that a `service` action runs.
+  worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle(), plugins: [createServiceTasksPlugin({ ingest: false })] });
   workerDone = worker.run();
   api = await createApiRuntime({ config, logger: env.logger, port: 0, kafka: false });
 }, 120_000);
@@ -120,6 +122,7 @@ describe('scheduler dialect: validation', () => {
     ['unknown project', { ...base, name: 'valid-name', project_id: 99 }, 'project_id'],
     ['missing project', { name: 'valid-name', schedule_type: 'CRON', schedule_config: '0 2 * * *' }, 'project_id'],
     ['action type not available', { ...base, name: 'valid-name', action: { type: 'gpu' } }, 'action.type'],
+    ['unknown service', { ...base, name: 'valid-name', action: { type: 'service', service: 'nope' } }, 'action.service'],
     ['command without permission', { ...base, name: 'valid-name', action: { type: 'command', command: 'id' } }, 'action', 403],
   ];
   for (const [what, body, field, status] of cases) {
@@ -266,6 +269,20 @@ describe('scheduler dialect: executions', () => {
     const t = await createTask('bob', { schedule_type: 'ONCE' });
     const [e] = await finished('bob', t.id);
     expect(e).toMatchObject({ status: 'SUCCESS', output_summary: 'project 1 ran' });
+  });
+
+  it('a service action creates a long-task service task per run and ends with its outcome', async () => {
+    const t = await createTask('bob', { schedule_type: 'ONCE', action: { type: 'service', service: 'echo', condition: { from: 'scheduler' } } });
+    const [e] = await finished('bob', t.id);
+    expect(e).toMatchObject({ status: 'SUCCESS' });
+    const detail = (await call('bob', 'GET', `${P}/executions/${e!.execution_id}`)).body.data;
+    const jobId = String(JSON.stringify(detail).match(/ts_echo_[0-9a-f-]{36}/)?.[0]);
+    expect(jobId).toMatch(/^ts_echo_/);
+    // The service task is a real one: the long-task dialect knows it, finished, with its condition.
+    const r = await fetch(`${api.url}/api/result_task`, { method: 'POST', headers: { Authorization: config.auth.serviceAuthToken }, body: JSON.stringify({ data: { task_id: jobId } }) });
+    const result = (await r.json()) as Record<string, unknown>;
+    expect(r.status, JSON.stringify(result)).toBe(200);
+    expect(JSON.stringify(result)).toContain('scheduler');
   });
 
   it('a ONCE task created inactive runs once when resumed, and not again on a second resume', async () => {

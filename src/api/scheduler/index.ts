@@ -11,7 +11,7 @@ import type { TaskRecord } from '../../domain/task.js';
 import { cleanupWorkspaces, hostUsage, lastLineOf, readFrom } from '../../scheduler/host.js';
 import { localNextRun, parseSchedule, storedSchedule, type ScheduleType } from '../../scheduler/spec.js';
 import { SchedulerTemporal } from '../../scheduler/temporal.js';
-import { DuplicateScheduleNameError, ScheduleStore, type CommandAction, type ScheduleDoc } from '../../store/schedules.js';
+import { DuplicateScheduleNameError, ScheduleStore, type ScheduleAction, type ScheduleDoc } from '../../store/schedules.js';
 import type { ApiDeps } from '../context.js';
 import type { Dialect } from '../dialect.js';
 import { ApiError, type ErrorShaper, type FieldProblem, validationError } from '../errors.js';
@@ -238,12 +238,24 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
     }
   }
 
-  function checkAction(user: SchedulerUser, action: z.infer<typeof s.actionSchema> | null | undefined): CommandAction | null {
+  function checkAction(user: SchedulerUser, action: z.infer<typeof s.actionSchema> | null | undefined): ScheduleAction | null {
     if (!action) return null;
+    if (action.type === 'service') {
+      const service = typeof action.service === 'string' ? action.service : '';
+      const known = config.services.list.map((svc) => svc.name);
+      if (!known.includes(service)) {
+        throw bad(MSG.badRequest, [{ field: 'action.service', message: `unknown service '${service}' (configured: ${known.join(', ')})` }]);
+      }
+      const condition = action.condition ?? {};
+      if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) {
+        throw bad(MSG.badRequest, [{ field: 'action.condition', message: 'action.condition must be a JSON object' }]);
+      }
+      return { type: 'service', service, condition: condition as Record<string, unknown> };
+    }
     if (action.type !== 'command') {
-      const known = ['device', 'gpu', 'service'].includes(action.type);
+      const known = ['device', 'gpu'].includes(action.type);
       throw bad(MSG.badRequest, [
-        { field: 'action.type', message: known ? `action type ${action.type} not available yet` : `unsupported action type '${action.type}' (supported: command)` },
+        { field: 'action.type', message: known ? `action type ${action.type} not available yet` : `unsupported action type '${action.type}' (supported: command, service)` },
       ]);
     }
     if (!action.command) throw bad(MSG.badRequest, [{ field: 'action.command', message: 'action.command is required for action type command' }]);

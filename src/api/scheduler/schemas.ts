@@ -10,9 +10,11 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variab
 
 export const actionSchema = z
   .object({
-    type: z.string().openapi({ description: '`command` (a shell command; needs the command permission). `device`, `gpu`, `service` are not available yet.', example: 'command' }),
+    type: z.string().openapi({ description: '`command` (a shell command; needs the command permission) or `service` (each run creates a task of a configured long-task service and ends with its outcome). `device` and `gpu` are not available yet.', example: 'command' }),
     command: z.string().min(1).max(10_000).optional().openapi({ example: 'echo hello' }),
     env: z.record(envName, z.string()).optional().openapi({ description: 'Extra environment; nothing of the service environment is passed on' }),
+    service: z.string().optional().openapi({ description: 'type `service`: a service named in the long-task configuration', example: 'echo' }),
+    condition: z.record(z.string(), z.unknown()).optional().openapi({ description: 'type `service`: the task condition' }),
   })
   .passthrough()
   .openapi('SchedulerAction');

@@ -1,0 +1,33 @@
+import type { ServiceConfig } from '../config/index.js';
+import { emptyTaskFields, type TaskRecord } from '../domain/task.js';
+import { emptyStatusMessage } from '../store/service-tasks.js';
+import type { ServiceTaskInput } from '../../workflows/service-task-defs.js';
+
+/** A new service task's first record (`ready`, the document's initial status), as create_task writes it. */
+export function readyServiceRecord(svc: ServiceConfig, taskId: string, condition: unknown, now = new Date()): Omit<TaskRecord, 'rev' | 'updated_at'> {
+  return {
+    task_id: taskId,
+    kind: 'service',
+    state: 'ready',
+    status: 'ready',
+    queue: `service.${svc.name}`,
+    service: svc.name,
+    source_name: svc.source_name,
+    condition,
+    ...emptyTaskFields(now),
+    status_message: emptyStatusMessage(),
+  };
+}
+
+/** The `serviceTask` workflow's input for a task of this service. */
+export function serviceTaskInput(svc: ServiceConfig, taskId: string, condition: unknown): ServiceTaskInput {
+  return {
+    taskId,
+    service: svc.name,
+    sourceName: svc.source_name,
+    condition,
+    dispatch: svc.dispatch,
+    topic: svc.topic_name,
+    timeoutSeconds: svc.timeout_seconds,
+  };
+}
