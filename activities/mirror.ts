@@ -1,5 +1,6 @@
 import type { CanonicalState, TaskKind } from '../src/domain/status.js';
 import type { TaskError, TaskUpdate } from '../src/domain/task.js';
+import { SCHEDULE_LAST_RUN_COLLECTION } from '../src/store/schedules.js';
 import type { ActivityDeps } from './deps.js';
 
 /**
@@ -66,6 +67,14 @@ export function createMirrorActivities(deps: ActivityDeps) {
     /** Writes the task's new state to MongoDB (required: failures retry), then announces it on the events topic. */
     async mirrorTask(write: MirrorWrite): Promise<'applied' | 'stale'> {
       const outcome = await deps.tasks.apply(toTaskUpdate(write));
+      const scheduleId = write.details?.schedule_id;
+      // A scheduled execution's first write also points its schedule at it, so a task list finds each task's
+      // last execution by `_id` instead of searching every execution record.
+      if (outcome === 'applied' && write.kind === 'command' && write.create_time && typeof scheduleId === 'number') {
+        await deps.tasks.collection.db
+          .collection<{ _id: number; execution_id: string; create_time: Date }>(SCHEDULE_LAST_RUN_COLLECTION)
+          .updateOne({ _id: scheduleId }, { $set: { execution_id: write.task_id, create_time: new Date(write.create_time) } }, { upsert: true });
+      }
       if (write.publish && outcome === 'applied') {
         publishTaskEvent(deps, { task_id: write.task_id, kind: write.kind, state: write.state, status: write.status, queue: write.queue });
       }

@@ -48,6 +48,9 @@ export class DuplicateScheduleNameError extends Error {
   }
 }
 
+/** Per schedule (`_id` = task id): its most recently created execution, written by the execution's first mirror write. */
+export const SCHEDULE_LAST_RUN_COLLECTION = 'schedule_last_run';
+
 export class ScheduleStore {
   readonly collection: Collection<ScheduleDoc>;
 
@@ -60,6 +63,12 @@ export class ScheduleStore {
     await this.collection.createIndex({ owner: 1, name: 1 }, { unique: true, name: 'owner_name_unique' });
     await this.collection.createIndex({ owner: 1, id: -1 }, { name: 'owner_id' });
     await this.db.collection('tasks').createIndex({ 'details.schedule_id': 1, create_time: -1 }, { name: 'schedule_id_create_time' });
+  }
+
+  /** The id of the task's most recent execution, or null when it has not run. */
+  async lastExecutionId(id: number): Promise<string | null> {
+    const doc = await this.db.collection<{ _id: number; execution_id: string }>(SCHEDULE_LAST_RUN_COLLECTION).findOne({ _id: id });
+    return doc?.execution_id ?? null;
   }
 
   async nextId(): Promise<number> {

@@ -171,9 +171,12 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
     return r;
   }
 
+  /** Two `_id` lookups (the schedule's last-run pointer, then that record), never a search of all executions. */
   async function lastExecution(doc: ScheduleDoc): Promise<TaskRecord | null> {
-    const [r] = await tasks.find({ kind: 'command', owner: doc.owner, 'details.schedule_id': doc.id }, { sort: { create_time: -1 }, limit: 1 });
-    return r ?? null;
+    const pointed = await store.lastExecutionId(doc.id);
+    if (!pointed) return null;
+    const r = await tasks.get(pointed);
+    return r && r.owner === doc.owner ? r : null;
   }
 
   function taskStatus(last: TaskRecord | null, next: Date | null): string {
