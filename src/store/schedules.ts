@@ -51,11 +51,16 @@ export class DuplicateScheduleNameError extends Error {
 /** Per schedule (`_id` = task id): its most recently created execution, written by the execution's first mirror write. */
 export const SCHEDULE_LAST_RUN_COLLECTION = 'schedule_last_run';
 
+/** A schedule as stored: `_id` is its integer id, so reads and writes of one task are `_id` lookups on FerretDB. */
+type StoredSchedule = ScheduleDoc & { _id: number };
+
 export class ScheduleStore {
   readonly collection: Collection<ScheduleDoc>;
+  private readonly stored: Collection<StoredSchedule>;
 
   constructor(private readonly db: Db) {
     this.collection = db.collection<ScheduleDoc>(SCHEDULES_COLLECTION);
+    this.stored = db.collection<StoredSchedule>(SCHEDULES_COLLECTION);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -77,15 +82,17 @@ export class ScheduleStore {
 
   async insert(doc: ScheduleDoc): Promise<void> {
     try {
-      await this.collection.insertOne({ ...doc });
+      await this.stored.insertOne({ _id: doc.id, ...doc });
     } catch (e) {
       if (isDuplicateKeyError(e)) throw new DuplicateScheduleNameError(doc.name);
       throw e;
     }
   }
 
+  /** The owner's task; another owner's is as absent as a missing one. */
   async get(id: number, owner: string): Promise<ScheduleDoc | null> {
-    return this.collection.findOne({ id, owner }, { projection: { _id: 0 } });
+    const doc = await this.stored.findOne({ _id: id }, { projection: { _id: 0 } });
+    return doc && doc.owner === owner ? doc : null;
   }
 
   async nameTaken(owner: string, name: string, exceptId?: number): Promise<boolean> {
@@ -95,8 +102,9 @@ export class ScheduleStore {
   }
 
   async update(id: number, owner: string, fields: Partial<ScheduleDoc>): Promise<void> {
+    if (!(await this.get(id, owner))) return;
     try {
-      await this.collection.updateOne({ id, owner }, { $set: fields });
+      await this.stored.updateOne({ _id: id }, { $set: fields });
     } catch (e) {
       if (isDuplicateKeyError(e)) throw new DuplicateScheduleNameError(fields.name ?? '');
       throw e;
@@ -104,7 +112,8 @@ export class ScheduleStore {
   }
 
   async delete(id: number, owner: string): Promise<boolean> {
-    return (await this.collection.deleteOne({ id, owner })).deletedCount > 0;
+    if (!(await this.get(id, owner))) return false;
+    return (await this.stored.deleteOne({ _id: id })).deletedCount > 0;
   }
 
   async list(filter: Filter<ScheduleDoc>, skip: number, limit: number): Promise<{ total: number; items: ScheduleDoc[] }> {
