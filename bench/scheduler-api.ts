@@ -43,9 +43,11 @@ await store.ensureIndexes();
 
 try {
   const now = new Date();
-  const docs: ScheduleDoc[] = [];
+  // Stored as ScheduleStore stores them: `_id` is the task id.
+  const docs: (ScheduleDoc & { _id: number })[] = [];
   for (let i = 0; i < total; i++) {
     docs.push({
+      _id: 1_000_000 + i,
       id: 1_000_000 + i,
       owner: 'bench',
       name: `seed-${i}`,
@@ -64,7 +66,7 @@ try {
       updated_at: now,
     });
   }
-  for (let i = 0; i < docs.length; i += 1000) await store.collection.insertMany(docs.slice(i, i + 1000));
+  for (let i = 0; i < docs.length; i += 1000) await store.collection.db.collection<ScheduleDoc & { _id: number }>(store.collection.collectionName).insertMany(docs.slice(i, i + 1000));
   console.log(`seeded ${total} tasks`);
 
   const run = async (label: string, opts: Record<string, unknown>) => {

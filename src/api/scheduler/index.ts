@@ -313,7 +313,6 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
     checkSchedule(body.schedule_type, body.schedule_config, now);
     const action = checkAction(user, body.action);
     await ready;
-    if (await store.nameTaken(user.sub, body.name)) throw new ApiError(409, MSG.duplicate, [{ field: 'name', message: `a task named '${body.name}' already exists` }]);
     const id = await store.nextId();
     const doc: ScheduleDoc = {
       id,
@@ -333,6 +332,7 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       created_at: now,
       updated_at: now,
     };
+    // The unique (owner, name) index decides a duplicate name: a search first would scan every task on FerretDB.
     try {
       await store.insert(doc);
     } catch (e) {
