@@ -94,6 +94,32 @@ patch_ferretdb_id_lookup() {
   grep -q "IDColumn = DefaultColumn + \"->'_id'\"" "$file" || die "patching FerretDB's _id column expression failed"
 }
 
+# Filters on indexed fields, and counts and sorted pages of such filters, run in SQLite through the indexes
+# (scripts/stack/ferretdb/switchyard_pushdown.go says how and why); FerretDB itself pushes down only a bare
+# {_id: v}. Three files of ours are added, and short hooks call them; each hook must match where expected.
+# `sub FILE COUNT PERL` applies a perl substitution that must match COUNT times.
+patch_ferretdb_pushdown() {
+  local src="$1"
+  cp "$STACK_DIR/ferretdb/switchyard_pushdown.go" "$src/internal/backends/sqlite/"
+  cp "$STACK_DIR/ferretdb/switchyard_handler.go" "$src/internal/handler/"
+  cp "$STACK_DIR/ferretdb/switchyard_index.go" "$src/internal/backends/sqlite/metadata/"
+  sub() {
+    local file="$src/$1" want="$2" expr="$3" n
+    n=$(perl -0 -ne "print 0 + ($expr)" "$file") || die "patching $file failed"
+    [[ "$n" == "$want" ]] || die "FerretDB source changed: expected $want match(es) of a hook in $file, found $n"
+    perl -0pi -e "$expr" "$file" || die "patching $file failed"
+  }
+  sub internal/backends/collection.go 1 's/(\tOnlyRecordIDs bool\n\tComment       string\n)/$1\n\tSwitchyardSortField string\n\tSwitchyardSortDesc  bool\n\tSwitchyardLimit     int64\n\tSwitchyardCount     bool\n/g'
+  sub internal/backends/collection.go 1 's/(type QueryResult struct \{\n\tIter types.DocumentsIterator\n)/$1\n\tSwitchyardCounted bool\n\tSwitchyardN       int64\n/g'
+  sub internal/backends/sqlite/collection.go 2 's/\tif params\.Filter\.Len\(\) == 1 \{\n/\tif w, a, ok, _ := switchyardWhere(meta, params.Filter); ok {\n\t\twhereClause, args = w, a\n\t} else if params.Filter.Len() == 1 {\n/g'
+  sub internal/backends/sqlite/collection.go 1 's/(\tq := prepareSelectClause\(meta\.TableName, params\.Comment)/\tif res, ok, err := switchyardCount(ctx, db, meta, params); ok || err != nil {\n\t\treturn res, err\n\t}\n\n$1/g'
+  sub internal/backends/sqlite/collection.go 1 's/\tq \+= prepareOrderByClause\(params\.Sort\)\n\n\tif params\.Limit != 0 \{/\tq += prepareOrderByClause(params.Sort)\n\n\tif o, a, ok := switchyardOrderBy(meta, params, switchyardExact(meta, params.Filter)); ok {\n\t\tq += o\n\t\targs = append(args, a...)\n\t} else if params.Limit != 0 {/g'
+  sub internal/backends/sqlite/collection.go 1 's/(\torderByClause := prepareOrderByClause\(params\.Sort\)\n\tsortPushdown)/\tfilterPushdown = filterPushdown || whereClause != ""\n\n$1/g'
+  sub internal/backends/sqlite/metadata/registry.go 1 's/\t\t\tcolumns\[i\] = fmt\.Sprintf\("%s->%s", DefaultColumn, strings\.Join\(fields, "->"\)\)/\t\t\tcolumns[i] = SwitchyardIndexExpr(key.Field)/g'
+  sub internal/handler/msg_find.go 1 's/(\th\.L\.DebugContext\(ctx, fmt\.Sprintf\("Converted %\+v for %\+v to %\+v\.", params, cInfo, qp\)\))/\tswitchyardFindHint(qp, params)\n\n$1/g'
+  sub internal/handler/msg_aggregate.go 1 's/\t\titer, err = processStagesDocuments\(ctx, closer, &stagesDocumentsParams\{c, qp, stagesDocuments\}\)\n/\t\tvar counted bool\n\t\tif iter, counted, err = switchyardAggregateCount(ctx, c, qp, aggregationStages); err == nil && !counted {\n\t\t\titer, err = processStagesDocuments(ctx, closer, &stagesDocumentsParams{c, qp, stagesDocuments})\n\t\t}\n/g'
+}
+
 install_ferretdb() {
   need_cmd go "ferretdb" "Install Go >= 1.24 (it is looked for on PATH and in /usr/local/go/bin)."
   local tmp src
@@ -112,6 +138,7 @@ install_ferretdb() {
   chmod -R u+w "$tmp/src"
   printf '%s\n' "$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt"
   patch_ferretdb_id_lookup "$tmp/src"
+  patch_ferretdb_pushdown "$tmp/src"
   (cd "$tmp/src" && GOFLAGS=-buildvcs=false go build -o "$tmp/ferretdb" ./cmd/ferretdb)
   "$tmp/ferretdb" --version | tee "$tmp/version.out"
   grep -q -- "$FERRETDB_VERSION" "$tmp/version.out" || die "the built ferretdb does not report $FERRETDB_VERSION"
