@@ -109,14 +109,16 @@ patch_ferretdb_pushdown() {
     [[ "$n" == "$want" ]] || die "FerretDB source changed: expected $want match(es) of a hook in $file, found $n"
     perl -0pi -e "$expr" "$file" || die "patching $file failed"
   }
-  sub internal/backends/collection.go 1 's/(\tOnlyRecordIDs bool\n\tComment       string\n)/$1\n\tSwitchyardSortField string\n\tSwitchyardSortDesc  bool\n\tSwitchyardLimit     int64\n\tSwitchyardCount     bool\n/g'
-  sub internal/backends/collection.go 1 's/(type QueryResult struct \{\n\tIter types.DocumentsIterator\n)/$1\n\tSwitchyardCounted bool\n\tSwitchyardN       int64\n/g'
+  sub internal/backends/collection.go 1 's/(\tOnlyRecordIDs bool\n\tComment       string\n)/$1\n\tSwitchyardSortField string\n\tSwitchyardSortDesc  bool\n\tSwitchyardLimit     int64\n\tSwitchyardSkip      int64\n\tSwitchyardCount     bool\n/g'
+  sub internal/backends/collection.go 1 's/(type QueryResult struct \{\n\tIter types.DocumentsIterator\n)/$1\n\tSwitchyardCounted bool\n\tSwitchyardN       int64\n\tSwitchyardSkipped bool\n/g'
   sub internal/backends/sqlite/collection.go 2 's/\tif params\.Filter\.Len\(\) == 1 \{\n/\tif w, a, ok, _ := switchyardWhere(meta, params.Filter); ok {\n\t\twhereClause, args = w, a\n\t} else if params.Filter.Len() == 1 {\n/g'
   sub internal/backends/sqlite/collection.go 1 's/(\tq := prepareSelectClause\(meta\.TableName, params\.Comment)/\tif res, ok, err := switchyardCount(ctx, db, meta, params); ok || err != nil {\n\t\treturn res, err\n\t}\n\n$1/g'
-  sub internal/backends/sqlite/collection.go 1 's/\tq \+= prepareOrderByClause\(params\.Sort\)\n\n\tif params\.Limit != 0 \{/\tq += prepareOrderByClause(params.Sort)\n\n\tif o, a, ok := switchyardOrderBy(meta, params, switchyardExact(meta, params.Filter)); ok {\n\t\tq += o\n\t\targs = append(args, a...)\n\t} else if params.Limit != 0 {/g'
+  sub internal/backends/sqlite/collection.go 1 's/\tq \+= prepareOrderByClause\(params\.Sort\)\n\n\tif params\.Limit != 0 \{/\tq += prepareOrderByClause(params.Sort)\n\n\torderBy, orderArgs, skipped := switchyardOrderBy(meta, params, switchyardExact(meta, params.Filter))\n\tif skipped {\n\t\tq += orderBy\n\t\targs = append(args, orderArgs...)\n\t} else if params.Limit != 0 {/g'
+  sub internal/backends/sqlite/collection.go 1 's/(\t\tIter: newQueryIterator\(ctx, rows, params\.OnlyRecordIDs\),\n)(\t\}, nil)/$1\t\tSwitchyardSkipped: skipped,\n$2/g'
   sub internal/backends/sqlite/collection.go 1 's/(\torderByClause := prepareOrderByClause\(params\.Sort\)\n\tsortPushdown)/\tfilterPushdown = filterPushdown || whereClause != ""\n\n$1/g'
   sub internal/backends/sqlite/metadata/registry.go 1 's/\t\t\tcolumns\[i\] = fmt\.Sprintf\("%s->%s", DefaultColumn, strings\.Join\(fields, "->"\)\)/\t\t\tcolumns[i] = SwitchyardIndexExpr(key.Field)/g'
   sub internal/handler/msg_find.go 1 's/(\th\.L\.DebugContext\(ctx, fmt\.Sprintf\("Converted %\+v for %\+v to %\+v\.", params, cInfo, qp\)\))/\tswitchyardFindHint(qp, params)\n\n$1/g'
+  sub internal/handler/msg_find.go 1 's/(\tqueryRes, err := coll\.Query\(ctx, qp\)\n\tif err != nil \{\n\t\treturn nil, handleMaxTimeMSError\(err, params\.MaxTimeMS, "find"\)\n\t\}\n)/$1\n\tparams = switchyardSkipped(queryRes, params)\n/g'
   sub internal/handler/msg_aggregate.go 1 's/\t\titer, err = processStagesDocuments\(ctx, closer, &stagesDocumentsParams\{c, qp, stagesDocuments\}\)\n/\t\tvar counted bool\n\t\tif iter, counted, err = switchyardAggregateCount(ctx, c, qp, aggregationStages); err == nil && !counted {\n\t\t\titer, err = processStagesDocuments(ctx, closer, &stagesDocumentsParams{c, qp, stagesDocuments})\n\t\t}\n/g'
 }
 

@@ -17,8 +17,8 @@ import (
 	"github.com/FerretDB/FerretDB/internal/util/lazyerrors"
 )
 
-// switchyardFindHint passes a find's single-field sort and skip + limit on to the backend, unless the
-// handler removed part of the filter (dot notation) before the backend sees it.
+// switchyardFindHint passes a find's single-field sort, limit and skip on to the backend, unless the handler
+// removed part of the filter (dot notation) before the backend sees it.
 func switchyardFindHint(qp *backends.QueryParams, params *common.FindParams) {
 	if params.Sort.Len() != 1 || params.Limit <= 0 || params.Skip < 0 || qp.Filter.Len() != params.Filter.Len() {
 		return
@@ -46,7 +46,20 @@ func switchyardFindHint(qp *backends.QueryParams, params *common.FindParams) {
 
 	qp.SwitchyardSortField = key
 	qp.SwitchyardSortDesc = desc
-	qp.SwitchyardLimit = params.Skip + params.Limit
+	qp.SwitchyardLimit = params.Limit
+	qp.SwitchyardSkip = params.Skip
+}
+
+// switchyardSkipped drops the skip from a find's parameters once the backend has applied it in SQL.
+func switchyardSkipped(res *backends.QueryResult, params *common.FindParams) *common.FindParams {
+	if !res.SwitchyardSkipped {
+		return params
+	}
+
+	p := *params
+	p.Skip = 0
+
+	return &p
 }
 
 // switchyardIsOne reports whether v is the number 1.

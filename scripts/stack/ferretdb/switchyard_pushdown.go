@@ -12,8 +12,8 @@
 // hold scalars (an array holding the value would be missed), which holds for every index Switchyard creates.
 //
 // When the pushed clause is the whole filter (exact), a count is a SELECT count(*) and a find sorted on one
-// indexed field with a limit gets ORDER BY and LIMIT skip+limit in SQL (the handler still sorts, skips and
-// limits the rows it gets, so nothing changes but the work).
+// indexed field with a limit gets ORDER BY, LIMIT and OFFSET in SQL (the handler is told the skip is done, and
+// still sorts and limits the rows it gets, so nothing changes but the work).
 
 package sqlite
 
@@ -259,8 +259,8 @@ func switchyardFieldConds(column string, value any) (conds []string, args []any,
 	return conds, args, exact
 }
 
-// switchyardOrderBy returns ORDER BY ... LIMIT for a find whose single-field sort and skip+limit the handler
-// passed on, when the filter was applied exactly and the sort field leads an index (so it holds scalars).
+// switchyardOrderBy returns ORDER BY ... LIMIT ... OFFSET for a find whose single-field sort, limit and skip the
+// handler passed on, when the filter was applied exactly and the sort field leads an index (so it holds scalars).
 // ->> values compare as MongoDB orders scalars of one type (numbers and dates as numbers, strings byte by
 // byte), null and missing first; rows that tie come in index order, which the handler's stable sort keeps.
 func switchyardOrderBy(meta *metadata.Collection, params *backends.QueryParams, exact bool) (string, []any, bool) {
@@ -275,7 +275,8 @@ func switchyardOrderBy(meta *metadata.Collection, params *backends.QueryParams, 
 		order = " DESC"
 	}
 
-	return " ORDER BY " + metadata.SwitchyardIndexExpr(field) + order + " LIMIT ?", []any{params.SwitchyardLimit}, true
+	return " ORDER BY " + metadata.SwitchyardIndexExpr(field) + order + " LIMIT ? OFFSET ?",
+		[]any{params.SwitchyardLimit, params.SwitchyardSkip}, true
 }
 
 // switchyardExact reports whether switchyardWhere applies the whole filter.
