@@ -198,6 +198,21 @@ describe('store queries answer as MongoDB semantics say', () => {
     expect(del.deletedCount).toBe(docs.filter((d) => matches(d, { kind: 'service', flag: true })).length);
   });
 
+  it('finds numeric _ids by value, whatever the number type', async () => {
+    const c = client.db(env.config.mongo.db).collection<{ _id: number; v: string }>('num');
+    await c.insertMany([{ _id: 1, v: 'a' }, { _id: 2.5, v: 'b' }, { _id: 3, v: 'c' }, { _id: -7, v: 'd' }, { _id: 1e15, v: 'e' }]);
+    expect((await c.findOne({ _id: 1 }))?.v).toBe('a');
+    expect((await c.findOne({ _id: 1.0 }))?.v).toBe('a');
+    expect((await c.findOne({ _id: 2.5 }))?.v).toBe('b');
+    expect((await c.findOne({ _id: -7 }))?.v).toBe('d');
+    expect((await c.findOne({ _id: 1e15 }))?.v).toBe('e');
+    expect(await c.findOne({ _id: 4 })).toBeNull();
+    expect((await c.find({ _id: { $in: [3, 1, 99] } }).toArray()).map((d) => d.v).sort()).toEqual(['a', 'c']);
+    await c.updateOne({ _id: 3 }, { $set: { v: 'C' } });
+    expect((await c.findOne({ _id: 3 }))?.v).toBe('C');
+    await expect(c.insertOne({ _id: 1.0, v: 'again' })).rejects.toMatchObject({ code: 11000 });
+  });
+
   it('enforces unique indexes as before', async () => {
     const u = client.db(env.config.mongo.db).collection<Document>('u');
     await u.createIndex({ owner: 1, name: 1 }, { unique: true });

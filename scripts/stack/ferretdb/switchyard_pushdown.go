@@ -79,10 +79,24 @@ func switchyardValue(v any) (arg any, exact, ok bool) {
 	}
 }
 
-// switchyardIDValue is an _id filter value as FerretDB's own _id index holds it (sjson text).
+// switchyardIDValue is an _id filter value as FerretDB's own _id index holds it (sjson text). Numbers are
+// written the same whatever their type (1, int64(1) and 1.0 are all `1`), as MongoDB compares them, within
+// the range where that holds exactly.
 func switchyardIDValue(v any) (string, bool) {
+	switch n := v.(type) {
+	case int32:
+	case int64:
+		if n > 1<<53 || n < -(1<<53) {
+			return "", false
+		}
+	case float64:
+		if math.IsNaN(n) || math.IsInf(n, 0) || n > 1<<53 || n < -(1<<53) || n == 0 {
+			return "", false
+		}
+	}
+
 	switch v.(type) {
-	case string, types.ObjectID:
+	case string, types.ObjectID, int32, int64, float64:
 		b, err := sjson.MarshalSingleValue(v)
 		if err != nil {
 			return "", false
