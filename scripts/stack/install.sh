@@ -96,25 +96,26 @@ patch_ferretdb_id_lookup() {
 
 # Filters on indexed fields, and counts and sorted pages of such filters, run in SQLite through the indexes
 # (scripts/stack/ferretdb/switchyard_pushdown.go says how and why); FerretDB itself pushes down only a bare
-# {_id: v}. Three files of ours are added, and short hooks call them; each hook must match where expected.
+# {_id: v}. Four files of ours are added, and short hooks call them; each hook must match where expected.
 # `sub FILE COUNT PERL` applies a perl substitution that must match COUNT times.
 patch_ferretdb_pushdown() {
   local src="$1"
   cp "$STACK_DIR/ferretdb/switchyard_pushdown.go" "$src/internal/backends/sqlite/"
   cp "$STACK_DIR/ferretdb/switchyard_handler.go" "$src/internal/handler/"
   cp "$STACK_DIR/ferretdb/switchyard_index.go" "$src/internal/backends/sqlite/metadata/"
+  cp "$STACK_DIR/ferretdb/switchyard_backends.go" "$src/internal/backends/"
   sub() {
     local file="$src/$1" want="$2" expr="$3" n
     n=$(perl -0 -ne "print 0 + ($expr)" "$file") || die "patching $file failed"
     [[ "$n" == "$want" ]] || die "FerretDB source changed: expected $want match(es) of a hook in $file, found $n"
     perl -0pi -e "$expr" "$file" || die "patching $file failed"
   }
-  sub internal/backends/collection.go 1 's/(\tOnlyRecordIDs bool\n\tComment       string\n)/$1\n\tSwitchyardSortField string\n\tSwitchyardSortDesc  bool\n\tSwitchyardLimit     int64\n\tSwitchyardSkip      int64\n\tSwitchyardCount     bool\n/g'
-  sub internal/backends/collection.go 1 's/(type QueryResult struct \{\n\tIter types.DocumentsIterator\n)/$1\n\tSwitchyardCounted bool\n\tSwitchyardN       int64\n\tSwitchyardSkipped bool\n/g'
+  sub internal/backends/collection.go 1 's/(\tOnlyRecordIDs bool\n\tComment       string\n)/$1\n\tSwitchyard SwitchyardHints\n/g'
+  sub internal/backends/collection.go 1 's/(type QueryResult struct \{\n\tIter types.DocumentsIterator\n)/$1\n\tSwitchyard SwitchyardAnswer\n/g'
   sub internal/backends/sqlite/collection.go 2 's/\tif params\.Filter\.Len\(\) == 1 \{\n/\tif w, a, ok, _ := switchyardWhere(meta, params.Filter); ok {\n\t\twhereClause, args = w, a\n\t} else if params.Filter.Len() == 1 {\n/g'
   sub internal/backends/sqlite/collection.go 1 's/(\tq := prepareSelectClause\(meta\.TableName, params\.Comment)/\tif res, ok, err := switchyardCount(ctx, db, meta, params); ok || err != nil {\n\t\treturn res, err\n\t}\n\n$1/g'
   sub internal/backends/sqlite/collection.go 1 's/\tq \+= prepareOrderByClause\(params\.Sort\)\n\n\tif params\.Limit != 0 \{/\tq += prepareOrderByClause(params.Sort)\n\n\torderBy, orderArgs, skipped := switchyardOrderBy(meta, params, switchyardExact(meta, params.Filter))\n\tif skipped {\n\t\tq += orderBy\n\t\targs = append(args, orderArgs...)\n\t} else if params.Limit != 0 {/g'
-  sub internal/backends/sqlite/collection.go 1 's/(\t\tIter: newQueryIterator\(ctx, rows, params\.OnlyRecordIDs\),\n)(\t\}, nil)/$1\t\tSwitchyardSkipped: skipped,\n$2/g'
+  sub internal/backends/sqlite/collection.go 1 's/(\t\tIter: newQueryIterator\(ctx, rows, params\.OnlyRecordIDs\),\n)(\t\}, nil)/$1\t\tSwitchyard: backends.SwitchyardAnswer{Skipped: skipped},\n$2/g'
   sub internal/backends/sqlite/collection.go 1 's/(\torderByClause := prepareOrderByClause\(params\.Sort\)\n\tsortPushdown)/\tfilterPushdown = filterPushdown || whereClause != ""\n\n$1/g'
   sub internal/backends/sqlite/metadata/registry.go 1 's/\t\t\tcolumns\[i\] = fmt\.Sprintf\("%s->%s", DefaultColumn, strings\.Join\(fields, "->"\)\)/\t\t\tcolumns[i] = SwitchyardIndexExpr(key.Field)/g'
   sub internal/handler/msg_find.go 1 's/(\th\.L\.DebugContext\(ctx, fmt\.Sprintf\("Converted %\+v for %\+v to %\+v\.", params, cInfo, qp\)\))/\tswitchyardFindHint(qp, params)\n\n$1/g'

@@ -21,6 +21,8 @@ interface Doc {
   at?: Date | null;
   details: { sid: number; tag?: string };
   note: string;
+  /** One field holding numbers, booleans and dates: they must never match each other. */
+  mixed?: number | boolean | Date;
 }
 
 const KINDS = ['device', 'command', 'gpu', 'service', "it's", 'ünï'];
@@ -42,6 +44,7 @@ beforeAll(async () => {
   await coll.createIndex({ flag: 1 });
   await coll.createIndex({ at: -1 });
   await coll.createIndex({ 'details.sid': 1 });
+  await coll.createIndex({ mixed: 1 });
   for (let i = 0; i < 600; i++) {
     const d: Doc = {
       _id: `d${i}`,
@@ -58,6 +61,10 @@ beforeAll(async () => {
     const a = rand();
     if (a < 0.8) d.at = new Date(Date.UTC(1990 + Math.floor(rand() * 60), 0, 1) + Math.floor(rand() * 1e10));
     else if (a < 0.9) d.at = null;
+    const m = rand();
+    if (m < 0.3) d.mixed = Math.floor(rand() * 3);
+    else if (m < 0.6) d.mixed = rand() < 0.5;
+    else if (m < 0.9) d.mixed = new Date(Math.floor(rand() * 3));
     docs.push(d);
   }
   await coll.insertMany(docs);
@@ -83,6 +90,8 @@ const cmp = (v: Scalar, want: Scalar, op: string) => {
 
 function matches(d: Doc, filter: Record<string, unknown>): boolean {
   return Object.entries(filter).every(([path, cond]) => {
+    if (path === '$and') return (cond as Record<string, unknown>[]).every((b) => matches(d, b));
+    if (path === '$or') return (cond as Record<string, unknown>[]).some((b) => matches(d, b));
     const v = get(d, path);
     if (cond && typeof cond === 'object' && !(cond instanceof Date)) {
       return Object.entries(cond as Record<string, unknown>).every(([op, arg]) => {
@@ -131,6 +140,23 @@ const FILTERS: Record<string, unknown>[] = [
   { state: { $ne: 'queued' } },
   { kind: { $nin: ['device'] }, state: 'succeeded' },
   { note: 'note 3', state: 'queued' },
+  { $or: [{ kind: 'gpu' }, { state: 'failed', flag: true }] },
+  { state: 'queued', $or: [{ n: { $gt: 20 } }, { n: 5, at: { $lt: new Date('2010-01-01T00:00:00Z') } }] },
+  { $and: [{ n: { $gte: 0 } }, { n: { $lte: 3 } }], kind: { $in: ['device', null] } },
+  { $or: [{ kind: 'gpu' }, { note: 'note 1' }] },
+  { kind: { $gte: 'd', $lt: 'h' } },
+  { kind: { $lt: 'd' } },
+  { flag: { $gt: false } },
+  { n: null },
+  { x: { $in: [null, 1.5] } },
+  { 'details.tag': null, state: 'running' },
+  { mixed: 1 },
+  { mixed: 0 },
+  { mixed: true },
+  { mixed: { $in: [false, 2] } },
+  { mixed: { $gte: new Date(1) } },
+  { mixed: { $lt: 2 } },
+  { mixed: { $gt: false } },
   { _id: 'd17' },
   { _id: { $in: ['d1', 'd599', 'nope'] } },
 ];
@@ -159,6 +185,21 @@ describe('store queries answer as MongoDB semantics say', () => {
       const want = docs.filter((d) => matches(d, f)).length;
       expect(await coll.countDocuments(f as Filter<Doc>), JSON.stringify(f)).toBe(want);
       expect(await coll.countDocuments(f as Filter<Doc>, { skip: 3, limit: 10 }), JSON.stringify(f)).toBe(Math.max(0, Math.min(10, want - 3)));
+    }
+  });
+
+  it('counts per value of a field, with missing and null together', async () => {
+    for (const f of FILTERS) {
+      for (const field of ['state', 'kind', 'n', 'flag', 'details.tag'] as const) {
+        const want = new Map<string, number>();
+        for (const d of docs.filter((x) => matches(x, f))) {
+          const k = JSON.stringify(key(get(d, field)));
+          want.set(k, (want.get(k) ?? 0) + 1);
+        }
+        const rows = await coll.aggregate<{ _id: Scalar; n: number }>([{ $match: f }, { $group: { _id: `$${field}`, n: { $sum: 1 } } }]).toArray();
+        const got = new Map(rows.map((r) => [JSON.stringify(key(r._id)), r.n]));
+        expect(got, `${JSON.stringify(f)} by ${field}`).toEqual(want);
+      }
     }
   });
 

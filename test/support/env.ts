@@ -26,7 +26,8 @@ export function testEnv(name: string, overrides: Record<string, unknown> = {}): 
   const suffix = uniqueSuffix();
   const tag = `${name.replace(/[^a-z0-9]/gi, '').slice(0, 20)}_${suffix}`;
   const config = loadConfig({
-    env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' },
+    // MONGO_URL points the tests at another MongoDB-wire server (a real MongoDB, or a FerretDB build under test).
+    env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...(process.env.MONGO_URL ? { MONGO_URL: process.env.MONGO_URL } : {}) },
     overrides: {
       mongo: { db: `t_${tag}` },
       temporal: { taskQueue: `tq_${tag}` },

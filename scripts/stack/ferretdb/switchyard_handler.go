@@ -44,15 +44,12 @@ func switchyardFindHint(qp *backends.QueryParams, params *common.FindParams) {
 		return
 	}
 
-	qp.SwitchyardSortField = key
-	qp.SwitchyardSortDesc = desc
-	qp.SwitchyardLimit = params.Limit
-	qp.SwitchyardSkip = params.Skip
+	qp.Switchyard = backends.SwitchyardHints{SortField: key, SortDesc: desc, Limit: params.Limit, Skip: params.Skip}
 }
 
 // switchyardSkipped drops the skip from a find's parameters once the backend has applied it in SQL.
 func switchyardSkipped(res *backends.QueryResult, params *common.FindParams) *common.FindParams {
-	if !res.SwitchyardSkipped {
+	if !res.Switchyard.Skipped {
 		return params
 	}
 
@@ -76,9 +73,10 @@ func switchyardIsOne(v any) bool {
 	}
 }
 
-// switchyardAggregateCount answers the pipeline the MongoDB drivers send for countDocuments,
-// [{$match: filter}, {$group: {_id: <constant>, n: {$sum: 1}}}], with a count the backend makes in SQL.
-// counted is false when the pipeline has another shape or the backend cannot apply the filter exactly.
+// switchyardAggregateCount answers the pipelines the stores send to count, with counts the backend makes in
+// SQL: [{$match: filter}, {$group: {_id: <constant>, n: {$sum: 1}}}] (what the MongoDB drivers send for
+// countDocuments) and [{$match: filter}, {$group: {_id: "$field", n: {$sum: 1}}}] (counts per value).
+// counted is false when the pipeline has another shape or the backend cannot answer it exactly.
 func switchyardAggregateCount(
 	ctx context.Context, c backends.Collection, qp *backends.QueryParams, stagesDocuments []any,
 ) (iter iterator.Interface[struct{}, *types.Document], counted bool, err error) {
@@ -103,11 +101,16 @@ func switchyardAggregateCount(
 	}
 
 	id, _ := group.Get("_id")
+	groupField := ""
+
 	switch id := id.(type) {
 	case int32, int64, float64, types.NullType:
 	case string:
 		if strings.HasPrefix(id, "$") {
-			return nil, false, nil
+			groupField = strings.TrimPrefix(id, "$")
+			if groupField == "" || strings.HasPrefix(groupField, "$") {
+				return nil, false, nil
+			}
 		}
 	default:
 		return nil, false, nil
@@ -126,7 +129,7 @@ func switchyardAggregateCount(
 	}
 
 	cqp := *qp
-	cqp.SwitchyardCount = true
+	cqp.Switchyard = backends.SwitchyardHints{Count: true, GroupField: groupField}
 
 	res, err := c.Query(ctx, &cqp)
 	if err != nil {
@@ -135,19 +138,27 @@ func switchyardAggregateCount(
 
 	res.Iter.Close()
 
-	if !res.SwitchyardCounted {
+	if !res.Switchyard.Counted {
 		return nil, false, nil
 	}
 
-	var docs []*types.Document
+	groups := res.Switchyard.Groups
+	if groupField == "" {
+		groups = nil
+		if res.Switchyard.N > 0 {
+			groups = []backends.SwitchyardGroup{{Key: id, N: res.Switchyard.N}}
+		}
+	}
 
-	if res.SwitchyardN > 0 {
-		var n any = res.SwitchyardN
-		if res.SwitchyardN <= math.MaxInt32 {
-			n = int32(res.SwitchyardN)
+	docs := make([]*types.Document, 0, len(groups))
+
+	for _, g := range groups {
+		var n any = g.N
+		if g.N <= math.MaxInt32 {
+			n = int32(g.N)
 		}
 
-		doc, err := types.NewDocument("_id", id, name, n)
+		doc, err := types.NewDocument("_id", g.Key, name, n)
 		if err != nil {
 			return nil, false, lazyerrors.Error(err)
 		}
