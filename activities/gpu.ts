@@ -35,6 +35,9 @@ export interface DispatchRoundOutput {
   retry: string[];
 }
 
+/** How long after its creation a task whose workflow is not found yet is placed again rather than dropped. */
+const TASK_START_GRACE_MS = 30_000;
+
 interface Resources {
   ops: GpuOps;
   close(): Promise<void>;
@@ -147,7 +150,9 @@ export function createGpuActivities(deps: ActivityDeps) {
             // off the node. A task that still runs stays queued and is placed again.
             await o.nodes.release(claimId);
             await cancelOnNode({ ip: node.ip, port: node.port, taskId }, o.config.gpu.nodeCallTimeoutMs);
-            if (e instanceof WorkflowNotFoundError) out.dropped.push(taskId);
+            // The API starts a task's workflow and enqueues it side by side: a young task may not have started yet.
+            const young = Date.now() - rec.create_time.getTime() < TASK_START_GRACE_MS;
+            if (e instanceof WorkflowNotFoundError && !young) out.dropped.push(taskId);
             else {
               o.logger.warn({ taskId, err: (e as Error).message }, 'task workflow not told of its node; placing it again');
               out.retry.push(taskId);

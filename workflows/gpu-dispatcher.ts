@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, defineSignal, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, defineSignal, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { GPU_SIGNALS } from '../src/gpu/names.js';
 import { orderQueue, type QueueEntry } from '../src/gpu/priority.js';
@@ -43,8 +43,18 @@ export async function gpuDispatcher(state: GpuDispatcherState): Promise<void> {
     queue.delete(taskId);
   });
 
+  // A ticker that is never cancelled, rather than a timeout on each wait: cancelling a timer as it fires trips
+  // the SDK's timer state machine (sdk-core "CancelTimerCommandSent … TimerFired"), which failed this workflow's
+  // tasks under load, and a timer per wait costs two commands per round.
+  void (async () => {
+    for (;;) {
+      await sleep(IDLE_RECHECK);
+      dirty = true;
+    }
+  })();
+
   for (;;) {
-    if (!dirty) await condition(() => dirty, IDLE_RECHECK);
+    await condition(() => dirty);
     dirty = false;
     if (queue.size > 0) {
       const waiting = orderQueue([...queue.values()]).slice(0, ROUND_WINDOW);
@@ -56,8 +66,9 @@ export async function gpuDispatcher(state: GpuDispatcherState): Promise<void> {
         if (!e) continue;
         queue.set(f.taskId, { ...e, attempt: e.attempt + 1, excluded: [...e.excluded, f.gpuId] });
       }
-      // Something moved: there may be more to place (a failed task goes to another node at once).
-      if (out.placed.length > 0 || out.failed.length > 0 || out.retry.length > 0) dirty = true;
+      // Something moved: there may be more to place (a failed task goes to another node at once). Tasks to
+      // retry wait for the ticker, so a task that cannot be told yet does not spin the dispatcher.
+      if (out.placed.length > 0 || out.failed.length > 0) dirty = true;
     }
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > 3000) {

@@ -1,4 +1,4 @@
-import { condition, defineSignal, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineSignal, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { CanonicalState } from '../src/domain/status.js';
 import { GPU_STATUS } from '../src/domain/status-mapping.js';
@@ -111,9 +111,14 @@ export async function gpuTask(input: GpuTaskInput): Promise<GpuTaskOutcome> {
 
   upsertSearchAttributes([{ key: SA_KIND, value: 'gpu' }, { key: SA_STATUS, value: 'queued' }]);
 
+  // One deadline timer for the whole run (never cancelled): a timeout per wait would start and cancel a timer
+  // for every node report.
+  let expired = deadline <= Date.now();
+  if (!expired) void sleep(deadline - Date.now()).then(() => (expired = true));
+
   for (;;) {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0 || !(await condition(() => events.length > 0, remaining))) {
+    await condition(() => events.length > 0 || expired);
+    if (expired) {
       if (state === 'queued') await gpuEnqueue({ taskType: input.taskType, remove: input.taskId });
       return finish('timed_out', { errorMessage: `Task timed out after ${input.timeout} ms`, cancelOnNode: state === 'running' });
     }
@@ -123,7 +128,7 @@ export async function gpuTask(input: GpuTaskInput): Promise<GpuTaskOutcome> {
     if (state === 'queued') {
       const idx = events.findIndex((e) => e.t === 'assigned' || e.t === 'dispatchFailed' || e.t === 'lost');
       if (idx < 0) {
-        await condition(() => events.some((e) => e.t !== 'status' && e.t !== 'result'), Math.max(1, deadline - Date.now()));
+        await condition(() => expired || events.some((e) => e.t !== 'status' && e.t !== 'result'));
         continue;
       }
       ev = events.splice(idx, 1)[0]!;

@@ -47,7 +47,7 @@ export async function submitDeviceJob(d: DeviceServiceDeps, req: DeviceJobReques
   const host = req.connection.host;
   const queue = req.queueStrategy === 'pinned' ? pinnedQueueName(host) : DEVICE_FIFO_QUEUE;
   const now = new Date();
-  await d.tasks.apply(
+  await d.tasks.create(
     {
       task_id: id,
       rev: now.getTime() * 1000,

@@ -104,6 +104,7 @@ export class GpuNodeStore {
   }
 
   async ensureIndexes(): Promise<void> {
+    await this.collection.db.collection(GPU_DISPLAY_IDS_COLLECTION).createIndex({ n: -1 }, { name: 'n' });
     await this.collection.createIndex({ gpuId: 1 }, { unique: true, name: 'gpuId_unique' });
     await this.slots.createIndex({ gpuId: 1 }, { name: 'gpuId' });
     await this.slots.createIndex({ claimId: 1 }, { name: 'claimId' });
@@ -228,14 +229,18 @@ export class GpuNodeStore {
    * holds a slot of that node already. Answers false when the node is not ACTIVE or has no free slot.
    */
   async claim(claimId: string, taskId: string, gpuId: string): Promise<boolean> {
-    const held = await this.claims.findOne({ _id: claimId });
+    // Every read a claim needs, side by side: a claim is on the dispatch path of every task.
+    const [held, mine, node, slots] = await Promise.all([
+      this.claims.findOne({ _id: claimId }),
+      this.slots.findOne({ claimId }),
+      this.collection.findOne({ _id: gpuId }),
+      this.slots.find({ gpuId }).toArray(),
+    ]);
     if (held) return held.gpuId === gpuId && !held.released;
-    const mine = await this.slots.findOne({ claimId });
     let slotId = mine?._id ?? null;
     if (!slotId) {
-      const node = await this.collection.findOne({ _id: gpuId });
       if (!node || node.status !== 'ACTIVE') return false;
-      const taken = new Set((await this.slots.find({ gpuId }).toArray()).map((s) => s._id));
+      const taken = new Set(slots.map((s) => s._id));
       for (let k = 0; k < node.maxConcurrentTasks && !slotId; k++) {
         const id = `${gpuId}#${k}`;
         if (taken.has(id)) continue;
@@ -296,28 +301,39 @@ export class GpuNodeStore {
   }
 }
 
-/** The last display id each database handed out in this process: the next claim starts just above it. */
+/** The display ids each database handed out in this process so far (the highest): the next one is above it. */
 const lastDisplayId = new WeakMap<Db, number>();
+
+export const GPU_DISPLAY_IDS_COLLECTION = 'gpu_display_ids';
 
 /**
  * The next GPU task display id: one past the highest taken, claimed by inserting it as a unique `_id`
- * (a counter `$inc` loses increments under concurrency on FerretDB 1.24), so two tasks never share one. The
- * highest taken is read (a sort, which scans on FerretDB) only on a process's first claim and after another
- * process took the id it tried; otherwise the claim is one insert.
+ * (a counter `$inc` loses increments under concurrency on FerretDB 1.24), so two tasks never share one. Each
+ * process reserves its next number synchronously, so its own concurrent requests never collide; the highest
+ * taken (an indexed `n`, read as one index entry) is read only on a process's first claim and after another
+ * process took the number it tried.
  */
 export async function nextGpuDisplayId(db: Db): Promise<number> {
-  const ids = db.collection<{ _id: number; at: Date }>('gpu_display_ids');
-  const top = async () => ((await ids.find({}).sort({ _id: -1 }).limit(1).toArray())[0]?._id ?? 1000) + 1;
-  const last = lastDisplayId.get(db);
-  let n = last === undefined ? await top() : last + 1;
+  const ids = db.collection<{ _id: number; n: number; at: Date }>(GPU_DISPLAY_IDS_COLLECTION);
+  const top = async () => {
+    const [doc] = await ids.find({}, { projection: { n: 1 } }).sort({ n: -1 }).limit(1).toArray();
+    // Ids claimed before `n` was recorded have only their `_id`: find the highest of those the slow way.
+    const highest = doc?.n ?? (doc ? (await ids.find({}).sort({ _id: -1 }).limit(1).toArray())[0]?._id : undefined);
+    return (highest ?? 1000) + 1;
+  };
+  const reserve = (atLeast: number) => {
+    const n = Math.max(atLeast, (lastDisplayId.get(db) ?? 0) + 1);
+    lastDisplayId.set(db, n);
+    return n;
+  };
+  let n = lastDisplayId.has(db) ? reserve(0) : reserve(await top());
   for (let i = 0; i < 1000; i++) {
     try {
-      await ids.insertOne({ _id: n, at: new Date() });
-      if ((lastDisplayId.get(db) ?? 0) < n) lastDisplayId.set(db, n);
+      await ids.insertOne({ _id: n, n, at: new Date() });
       return n;
     } catch (e) {
       if (!isDuplicateKeyError(e)) throw e;
-      n = Math.max(n + 1, await top());
+      n = reserve(await top());
     }
   }
   throw new Error('no display id after 1000 tries');

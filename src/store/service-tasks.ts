@@ -97,7 +97,7 @@ export class ServiceTaskStore {
    * record already exists (a repeated id): nothing is changed then.
    */
   async insertReady(record: Omit<TaskRecord, 'rev' | 'updated_at'>): Promise<ApplyOutcome> {
-    const outcome = await this.tasks.apply({ ...record, rev: 1 });
+    const outcome = await this.tasks.create({ ...record, rev: 1 });
     if (outcome === 'applied') {
       await this.named.updateOne({ _id: serviceTaskObjectId(record.task_id) }, { $set: toServiceTaskDocument({ ...record, rev: 1, updated_at: new Date() }) }, { upsert: true });
     }

@@ -16,6 +16,10 @@ export async function ensureTaskIndexes(db: Db): Promise<void> {
   await tasks.createIndex({ queue: 1, create_time: -1 }, { name: 'queue_create_time' });
   await tasks.createIndex({ host: 1, create_time: -1 }, { name: 'host_create_time' });
   await tasks.createIndex({ owner: 1, create_time: -1 }, { name: 'owner_create_time' });
+  // A waiting task's place in its queue (GPU priority order), and a queue's latest finished tasks (observed
+  // durations, failure rates).
+  await tasks.createIndex({ queue: 1, state: 1, priority: -1, create_time: 1 }, { name: 'queue_state_priority' });
+  await tasks.createIndex({ queue: 1, state: 1, end_time: -1 }, { name: 'queue_state_end_time' });
 }
 
 /** Defaults for a record's first write; a later write never resets them. */
@@ -101,6 +105,21 @@ export class TaskStore {
       }
     }
     return 'stale';
+  }
+
+  /**
+   * Writes the first record of a task the caller has just given a new id: one insert, without the read `apply`
+   * starts with. Should the id exist after all, it is an `apply`.
+   */
+  async create(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
+    const { task_id, ...fields } = update;
+    try {
+      await this.stored.insertOne({ _id: task_id, task_id, ...insertDefaults(update, now), ...fields, updated_at: now } as StoredTask);
+      return 'applied';
+    } catch (e) {
+      if (!isDuplicateKeyError(e)) throw e;
+      return this.apply(update, now);
+    }
   }
 
   async get(taskId: string): Promise<TaskRecord | null> {

@@ -210,8 +210,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       const body = c.req.valid('json');
       const now = new Date();
       const taskId = newGpuTaskId();
-      const [displayId, nodes] = await Promise.all([nextGpuDisplayId(deps.db), ops.nodes.list({ taskType: body.taskType })]);
-      const facts = await queueFacts(deps.tasks, nodes, body.taskType, body.priority, now);
+      const [displayId, facts] = await Promise.all([nextGpuDisplayId(deps.db), queueFacts(deps.tasks, ops.nodes.list({ taskType: body.taskType }), body.taskType, body.priority, now)]);
       const input: GpuTaskInput = {
         taskId,
         displayId,
@@ -226,7 +225,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
         createdAt: now.getTime(),
         estimatedWaitTime: facts.estimatedWaitSeconds,
       };
-      await deps.tasks.apply(
+      await deps.tasks.create(
         {
           task_id: taskId,
           rev: now.getTime() * 1000,
@@ -257,8 +256,12 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
         },
         now,
       );
-      await deps.temporal.workflow.start('gpuTask', { workflowId: taskId, taskQueue: deps.config.temporal.taskQueue, args: [input] });
-      await enqueueTask(ops, body.taskType, { taskId, priority: body.priority, seq: now.getTime(), attempt: 0, maxRetries: input.maxRetries, excluded: [] });
+      // Side by side: the dispatcher may look before the start has returned, and then places the task again
+      // (a task it cannot tell yet is not dropped while its record is young; see gpuDispatchRound).
+      await Promise.all([
+        deps.temporal.workflow.start('gpuTask', { workflowId: taskId, taskQueue: deps.config.temporal.taskQueue, args: [input] }),
+        enqueueTask(ops, body.taskType, { taskId, priority: body.priority, seq: now.getTime(), attempt: 0, maxRetries: input.maxRetries, excluded: [] }),
+      ]);
       return c.json(ok({ taskId, displayId, status: 'QUEUED' as const, estimatedWaitTime: facts.estimatedWaitSeconds }), 200);
     },
   );
@@ -269,7 +272,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       const r = await getTask(c.req.valid('param').taskId);
       const view = taskView(r);
       if (r.state === 'queued' || r.state === 'ready') {
-        const facts = await queueFacts(deps.tasks, await ops.nodes.list({ taskType: view.taskType }), view.taskType, r.priority, r.create_time, r.task_id);
+        const facts = await queueFacts(deps.tasks, ops.nodes.list({ taskType: view.taskType }), view.taskType, r.priority, r.create_time, r.task_id);
         return c.json(ok({ ...view, waitingReason: facts.reason, queuePosition: facts.position + 1 }), 200);
       }
       return c.json(ok(view), 200);
@@ -285,7 +288,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       const progress = typeof d.progress === 'number' ? d.progress : 0;
       const base = { taskId: r.task_id, status: view.status, progress, gpuId: view.gpuId, startTime: view.startedAt, updateTime: view.updatedAt };
       if (r.state === 'queued' || r.state === 'ready') {
-        const facts = await queueFacts(deps.tasks, await ops.nodes.list({ taskType: view.taskType }), view.taskType, r.priority, r.create_time, r.task_id);
+        const facts = await queueFacts(deps.tasks, ops.nodes.list({ taskType: view.taskType }), view.taskType, r.priority, r.create_time, r.task_id);
         return c.json(
           ok({ ...base, queuePosition: facts.position + 1, estimatedRemainingTime: Math.round(facts.estimatedWaitSeconds + facts.avgSeconds), waitingReason: facts.reason }),
           200,

@@ -125,14 +125,23 @@ export interface QueueFacts {
 }
 
 /** Where a queued task stands and why it waits, from real counts. */
-export async function queueFacts(tasks: TaskStore, nodes: GpuNodeRecord[], taskType: number, priority: number, created: Date, taskId?: string): Promise<QueueFacts> {
-  const active = nodes.filter((n) => n.status === 'ACTIVE' && n.supportedTaskTypes.includes(taskType));
+export async function queueFacts(
+  tasks: TaskStore,
+  nodes: GpuNodeRecord[] | Promise<GpuNodeRecord[]>,
+  taskType: number,
+  priority: number,
+  created: Date,
+  taskId?: string,
+): Promise<QueueFacts> {
   const filter = aheadFilter(taskType, priority, created, taskId);
-  const [ahead, vipAhead, avg] = await Promise.all([
+  // The counts do not depend on the nodes: they are read side by side.
+  const [ahead, vipAhead, avg, all] = await Promise.all([
     tasks.count(filter as never),
     priority >= 2 ? Promise.resolve(0) : tasks.count({ ...filter, $or: [{ priority: { $gte: 2 } }] } as never),
     averageDurationSeconds(tasks, taskType),
+    nodes,
   ]);
+  const active = all.filter((n) => n.status === 'ACTIVE' && n.supportedTaskTypes.includes(taskType));
   const capacity = active.reduce((s, n) => s + n.maxConcurrentTasks, 0);
   const free = active.reduce((s, n) => s + Math.max(0, n.freeSlots), 0);
   return {
