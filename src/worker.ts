@@ -93,6 +93,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     // A workflow task waits this long on this worker's sticky queue before any worker may take it. The default
     // (10 s) is how long a SIGKILLed worker's long-lived workflows (pinned lanes, dispatchers) would stall.
     stickyQueueScheduleToStartTimeout: '2s',

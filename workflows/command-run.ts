@@ -14,6 +14,7 @@ import type { RunCommandResult } from '../activities/shell.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
 import type { GpuCreateTask } from '../src/gpu/tasks.js';
 import type { GpuTaskOutcome } from './gpu-task.js';
+import { schedulerPriorityKey } from '../src/domain/priority.js';
 import type { CanonicalState } from '../src/domain/status.js';
 import { DEVICE_STATUS, GPU_STATUS, SCHEDULER_STATUS } from '../src/domain/status-mapping.js';
 import { deviceJobSearchAttributes, SA_KIND, SA_SERVICE } from '../src/temporal/search-attributes.js';
@@ -69,6 +70,9 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
     startToCloseTimeout: `${input.timeoutSeconds + 60}s`,
     heartbeatTimeout: '30s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+    // The run's own priority (the schedule started it with the same key): a waiting command with a higher
+    // task priority is handed to a worker first.
+    priority: { priorityKey: schedulerPriorityKey(input.priority) },
   });
   const base = { kind: 'command' as const, queue: 'scheduler', owner: input.owner, priority: input.priority };
   const details: Record<string, unknown> = {

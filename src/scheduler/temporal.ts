@@ -1,6 +1,7 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
 import type { Config, ProjectConfig } from '../config/index.js';
 import type { DeviceJobRequest } from '../device/request.js';
+import { schedulerPriorityKey } from '../domain/priority.js';
 import type { ScheduleDoc } from '../store/schedules.js';
 import type { CommandRunInput } from '../../workflows/command-run.js';
 import { buildSpec, executionPrefix, scheduleIdFor, storedSchedule } from './spec.js';
@@ -69,6 +70,9 @@ export class SchedulerTemporal {
         workflowId: executionPrefix(this.config.mongo.db, doc.id),
         taskQueue: this.config.temporal.taskQueue,
         args: [runArgs(doc, project, secrets)],
+        // Where runs wait for a worker, higher task priority goes first (docs/decisions.md "Priority"). The SDK's
+        // schedule action type omits `priority`, but its encoder sends it (SDK 1.24).
+        priority: { priorityKey: schedulerPriorityKey(doc.priority) },
       },
       policies: {
         overlap: doc.max_instances === 1 ? ScheduleOverlapPolicy.SKIP : ScheduleOverlapPolicy.ALLOW_ALL,
@@ -83,7 +87,7 @@ export class SchedulerTemporal {
     await this.client.schedule.create({
       scheduleId: this.scheduleId(doc.id),
       spec: o.spec,
-      action: o.action,
+      action: o.action as ScheduleOptions['action'],
       policies: o.policies,
       memo: { owner: doc.owner, task_id: doc.id },
       state: {

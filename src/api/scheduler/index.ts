@@ -749,7 +749,7 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       title: 'Switchyard scheduler',
       version: '1.0.0',
       description:
-        'scheduler-api.md on Temporal Schedules. Every endpoint needs `Authorization: Bearer <JWT>` (HS256, `sub`, `role`). Successes answer `{success, code, message, data}` (lists `{total, page, size, items}`); errors `{success: false, code, message, errors: [{field, message}], timestamp}`. A task may carry `action`: `{type: "command", command, env}`, `{type: "service", service, condition}`, `{type: "device", …a /device/exec body}` or `{type: "gpu", …a /api/v2/tasks body}` (each run creates that job and ends with its outcome; `job_id` in the execution views); without it the project entry command runs.',
+        'scheduler-api.md on Temporal Schedules. Every endpoint needs `Authorization: Bearer <JWT>` (HS256, `sub`, `role`). Successes answer `{success, code, message, data}` (lists `{total, page, size, items}`); errors `{success: false, code, message, errors: [{field, message}], timestamp}`. A task may carry `action`: `{type: "command", command, env}`, `{type: "service", service, condition}`, `{type: "device", …a /device/exec body}` or `{type: "gpu", …a /api/v2/tasks body}` (each run creates that job and ends with its outcome; `job_id` in the execution views); without it the project entry command runs. `priority` orders runs waiting for a worker (Temporal task-queue priority).',
     },
   });
 
