@@ -14,9 +14,8 @@ import {
   type SweepReport,
 } from '../src/gpu/ops.js';
 import { planAssignments, type QueueEntry } from '../src/gpu/priority.js';
-import { connectMongo, type MongoHandle } from '../src/store/mongo.js';
-import { connectTemporalClient, type TemporalClientHandle } from '../src/temporal/connection.js';
 import type { ActivityDeps } from './deps.js';
+import { activityResources } from './resources.js';
 
 export interface DispatchRoundInput {
   taskType: number;
@@ -38,52 +37,12 @@ export interface DispatchRoundOutput {
 /** How long after its creation a task whose workflow is not found yet is placed again rather than dropped. */
 const TASK_START_GRACE_MS = 30_000;
 
-interface Resources {
-  ops: GpuOps;
-  close(): Promise<void>;
-}
-
-/** The activities' own MongoDB and Temporal client connections, opened on first use, one set per process and database. */
-const shared = new Map<string, Promise<Resources>>();
-
-async function open(deps: ActivityDeps): Promise<Resources> {
-  const key = `${deps.config.mongo.url}|${deps.config.mongo.db}|${deps.config.temporal.address}|${deps.config.temporal.taskQueue}`;
-  let r = shared.get(key);
-  if (!r) {
-    r = (async () => {
-      let mongo: MongoHandle | null = null;
-      let temporal: TemporalClientHandle | null = null;
-      try {
-        mongo = await connectMongo(deps.config);
-        temporal = await connectTemporalClient(deps.config);
-      } catch (e) {
-        shared.delete(key);
-        await mongo?.close().catch(() => undefined);
-        throw e;
-      }
-      const ops = createGpuOps({ config: deps.config, logger: deps.logger, db: mongo.db, client: temporal.client });
-      return {
-        ops,
-        async close() {
-          shared.delete(key);
-          await temporal?.close().catch(() => undefined);
-          await mongo?.close().catch(() => undefined);
-        },
-      };
-    })();
-    shared.set(key, r);
-  }
-  return r;
-}
-
-/** Closes the connections the GPU activities opened (worker shutdown). */
-export async function closeGpuActivityResources(): Promise<void> {
-  const all = await Promise.allSettled([...shared.values()]);
-  for (const r of all) if (r.status === 'fulfilled') await r.value.close();
-}
-
 export function createGpuActivities(deps: ActivityDeps) {
-  const ops = async () => (await open(deps)).ops;
+  // The shared connections (reopened after a shutdown closed them); the ops objects around them are cheap.
+  const ops = async (): Promise<GpuOps> => {
+    const r = await activityResources(deps);
+    return createGpuOps({ config: deps.config, logger: deps.logger, db: r.db, client: r.client });
+  };
   return {
     /**
      * One dispatcher round: plans which waiting tasks go to which node (pure priority logic), claims each slot

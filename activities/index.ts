@@ -3,6 +3,7 @@ import { createDemoActivities } from './demo.js';
 import { createGpuActivities } from './gpu.js';
 import { createDeviceActivities } from './device.js';
 import { createMirrorActivities } from './mirror.js';
+import { createScheduledJobActivities } from './scheduled-jobs.js';
 import { createServiceTaskActivities } from './service-tasks.js';
 import { createShellActivities } from './shell.js';
 
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeviceActivities(deps),
     ...createServiceTaskActivities(deps),
     ...createShellActivities(deps),
+    ...createScheduledJobActivities(deps),
   };
 }
 

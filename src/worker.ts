@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config/index.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
-import { closeGpuActivityResources } from '../activities/gpu.js';
+import { closeActivityResources } from '../activities/resources.js';
 import { startClusterRegistry } from './cluster/registry.js';
 import { createKafka } from './kafka/client.js';
 import { EventPublisher } from './kafka/event-publisher.js';
@@ -93,6 +93,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     // A workflow task waits this long on this worker's sticky queue before any worker may take it. The default
     // (10 s) is how long a SIGKILLed worker's long-lived workflows (pinned lanes, dispatchers) would stall.
     stickyQueueScheduleToStartTimeout: '2s',
@@ -153,7 +154,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
       for (const p of plugins) await p.close?.().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'plugin close failed'));
       await workerStore.markStopped(name).catch(() => undefined);
       await cluster.stop().catch(() => undefined);
-      await closeGpuActivityResources().catch(() => undefined);
+      await closeActivityResources().catch(() => undefined);
       await events?.close().catch(() => undefined);
       await producer?.close().catch(() => undefined);
       await connection.close().catch(() => undefined);

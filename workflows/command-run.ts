@@ -1,9 +1,24 @@
-import { ParentClosePolicy, proxyActivities, proxyLocalActivities, sleep, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ChildWorkflowFailure,
+  isCancellation,
+  ParentClosePolicy,
+  proxyActivities,
+  proxyLocalActivities,
+  sleep,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RunCommandResult } from '../activities/shell.js';
+import type { DeviceJobRequest } from '../src/device/request.js';
+import type { GpuCreateTask } from '../src/gpu/tasks.js';
+import type { GpuTaskOutcome } from './gpu-task.js';
+import { schedulerPriorityKey } from '../src/domain/priority.js';
 import type { CanonicalState } from '../src/domain/status.js';
-import { SCHEDULER_STATUS } from '../src/domain/status-mapping.js';
-import { SA_KIND, SA_SERVICE } from '../src/temporal/search-attributes.js';
+import { DEVICE_STATUS, GPU_STATUS, SCHEDULER_STATUS } from '../src/domain/status-mapping.js';
+import { deviceJobSearchAttributes, SA_KIND, SA_SERVICE } from '../src/temporal/search-attributes.js';
+import type { DeviceJobOutcome } from './device-job.js';
 import type { ServiceTaskResult } from './service-task.js';
 import { MIRROR_LOCAL } from './presets.js';
 import { nowIso, TaskMirror } from './mirror.js';
@@ -20,13 +35,22 @@ export interface CommandRunInput {
   retryCount: number;
   priority: number;
   maxInstances: number;
-  /** `command` (the task's own), `project` (the project's entry command) or `service` (a service task). */
-  source: 'command' | 'project' | 'service';
+  /**
+   * `command` (the task's own), `project` (the project's entry command), or the job kind a run creates and
+   * follows to its end: `service` (a long-task service task), `device` (a device job), `gpu` (a GPU task).
+   */
+  source: 'command' | 'project' | 'service' | 'device' | 'gpu';
   /** A `service` action: each run creates a task of this service and follows it to its end. */
   serviceJob?: { service: string; condition: Record<string, unknown> };
+  /** A `device` action: the validated `/device/exec` request (credentials included: a Temporal payload only). */
+  deviceJob?: { request: DeviceJobRequest };
+  /** A `gpu` action: the validated `/api/v2/tasks` body. */
+  gpuJob?: { body: GpuCreateTask };
 }
 
-const { countRunningExecutions, prepareScheduledServiceTask } = proxyLocalActivities<Pick<Activities, 'countRunningExecutions' | 'prepareScheduledServiceTask'>>(MIRROR_LOCAL);
+const { countRunningExecutions, prepareScheduledServiceTask, prepareScheduledDeviceJob, enqueueScheduledDeviceJob, prepareScheduledGpuTask, gpuEnqueue } = proxyLocalActivities<
+  Pick<Activities, 'countRunningExecutions' | 'prepareScheduledServiceTask' | 'prepareScheduledDeviceJob' | 'enqueueScheduledDeviceJob' | 'prepareScheduledGpuTask' | 'gpuEnqueue'>
+>(MIRROR_LOCAL);
 
 function scheduledTime(id: string): string | null {
   const m = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(id);
@@ -46,6 +70,9 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
     startToCloseTimeout: `${input.timeoutSeconds + 60}s`,
     heartbeatTimeout: '30s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 3 },
+    // The run's own priority (the schedule started it with the same key): a waiting command with a higher
+    // task priority is handed to a worker first.
+    priority: { priorityKey: schedulerPriorityKey(input.priority) },
   });
   const base = { kind: 'command' as const, queue: 'scheduler', owner: input.owner, priority: input.priority };
   const details: Record<string, unknown> = {
@@ -70,7 +97,9 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
     }
   }
 
-  if (input.serviceJob) return runServiceJob(input, mirror, base, details, firstFields);
+  if (input.serviceJob) return followJob(input, mirror, base, details, firstFields, serviceJob(input.serviceJob));
+  if (input.deviceJob) return followJob(input, mirror, base, details, firstFields, deviceJob(input, executionId, input.deviceJob.request));
+  if (input.gpuJob) return followJob(input, mirror, base, details, firstFields, gpuJob(input, executionId, input.gpuJob.body));
 
   let result: RunCommandResult | null = null;
   let state: CanonicalState = 'failed';
@@ -127,51 +156,177 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
 
 type MirrorBase = { kind: 'command'; queue: string; owner: string; priority: number };
 
+/** How a followed job ended, in the execution's terms. */
+interface JobEnd {
+  state: CanonicalState;
+  /** The job's own status word (its dialect's), for the summary and the result. */
+  status: string;
+  result: Record<string, unknown>;
+  error: { type: string; message: string } | null;
+}
+
+/** A job kind a run creates: its id, what the summary calls it, and how to create it (resolving to its end). */
+interface ChildJob {
+  kind: 'service' | 'device' | 'gpu';
+  id: string;
+  noun: string;
+  /**
+   * Writes the job's record and starts its workflow as a child that outlives the execution; resolves once it
+   * has started, with the job's end (wrapped: an async function would otherwise wait for it).
+   */
+  start(): Promise<{ end: Promise<JobEnd> }>;
+}
+
+/** A child workflow that was cancelled (a device job cancelled through `DELETE /job`) or failed outright. */
+function childFailure(e: unknown, id: string): JobEnd {
+  const cause = e instanceof ChildWorkflowFailure ? e.cause : e;
+  if (isCancellation(e) || isCancellation(cause)) return { state: 'cancelled', status: 'cancelled', result: { job_id: id, status: 'cancelled' }, error: { type: 'Cancelled', message: `job ${id} was cancelled` } };
+  const err = (cause ?? e) as Error;
+  return { state: 'failed', status: 'failed', result: { job_id: id, status: 'failed' }, error: { type: err.name || 'Error', message: err.message } };
+}
+
 /**
- * A `service` action: creates a service task (its record as create_task writes it, then its `serviceTask`
- * workflow as a child that outlives this execution) and ends with the task's outcome, or TIMEOUT when the task
- * has not ended within `timeout_seconds` (the task itself carries on under its own service timeout).
+ * A `service` action: a service task (its record as create_task writes it, then its `serviceTask` workflow).
+ * The execution ends with the task's outcome.
  */
-async function runServiceJob(
+function serviceJob(job: NonNullable<CommandRunInput['serviceJob']>): ChildJob {
+  const taskId = `ts_${job.service}_${uuid4()}`;
+  return {
+    kind: 'service',
+    id: taskId,
+    noun: 'service task',
+    async start() {
+      const taskInput = await prepareScheduledServiceTask({ taskId, service: job.service, condition: job.condition });
+      const child = await startChild('serviceTask', {
+        workflowId: taskId,
+        args: [taskInput],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: [
+          { key: SA_KIND, value: 'service' },
+          { key: SA_SERVICE, value: job.service },
+        ],
+      });
+      const end = (child.result() as Promise<ServiceTaskResult>).then(
+        (ended): JobEnd => {
+          const ok = ended.status === 'finished';
+          return {
+            state: ok ? 'succeeded' : 'failed',
+            status: ended.status,
+            result: { task_id: taskId, job_id: taskId, status: ended.status, data: ended.data ?? null },
+            error: ok ? null : { type: 'ServiceTaskFailed', message: ended.message ?? `service task ${taskId} failed` },
+          };
+        },
+        (e: unknown) => childFailure(e, taskId),
+      );
+      return { end };
+    },
+  };
+}
+
+/**
+ * A `device` action: one device job exactly as `POST /device/exec` submits it (its queued record, its own
+ * `deviceJob` workflow, pinned lane or fifo), with a new job id per run. The execution ends with the job's
+ * outcome: finished → SUCCESS, failed → FAILED, failed by timeout → TIMEOUT, cancelled → CANCELLED.
+ */
+function deviceJob(input: CommandRunInput, executionId: string, request: DeviceJobRequest): ChildJob {
+  const jobId = `job_${uuid4().replaceAll('-', '')}`;
+  return {
+    kind: 'device',
+    id: jobId,
+    noun: 'device job',
+    async start() {
+      const plan = await prepareScheduledDeviceJob({ jobId, request, origin: { schedule_id: input.scheduleId, execution_id: executionId } });
+      const child = await startChild('deviceJob', {
+        workflowId: jobId,
+        args: [plan.input],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: deviceJobSearchAttributes(plan.queue, plan.host),
+      });
+      if (plan.pinned) await enqueueScheduledDeviceJob({ plan, enqueuedAt: nowIso() });
+      const end = (child.result() as Promise<DeviceJobOutcome>).then(
+        (o): JobEnd => ({
+          state: o.state,
+          status: DEVICE_STATUS[o.state],
+          result: { job_id: jobId, status: DEVICE_STATUS[o.state], queue: plan.queue, worker: o.worker },
+          error: o.state === 'succeeded' ? null : (o.error ?? { type: 'DeviceJobFailed', message: `device job ${jobId} ${DEVICE_STATUS[o.state]}` }),
+        }),
+        (e: unknown) => childFailure(e, jobId),
+      );
+      return { end };
+    },
+  };
+}
+
+/**
+ * A `gpu` action: one GPU task exactly as `POST /api/v2/tasks` creates it (displayId, QUEUED record, its
+ * `gpuTask` workflow, its entry in the type's dispatcher queue). The execution ends with the task's outcome:
+ * COMPLETED → SUCCESS, FAILED → FAILED, TIMEOUT → TIMEOUT.
+ */
+function gpuJob(input: CommandRunInput, executionId: string, body: GpuCreateTask): ChildJob {
+  const taskId = `task_${uuid4().replaceAll('-', '')}`;
+  return {
+    kind: 'gpu',
+    id: taskId,
+    noun: 'GPU task',
+    async start() {
+      const prepared = await prepareScheduledGpuTask({ taskId, body, origin: { schedule_id: input.scheduleId, execution_id: executionId } });
+      const child = await startChild('gpuTask', { workflowId: taskId, args: [prepared.input], parentClosePolicy: ParentClosePolicy.ABANDON });
+      await gpuEnqueue({ taskType: body.taskType, entry: prepared.entry });
+      const end = (child.result() as Promise<GpuTaskOutcome>).then(
+        (o): JobEnd => {
+          const state: CanonicalState = o.status === GPU_STATUS.succeeded ? 'succeeded' : o.status === GPU_STATUS.timed_out ? 'timed_out' : 'failed';
+          return {
+            state,
+            status: o.status,
+            result: { job_id: taskId, task_id: taskId, display_id: prepared.input.displayId, status: o.status, gpu_id: o.gpuId, result: o.result },
+            error: state === 'succeeded' ? null : { type: state === 'timed_out' ? 'Timeout' : 'GpuTaskFailed', message: o.errorMessage ?? `GPU task ${taskId} ${o.status}` },
+          };
+        },
+        (e: unknown) => childFailure(e, taskId),
+      );
+      return { end };
+    },
+  };
+}
+
+/**
+ * Creates the run's job and ends with its outcome, or TIMEOUT when the job has not ended within
+ * `timeout_seconds` (the job itself carries on under its own limits). The job id is in the execution's details
+ * (`job_id`, `job_kind`) and result. A job run is one attempt: `retry_count` does not re-submit it (each kind
+ * retries in its own way: device connections, GPU `maxRetries`).
+ */
+async function followJob(
   input: CommandRunInput,
   mirror: TaskMirror,
   base: MirrorBase,
   details: Record<string, unknown>,
   firstFields: { create_time: string; enqueue_time: string },
+  job: ChildJob,
 ): Promise<{ state: CanonicalState; exitCode: number | null }> {
-  const job = input.serviceJob!;
-  const taskId = `ts_${job.service}_${uuid4()}`;
-  details.job_id = taskId;
-  details.job_kind = 'service';
+  details.job_id = job.id;
+  details.job_kind = job.kind;
   details.attempts = 1;
   let state: CanonicalState = 'failed';
   let error: { type: string; message: string } | null = null;
   let result: unknown = null;
+  let word = 'not created';
   try {
-    const taskInput = await prepareScheduledServiceTask({ taskId, service: job.service, condition: job.condition });
+    const { end } = await job.start();
     await mirror.write({ ...base, ...firstFields, state: 'running', status: SCHEDULER_STATUS.running, start_time: nowIso(), details, publish: true });
-    const child = await startChild('serviceTask', {
-      workflowId: taskId,
-      args: [taskInput],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      typedSearchAttributes: [
-        { key: SA_KIND, value: 'service' },
-        { key: SA_SERVICE, value: job.service },
-      ],
-    });
-    const ended = await Promise.race([child.result() as Promise<ServiceTaskResult>, sleep(input.timeoutSeconds * 1000).then(() => null)]);
+    const ended = await Promise.race([end, sleep(input.timeoutSeconds * 1000).then(() => null)]);
     if (!ended) {
       state = 'timed_out';
-      error = { type: 'Timeout', message: `service task ${taskId} did not end within timeout_seconds (${input.timeoutSeconds} s)` };
+      word = 'still running';
+      result = { job_id: job.id, status: 'running' };
+      error = { type: 'Timeout', message: `${job.noun} ${job.id} did not end within timeout_seconds (${input.timeoutSeconds} s)` };
     } else {
-      state = ended.status === 'finished' ? 'succeeded' : 'failed';
-      result = { task_id: taskId, status: ended.status, data: ended.data ?? null };
-      if (state === 'failed') error = { type: 'ServiceTaskFailed', message: ended.message ?? `service task ${taskId} failed` };
+      ({ state, error, result } = ended);
+      word = ended.status;
     }
   } catch (e) {
     error = { type: (e as Error).name || 'Error', message: (e as Error).message };
   }
-  details.output_summary = `service task ${taskId}: ${state === 'succeeded' ? 'finished' : state === 'timed_out' ? 'still running' : 'failed'}`;
+  details.output_summary = `${job.noun} ${job.id}: ${word}`;
   await mirror.write({ ...base, ...firstFields, state, status: SCHEDULER_STATUS[state], end_time: nowIso(), error, result, details, publish: true });
   return { state, exitCode: null };
 }

@@ -28,7 +28,7 @@ export function defaultConfig(): Record<string, unknown> {
       codecOperatorToken: DEV_DEFAULTS.codecOperatorToken,
     },
     codec: { key: DEV_DEFAULTS.codecKey, keyId: 'dev' },
-    worker: { maxConcurrentActivities: 200, heartbeatSeconds: 5, deadAfterSeconds: 30, shutdownGraceSeconds: 30 },
+    worker: { maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, heartbeatSeconds: 5, deadAfterSeconds: 30, shutdownGraceSeconds: 30 },
     device: { defaultTtlSeconds: 300, bulkTtlSeconds: 600, defaultExecutionTimeoutSeconds: 120, sessionIdleSeconds: 60, fifoConcurrency: 16 },
     scheduler: {
       projects: [{ id: 1, name: 'default', entry_command: 'echo "project 1 ran at $(date -u +%FT%TZ)"' }],

@@ -47,6 +47,7 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'CODEC_KEY_ID', path: 'codec.keyId', kind: 'string', help: 'id stored beside each encrypted payload (key rotation)' },
   { name: 'WORKER_NAME', path: 'worker.name', kind: 'string', help: 'worker name shown by GET /worker (default worker_<host>_<pid>)' },
   { name: 'WORKER_MAX_CONCURRENT_ACTIVITIES', path: 'worker.maxConcurrentActivities', kind: 'int', help: 'activities a worker runs at once' },
+  { name: 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', path: 'worker.maxConcurrentWorkflowTasks', kind: 'int', help: 'workflow tasks a worker processes at once (at least 2)' },
   { name: 'WORKER_HEARTBEAT_SECONDS', path: 'worker.heartbeatSeconds', kind: 'int', help: 'how often a worker records its heartbeat' },
   { name: 'WORKER_DEAD_AFTER_SECONDS', path: 'worker.deadAfterSeconds', kind: 'int', help: 'a worker silent this long is dead' },
   { name: 'WORKER_SHUTDOWN_GRACE_SECONDS', path: 'worker.shutdownGraceSeconds', kind: 'int', help: 'how long SIGTERM lets running activities finish' },

@@ -90,6 +90,8 @@ export const configSchema = z.object({
   worker: z.object({
     name: z.string().optional(),
     maxConcurrentActivities: positiveInt,
+    /** Workflow tasks a worker processes at once (at least 2: one sticky and one normal poller). */
+    maxConcurrentWorkflowTasks: z.number().int().min(2),
     heartbeatSeconds: positiveInt,
     deadAfterSeconds: positiveInt,
     shutdownGraceSeconds: positiveInt,

@@ -7,10 +7,11 @@ import type { TaskRecord } from '../domain/task.js';
 import type { Logger } from '../logging.js';
 import type { TaskStore } from '../store/tasks.js';
 import { workerLiveness, type WorkerLiveness, type WorkerRecord, type WorkerStore } from '../store/workers.js';
-import { SA_HOST, SA_KIND, SA_QUEUE } from '../temporal/search-attributes.js';
+import { deviceJobSearchAttributes } from '../temporal/search-attributes.js';
 import { DEVICE_FIFO_QUEUE, fifoTaskQueue, pinnedQueueName, workerTaskQueue } from '../temporal/task-queues.js';
 import { isoWithOffset, jobFilter, toJobView, waitingReason, type DeviceJobView } from './job-view.js';
-import { redactRequest, type DeviceJobRequest, type Renderer } from './request.js';
+import type { DeviceJobInput } from '../../workflows/device-job.js';
+import { redactRequest, type DeviceJobRequest, type Renderer, type RequestDefaults } from './request.js';
 
 /** What the device service needs; the API passes its own deps. */
 export interface DeviceServiceDeps {
@@ -36,60 +37,91 @@ export interface SubmittedJob {
   queue: string;
 }
 
-/**
- * Records the job as queued, starts its `deviceJob` workflow (workflow id = job id) and, for a pinned job,
- * hands it to its host's lane (signal-with-start). Credentials travel only inside Temporal payloads, which the
- * codec encrypts; MongoDB gets the redacted request.
- */
-export async function submitDeviceJob(d: DeviceServiceDeps, req: DeviceJobRequest): Promise<SubmittedJob> {
-  const base = d.config.temporal.taskQueue;
-  const id = newDeviceJobId();
+/** The request defaults `POST /device/exec` applies (bulk jobs wait longer: `ttl` gives `bulkTtlSeconds`). */
+export function deviceRequestDefaults(config: Config, ttlSeconds = config.device.defaultTtlSeconds): RequestDefaults {
+  return { ttlSeconds, executionTimeoutSeconds: config.device.defaultExecutionTimeoutSeconds };
+}
+
+/** Where a job goes and what its `deviceJob` workflow receives; pure, so a scheduled run can start it as a child. */
+export interface DeviceJobPlan {
+  id: string;
+  /** `FifoQ` or `pinned_<host>`. */
+  queue: string;
+  host: string;
+  pinned: boolean;
+  /** The `deviceJob` workflow's input (it carries the credentials: only ever a Temporal payload). */
+  input: DeviceJobInput;
+}
+
+export function planDeviceJob(config: Config, req: DeviceJobRequest, id: string = newDeviceJobId()): DeviceJobPlan {
+  const base = config.temporal.taskQueue;
   const host = req.connection.host;
-  const queue = req.queueStrategy === 'pinned' ? pinnedQueueName(host) : DEVICE_FIFO_QUEUE;
-  const now = new Date();
-  await d.tasks.create(
+  const pinned = req.queueStrategy === 'pinned';
+  const queue = pinned ? pinnedQueueName(host) : DEVICE_FIFO_QUEUE;
+  return { id, queue, host, pinned, input: { jobId: id, request: req, queue, host, fifoTaskQueue: fifoTaskQueue(base) } };
+}
+
+/**
+ * The job's first record, `queued`, with the redacted request: what `GET /job` shows before the workflow runs.
+ * `origin` (say, the scheduled execution that submitted it) is kept in `details`.
+ */
+export async function recordQueuedDeviceJob(tasks: TaskStore, plan: DeviceJobPlan, now: Date, origin?: Record<string, unknown>): Promise<void> {
+  const req = plan.input.request;
+  await tasks.create(
     {
-      task_id: id,
+      task_id: plan.id,
       rev: now.getTime() * 1000,
       kind: 'device',
       state: 'queued',
       status: 'queued',
-      queue,
-      host,
+      queue: plan.queue,
+      host: plan.host,
       create_time: now,
       enqueue_time: now,
-      details: { request: redactRequest(req), queue_strategy: req.queueStrategy, driver: req.driverName, mode: req.mode },
+      details: { request: redactRequest(req), queue_strategy: req.queueStrategy, driver: req.driverName, mode: req.mode, ...(origin ? { origin } : {}) },
     },
     now,
   );
+}
+
+/** A pinned job joins its host's lane (signal-with-start): the lane runs the host's jobs one at a time, in order. */
+export async function enqueueOnLane(client: Client, config: Config, plan: DeviceJobPlan, enqueuedAt: Date): Promise<void> {
+  const base = config.temporal.taskQueue;
+  await client.workflow.signalWithStart('deviceLane', {
+    taskQueue: base,
+    workflowId: laneId(base, plan.host),
+    args: [{ host: plan.host, base, workerQueuePrefix: workerTaskQueue(base, ''), fifoTaskQueue: fifoTaskQueue(base) }],
+    signal: 'laneEnqueue',
+    signalArgs: [{ jobId: plan.id, request: plan.input.request, queue: plan.queue, enqueuedAt: enqueuedAt.toISOString() }],
+  });
+}
+
+/**
+ * Records the job as queued, starts its `deviceJob` workflow (workflow id = job id) and, for a pinned job,
+ * hands it to its host's lane (signal-with-start). Credentials travel only inside Temporal payloads, which the
+ * codec encrypts; MongoDB gets the redacted request. A scheduled run does the same steps from its workflow
+ * (the job's workflow then is its child): `planDeviceJob`, `recordQueuedDeviceJob`, `enqueueOnLane`.
+ */
+export async function submitDeviceJob(d: DeviceServiceDeps, req: DeviceJobRequest): Promise<SubmittedJob> {
+  const plan = planDeviceJob(d.config, req);
+  const now = new Date();
+  await recordQueuedDeviceJob(d.tasks, plan, now);
   try {
     await d.temporal.workflow.start('deviceJob', {
-      taskQueue: base,
-      workflowId: id,
-      args: [{ jobId: id, request: req, queue, host, fifoTaskQueue: fifoTaskQueue(base) }],
-      typedSearchAttributes: [
-        { key: SA_KIND, value: 'device' },
-        { key: SA_QUEUE, value: queue },
-        { key: SA_HOST, value: host },
-      ],
+      taskQueue: d.config.temporal.taskQueue,
+      workflowId: plan.id,
+      args: [plan.input],
+      typedSearchAttributes: deviceJobSearchAttributes(plan.queue, plan.host),
     });
-    if (req.queueStrategy === 'pinned') {
-      await d.temporal.workflow.signalWithStart('deviceLane', {
-        taskQueue: base,
-        workflowId: laneId(base, host),
-        args: [{ host, base, workerQueuePrefix: workerTaskQueue(base, ''), fifoTaskQueue: fifoTaskQueue(base) }],
-        signal: 'laneEnqueue',
-        signalArgs: [{ jobId: id, request: req, queue, enqueuedAt: now.toISOString() }],
-      });
-    }
+    if (plan.pinned) await enqueueOnLane(d.temporal, d.config, plan, now);
   } catch (e) {
     const at = new Date();
     await d.tasks
-      .apply({ task_id: id, rev: at.getTime() * 1000 + 1, state: 'failed', status: 'failed', end_time: at, error: { type: 'SubmitError', message: 'the job could not be queued' } })
+      .apply({ task_id: plan.id, rev: at.getTime() * 1000 + 1, state: 'failed', status: 'failed', end_time: at, error: { type: 'SubmitError', message: 'the job could not be queued' } })
       .catch(() => undefined);
     throw e;
   }
-  return { id, status: 'queued', queue };
+  return { id: plan.id, status: 'queued', queue: plan.queue };
 }
 
 export interface JobQuery {

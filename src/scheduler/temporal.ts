@@ -1,5 +1,7 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
 import type { Config, ProjectConfig } from '../config/index.js';
+import type { DeviceJobRequest } from '../device/request.js';
+import { schedulerPriorityKey } from '../domain/priority.js';
 import type { ScheduleDoc } from '../store/schedules.js';
 import type { CommandRunInput } from '../../workflows/command-run.js';
 import { buildSpec, executionPrefix, scheduleIdFor, storedSchedule } from './spec.js';
@@ -7,7 +9,20 @@ import { buildSpec, executionPrefix, scheduleIdFor, storedSchedule } from './spe
 /** The input each scheduled run receives: the workflow's own input type. */
 export type CommandRunArgs = CommandRunInput;
 
-export function runArgs(doc: ScheduleDoc, project: ProjectConfig): CommandRunArgs {
+/** What a run needs that MongoDB does not keep: a `device` action's request with its credentials. */
+export interface RunSecrets {
+  deviceRequest?: DeviceJobRequest;
+}
+
+/** A `device` task's schedule lost its request (it was not created through this service): set the action again. */
+export class DeviceRequestMissingError extends Error {
+  constructor(taskId: number) {
+    super(`task ${taskId}: the device request is not in its schedule; give action again`);
+    this.name = 'DeviceRequestMissingError';
+  }
+}
+
+export function runArgs(doc: ScheduleDoc, project: ProjectConfig, secrets: RunSecrets = {}): CommandRunArgs {
   const action = doc.action;
   const common = {
     scheduleId: doc.id,
@@ -20,6 +35,14 @@ export function runArgs(doc: ScheduleDoc, project: ProjectConfig): CommandRunArg
   };
   if (action?.type === 'service') {
     return { ...common, command: '', env: {}, source: 'service', serviceJob: { service: action.service, condition: action.condition } };
+  }
+  if (action?.type === 'device') {
+    if (!secrets.deviceRequest) throw new DeviceRequestMissingError(doc.id);
+    return { ...common, command: '', env: {}, source: 'device', deviceJob: { request: secrets.deviceRequest } };
+  }
+  if (action?.type === 'gpu') {
+    const { type: _type, ...body } = action;
+    return { ...common, command: '', env: {}, source: 'gpu', gpuJob: { body } };
   }
   if (action?.type === 'command') return { ...common, command: action.command, env: action.env ?? {}, source: 'command' };
   return { ...common, command: project.entry_command, env: {}, ...(project.workdir ? { cwd: project.workdir } : {}), source: 'project' };
@@ -36,7 +59,7 @@ export class SchedulerTemporal {
     return scheduleIdFor(this.config.mongo.db, taskId);
   }
 
-  private options(doc: ScheduleDoc, project: ProjectConfig) {
+  private options(doc: ScheduleDoc, project: ProjectConfig, secrets: RunSecrets) {
     const plan = buildSpec(storedSchedule(doc.schedule_type, doc.schedule_config), doc.spec_anchor);
     return {
       plan,
@@ -46,7 +69,10 @@ export class SchedulerTemporal {
         workflowType: 'commandRun',
         workflowId: executionPrefix(this.config.mongo.db, doc.id),
         taskQueue: this.config.temporal.taskQueue,
-        args: [runArgs(doc, project)],
+        args: [runArgs(doc, project, secrets)],
+        // Where runs wait for a worker, higher task priority goes first (docs/decisions.md "Priority"). The SDK's
+        // schedule action type omits `priority`, but its encoder sends it (SDK 1.24).
+        priority: { priorityKey: schedulerPriorityKey(doc.priority) },
       },
       policies: {
         overlap: doc.max_instances === 1 ? ScheduleOverlapPolicy.SKIP : ScheduleOverlapPolicy.ALLOW_ALL,
@@ -56,12 +82,12 @@ export class SchedulerTemporal {
     };
   }
 
-  async create(doc: ScheduleDoc, project: ProjectConfig): Promise<void> {
-    const o = this.options(doc, project);
+  async create(doc: ScheduleDoc, project: ProjectConfig, secrets: RunSecrets = {}): Promise<void> {
+    const o = this.options(doc, project, secrets);
     await this.client.schedule.create({
       scheduleId: this.scheduleId(doc.id),
       spec: o.spec,
-      action: o.action,
+      action: o.action as ScheduleOptions['action'],
       policies: o.policies,
       memo: { owner: doc.owner, task_id: doc.id },
       state: {
@@ -73,11 +99,17 @@ export class SchedulerTemporal {
     });
   }
 
-  /** Replaces spec, action and policies in place; `respec` also resets the one remaining action of a DATE task. */
-  async update(doc: ScheduleDoc, project: ProjectConfig, respec: boolean): Promise<void> {
-    const o = this.options(doc, project);
+  /**
+   * Replaces spec, action and policies in place; `respec` also resets the one remaining action of a DATE task.
+   * A `device` task updated without a new action keeps the request its schedule holds (MongoDB has only the
+   * redacted one).
+   */
+  async update(doc: ScheduleDoc, project: ProjectConfig, respec: boolean, secrets: RunSecrets = {}): Promise<void> {
     const handle = this.client.schedule.getHandle(this.scheduleId(doc.id));
     await handle.update((prev): ScheduleUpdateOptions => {
+      const kept = (prev.action as { args?: unknown[] }).args?.[0] as Partial<CommandRunInput> | undefined;
+      const deviceRequest = secrets.deviceRequest ?? (doc.action?.type === 'device' ? kept?.deviceJob?.request : undefined);
+      const o = this.options(doc, project, { deviceRequest });
       const state = { ...prev.state, paused: !doc.is_active };
       if (respec) {
         if (o.plan.limitedActions && doc.schedule_type === 'DATE') Object.assign(state, { remainingActions: o.plan.remainingActions });

@@ -1,4 +1,5 @@
 import type { Collection, Db, Filter } from 'mongodb';
+import type { GpuCreateTask } from '../gpu/tasks.js';
 import type { ScheduleType } from '../scheduler/spec.js';
 import { nextSequence } from './counters.js';
 import { isDuplicateKeyError } from './errors.js';
@@ -18,7 +19,17 @@ export interface ServiceAction {
   condition: Record<string, unknown>;
 }
 
-export type ScheduleAction = CommandAction | ServiceAction;
+/**
+ * Each run submits a device job (the device dialect's `POST /device/exec`). Stored as `redactRequest` shows the
+ * request (credentials `***`): the real request lives only in the Temporal Schedule's action, an encrypted
+ * payload, never in MongoDB.
+ */
+export type DeviceAction = { type: 'device' } & Record<string, unknown>;
+
+/** Each run creates a GPU task (the GPU dialect's `POST /api/v2/tasks` body, validated, with its defaults). */
+export type GpuAction = { type: 'gpu' } & GpuCreateTask;
+
+export type ScheduleAction = CommandAction | ServiceAction | DeviceAction | GpuAction;
 
 /** One scheduler-dialect task definition; its runs live in `tasks` (kind `command`, `details.schedule_id`). */
 export interface ScheduleDoc {

@@ -1,4 +1,4 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 // Keys come from @temporalio/common: imported from @temporalio/workflow they are undefined (DESIGN.md).
 export const SA_KIND = defineSearchAttributeKey('SwitchyardKind', SearchAttributeType.KEYWORD);
@@ -9,3 +9,12 @@ export const SA_OWNER = defineSearchAttributeKey('SwitchyardOwner', SearchAttrib
 export const SA_SERVICE = defineSearchAttributeKey('SwitchyardService', SearchAttributeType.KEYWORD);
 
 export const ALL_SEARCH_ATTRIBUTES = [SA_KIND, SA_STATUS, SA_QUEUE, SA_HOST, SA_OWNER, SA_SERVICE] as const;
+
+/** A device job's attributes, set when its `deviceJob` workflow starts (by the device API or a scheduled run). */
+export function deviceJobSearchAttributes(queue: string, host: string): SearchAttributePair[] {
+  return [
+    { key: SA_KIND, value: 'device' },
+    { key: SA_QUEUE, value: queue },
+    { key: SA_HOST, value: host },
+  ];
+}

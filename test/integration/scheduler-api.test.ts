@@ -121,7 +121,8 @@ describe('scheduler dialect: validation', () => {
     ['date without zone', { ...base, name: 'valid-name', schedule_type: 'DATE', schedule_config: '2099-01-01T00:00:00' }, 'schedule_config'],
     ['unknown project', { ...base, name: 'valid-name', project_id: 99 }, 'project_id'],
     ['missing project', { name: 'valid-name', schedule_type: 'CRON', schedule_config: '0 2 * * *' }, 'project_id'],
-    ['action type not available', { ...base, name: 'valid-name', action: { type: 'gpu' } }, 'action.type'],
+    ['unknown action type', { ...base, name: 'valid-name', action: { type: 'ftp' } }, 'action.type'],
+    ['command with a bad env name', { ...base, name: 'valid-name', action: { type: 'command', command: 'id', env: { '1BAD': 'x' } } }, 'action.env.1BAD'],
     ['unknown service', { ...base, name: 'valid-name', action: { type: 'service', service: 'nope' } }, 'action.service'],
     ['command without permission', { ...base, name: 'valid-name', action: { type: 'command', command: 'id' } }, 'action', 403],
   ];

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { testDeviceConnection } from '../../device/connection-test.js';
 import { JOB_STATUS_WORDS } from '../../device/job-view.js';
 import { bulkBodySchema, connectionArgsSchema, DeviceRequestError, execBodySchema, normalizeExecRequest, type ExecBody } from '../../device/request.js';
-import { cancelJobs, listJobs, renderJinja2, selectWorkers, submitDeviceJob, toWorkerView, type DeviceServiceDeps } from '../../device/service.js';
+import { cancelJobs, deviceRequestDefaults, listJobs, renderJinja2, selectWorkers, submitDeviceJob, toWorkerView, type DeviceServiceDeps } from '../../device/service.js';
 import type { AppEnv } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 
@@ -66,7 +66,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 
 function normalizeOr400(body: ExecBody, deps: DeviceServiceDeps, ttl: number) {
   try {
-    return normalizeExecRequest(body, { ttlSeconds: ttl, executionTimeoutSeconds: deps.config.device.defaultExecutionTimeoutSeconds }, renderJinja2);
+    return normalizeExecRequest(body, deviceRequestDefaults(deps.config, ttl), renderJinja2);
   } catch (e) {
     if (e instanceof DeviceRequestError) throw new BadRequestError(e.message, [{ field: e.field, message: e.message }]);
     throw e;

@@ -4,10 +4,9 @@ import type { MiddlewareHandler } from 'hono';
 import { clusterRegistryFor } from '../../cluster/registry.js';
 import { fromDialectStatus } from '../../domain/status-mapping.js';
 import { isTerminal } from '../../domain/status.js';
-import { newGpuTaskId } from '../../domain/ids.js';
-import { gpuQueueName, GPU_SIGNALS, type GpuTaskInput } from '../../gpu/names.js';
-import { createGpuOps, enqueueTask, ensureGpuIndexes, ensureMonitor, markNodeDown, markNodeUp, notifyNodeLost, queueLengths, recentFailureRate, runSweep } from '../../gpu/ops.js';
-import { nextGpuDisplayId } from '../../store/gpu-nodes.js';
+import { gpuQueueName, GPU_SIGNALS } from '../../gpu/names.js';
+import { createGpuOps, ensureGpuIndexes, ensureMonitor, markNodeDown, markNodeUp, notifyNodeLost, queueLengths, recentFailureRate, runSweep } from '../../gpu/ops.js';
+import { submitGpuTask } from '../../gpu/tasks.js';
 import { InstanceStore } from '../../store/instances.js';
 import { safeEqual } from '../codec-endpoint.js';
 import type { ApiDeps, AppEnv } from '../context.js';
@@ -207,62 +206,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       responses: responses(S.CreateTaskData),
     }),
     async (c) => {
-      const body = c.req.valid('json');
-      const now = new Date();
-      const taskId = newGpuTaskId();
-      const [displayId, facts] = await Promise.all([nextGpuDisplayId(deps.db), queueFacts(deps.tasks, ops.nodes.list({ taskType: body.taskType }), body.taskType, body.priority, now)]);
-      const input: GpuTaskInput = {
-        taskId,
-        displayId,
-        taskType: body.taskType,
-        priority: body.priority,
-        userId: body.userId ?? null,
-        app: body.app ?? null,
-        env: body.env ?? null,
-        payload: body.payload,
-        timeout: body.timeout ?? deps.config.gpu.defaultTaskTimeoutSeconds * 1000,
-        maxRetries: body.maxRetries ?? deps.config.gpu.maxRetries,
-        createdAt: now.getTime(),
-        estimatedWaitTime: facts.estimatedWaitSeconds,
-      };
-      await deps.tasks.create(
-        {
-          task_id: taskId,
-          rev: now.getTime() * 1000,
-          kind: 'gpu',
-          state: 'queued',
-          status: 'QUEUED',
-          queue: gpuQueueName(body.taskType),
-          create_time: now,
-          enqueue_time: now,
-          priority: body.priority,
-          owner: input.userId,
-          waiting_reason: facts.reason,
-          details: {
-            displayId,
-            taskType: input.taskType,
-            userId: input.userId,
-            app: input.app,
-            env: input.env,
-            payload: input.payload,
-            retryCount: 0,
-            maxRetries: input.maxRetries,
-            timeout: input.timeout,
-            estimatedWaitTime: input.estimatedWaitTime,
-            progress: 0,
-            vip: body.priority >= 2,
-            gpuId: null,
-          },
-        },
-        now,
-      );
-      // Side by side: the dispatcher may look before the start has returned, and then places the task again
-      // (a task it cannot tell yet is not dropped while its record is young; see gpuDispatchRound).
-      await Promise.all([
-        deps.temporal.workflow.start('gpuTask', { workflowId: taskId, taskQueue: deps.config.temporal.taskQueue, args: [input] }),
-        enqueueTask(ops, body.taskType, { taskId, priority: body.priority, seq: now.getTime(), attempt: 0, maxRetries: input.maxRetries, excluded: [] }),
-      ]);
-      return c.json(ok({ taskId, displayId, status: 'QUEUED' as const, estimatedWaitTime: facts.estimatedWaitSeconds }), 200);
+      return c.json(ok(await submitGpuTask(ops, c.req.valid('json'))), 200);
     },
   );
 

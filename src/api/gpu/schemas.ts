@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { gpuCreateTaskSchema } from '../../gpu/tasks.js';
 
 export const envelope = <T extends z.ZodTypeAny>(data: T) => z.object({ code: z.number().int(), message: z.string(), data });
 export const ErrorEnvelope = z.object({ code: z.number().int(), message: z.string(), data: z.any().nullable() }).openapi('GpuError');
@@ -67,18 +68,7 @@ export const TaskDO = z
 
 const jsonText = z.union([z.string(), z.record(z.string(), z.any()), z.array(z.any())]).transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
 
-export const CreateTaskBody = z
-  .object({
-    taskType: z.number().int(),
-    userId: z.string().optional(),
-    app: z.string().optional(),
-    priority: z.number().int().min(0).max(1000).default(0),
-    payload: jsonText.default(''),
-    env: z.string().optional(),
-    timeout: z.number().int().positive().optional().openapi({ description: 'ms; default GPU_DEFAULT_TASK_TIMEOUT_SECONDS' }),
-    maxRetries: z.number().int().min(0).max(100).optional(),
-  })
-  .openapi('GpuCreateTask');
+export const CreateTaskBody = gpuCreateTaskSchema.openapi('GpuCreateTask');
 
 export const CreateTaskData = z.object({ taskId: z.string(), displayId: z.number().int(), status: z.literal('QUEUED'), estimatedWaitTime: z.number().int() });
 

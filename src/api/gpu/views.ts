@@ -4,10 +4,7 @@ import type { TaskRecord } from '../../domain/task.js';
 import { GPU_STATUS, type GpuStatus } from '../../domain/status-mapping.js';
 import type { CanonicalState } from '../../domain/status.js';
 import type { GpuNodeRecord } from '../../store/gpu-nodes.js';
-import type { TaskStore } from '../../store/tasks.js';
 import type { AlertRecord } from '../../store/alerts.js';
-import { gpuQueueName } from '../../gpu/names.js';
-import { estimateWaitSeconds, waitingReason } from '../../gpu/priority.js';
 
 export function nodeView(n: GpuNodeRecord) {
   return {
@@ -83,74 +80,7 @@ export function taskView(r: TaskRecord) {
   };
 }
 
-/** Average run time (seconds) of the last finished tasks of a type; 60 s before any has finished. */
-/** Observed averages per task type, kept a few seconds: an estimate need not rescan finished tasks on every create. */
-const averageCache = new WeakMap<TaskStore, Map<number, { at: number; value: Promise<number> }>>();
-const AVERAGE_TTL_MS = 5000;
-
-export function averageDurationSeconds(tasks: TaskStore, taskType: number, now = Date.now()): Promise<number> {
-  let byType = averageCache.get(tasks);
-  if (!byType) averageCache.set(tasks, (byType = new Map()));
-  const hit = byType.get(taskType);
-  if (hit && now - hit.at < AVERAGE_TTL_MS) return hit.value;
-  const value = measureAverageDuration(tasks, taskType);
-  byType.set(taskType, { at: now, value });
-  value.catch(() => byType.delete(taskType));
-  return value;
-}
-
-async function measureAverageDuration(tasks: TaskStore, taskType: number): Promise<number> {
-  const rows = await tasks.find({ kind: 'gpu', queue: gpuQueueName(taskType), state: 'succeeded' }, { sort: { end_time: -1 }, limit: 50 });
-  const durations = rows.filter((r) => r.start_time && r.end_time).map((r) => (r.end_time!.getTime() - r.start_time!.getTime()) / 1000);
-  if (durations.length === 0) return 60;
-  return Math.max(0.001, durations.reduce((a, b) => a + b, 0) / durations.length);
-}
-
-/** Queued tasks of the same type that go before a task of this priority created at `created` (priority order = class order). */
-export function aheadFilter(taskType: number, priority: number, created: Date, taskId?: string) {
-  return {
-    kind: 'gpu',
-    state: 'queued',
-    queue: gpuQueueName(taskType),
-    ...(taskId ? { task_id: { $ne: taskId } } : {}),
-    $or: [{ priority: { $gt: priority } }, { priority, create_time: { $lt: created } }],
-  };
-}
-
-export interface QueueFacts {
-  position: number;
-  reason: string;
-  estimatedWaitSeconds: number;
-  avgSeconds: number;
-}
-
-/** Where a queued task stands and why it waits, from real counts. */
-export async function queueFacts(
-  tasks: TaskStore,
-  nodes: GpuNodeRecord[] | Promise<GpuNodeRecord[]>,
-  taskType: number,
-  priority: number,
-  created: Date,
-  taskId?: string,
-): Promise<QueueFacts> {
-  const filter = aheadFilter(taskType, priority, created, taskId);
-  // The counts do not depend on the nodes: they are read side by side.
-  const [ahead, vipAhead, avg, all] = await Promise.all([
-    tasks.count(filter as never),
-    priority >= 2 ? Promise.resolve(0) : tasks.count({ ...filter, $or: [{ priority: { $gte: 2 } }] } as never),
-    averageDurationSeconds(tasks, taskType),
-    nodes,
-  ]);
-  const active = all.filter((n) => n.status === 'ACTIVE' && n.supportedTaskTypes.includes(taskType));
-  const capacity = active.reduce((s, n) => s + n.maxConcurrentTasks, 0);
-  const free = active.reduce((s, n) => s + Math.max(0, n.freeSlots), 0);
-  return {
-    position: ahead,
-    reason: waitingReason(taskType, priority, { activeNodes: active, ahead, vipAhead }),
-    estimatedWaitSeconds: estimateWaitSeconds(ahead, capacity, free, avg),
-    avgSeconds: avg,
-  };
-}
+export { aheadFilter, averageDurationSeconds, queueFacts, type QueueFacts } from '../../gpu/tasks.js';
 
 export function gpuTaskStatusCounts(byState: Record<string, number>): Record<GpuStatus, number> {
   const out: Record<string, number> = { QUEUED: 0, PROCESSING: 0, COMPLETED: 0, FAILED: 0, TIMEOUT: 0 };

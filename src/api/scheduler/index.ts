@@ -4,17 +4,20 @@ import { createRoute, type z } from '@hono/zod-openapi';
 import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Filter } from 'mongodb';
-import type { ZodType } from 'zod';
+import type { ZodError, ZodType } from 'zod';
 import { isTerminal } from '../../domain/status.js';
 import { fromDialectStatus, SCHEDULER_STATUS } from '../../domain/status-mapping.js';
 import type { TaskRecord } from '../../domain/task.js';
 import { cleanupWorkspaces, hostUsage, lastLineOf, readFrom } from '../../scheduler/host.js';
 import { localNextRun, parseSchedule, storedSchedule, type ScheduleType } from '../../scheduler/spec.js';
-import { SchedulerTemporal } from '../../scheduler/temporal.js';
+import { execBodySchema, DeviceRequestError, normalizeExecRequest, redactRequest, type DeviceJobRequest } from '../../device/request.js';
+import { deviceRequestDefaults, renderJinja2 } from '../../device/service.js';
+import { gpuCreateTaskSchema } from '../../gpu/tasks.js';
+import { SchedulerTemporal, type RunSecrets } from '../../scheduler/temporal.js';
 import { DuplicateScheduleNameError, ScheduleStore, type ScheduleAction, type ScheduleDoc } from '../../store/schedules.js';
 import type { ApiDeps } from '../context.js';
 import type { Dialect } from '../dialect.js';
-import { ApiError, type ErrorShaper, type FieldProblem, validationError } from '../errors.js';
+import { ApiError, type ErrorShaper, fieldProblemsFromZod, type FieldProblem, validationError } from '../errors.js';
 import { runHealthChecks } from '../health.js';
 import { createDialectApp } from '../openapi.js';
 import { schedulerAuth, type SchedulerEnv, type SchedulerUser } from './auth.js';
@@ -23,6 +26,7 @@ import * as s from './schemas.js';
 export const SCHEDULER_PREFIX = '/api/v1/scheduler';
 export const SCHEDULER_OPENAPI_PATH = '/openapi/scheduler.json';
 const P = SCHEDULER_PREFIX;
+const ACTION_TYPES = ['command', 'service', 'device', 'gpu'] as const;
 
 /** `2024-01-01T02:00:00Z`: the document's form (no milliseconds). */
 export function iso(d: Date | string | null | undefined): string | null {
@@ -93,6 +97,8 @@ type ExecDetails = {
   workspace_path?: string;
   resource_usage?: { max_memory_mb: number | null; avg_cpu_percent: number | null };
   timeout_seconds?: number;
+  job_id?: string;
+  job_kind?: string;
 };
 
 const det = (r: TaskRecord): ExecDetails => (r.details ?? {}) as ExecDetails;
@@ -119,6 +125,9 @@ function executionView(r: TaskRecord, detail = false) {
     error_message: r.error?.message ?? null,
     log_file_path: d.log_file_path ?? null,
     error_log_path: d.error_log_path ?? null,
+    // Extension: the job a `service`, `device` or `gpu` run created (its id in that dialect's own views).
+    job_id: d.job_id ?? null,
+    job_kind: d.job_kind ?? null,
   };
   if (detail) {
     view.workspace_path = d.workspace_path ?? null;
@@ -241,9 +250,26 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
     }
   }
 
-  function checkAction(user: SchedulerUser, action: z.infer<typeof s.actionSchema> | null | undefined): ScheduleAction | null {
-    if (!action) return null;
-    if (action.type === 'service') {
+  /** What a task's `action` becomes: the stored (redacted) form, and what only its Temporal Schedule may hold. */
+  interface CheckedAction {
+    doc: ScheduleAction | null;
+    secrets: RunSecrets;
+  }
+
+  /** Shell commands and device jobs (which change network devices) are for admins and `scheduler.commandUsers`. */
+  function checkCommandPermission(user: SchedulerUser, what: string): void {
+    if (user.role !== 'admin' && !config.scheduler.commandUsers.includes(user.sub)) {
+      throw new ApiError(403, MSG.forbidden, [{ field: 'action', message: `user ${user.sub} may not run ${what} (admins and scheduler.commandUsers only)` }]);
+    }
+  }
+
+  /** Zod problems of an action body, each named `action.<field>`. */
+  const actionProblems = (error: ZodError): FieldProblem[] => fieldProblemsFromZod(error).map((f) => ({ ...f, field: f.field === '(body)' ? 'action' : `action.${f.field}` }));
+
+  function checkAction(user: SchedulerUser, action: z.infer<typeof s.actionSchema> | null | undefined): CheckedAction {
+    if (!action) return { doc: null, secrets: {} };
+    const { type, ...body } = action;
+    if (type === 'service') {
       const service = typeof action.service === 'string' ? action.service : '';
       const known = config.services.list.map((svc) => svc.name);
       if (!known.includes(service)) {
@@ -253,19 +279,36 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) {
         throw bad(MSG.badRequest, [{ field: 'action.condition', message: 'action.condition must be a JSON object' }]);
       }
-      return { type: 'service', service, condition: condition as Record<string, unknown> };
+      return { doc: { type: 'service', service, condition: condition as Record<string, unknown> }, secrets: {} };
     }
-    if (action.type !== 'command') {
-      const known = ['device', 'gpu'].includes(action.type);
-      throw bad(MSG.badRequest, [
-        { field: 'action.type', message: known ? `action type ${action.type} not available yet` : `unsupported action type '${action.type}' (supported: command, service)` },
-      ]);
+    if (type === 'device') {
+      // The device dialect's own parser: the `/device/exec` schema, then its normalisation (driver, command or
+      // config, credentials, rendering) with the same defaults `POST /device/exec` applies.
+      const parsed = execBodySchema.safeParse(body);
+      if (!parsed.success) throw bad(MSG.badRequest, actionProblems(parsed.error));
+      let request: DeviceJobRequest;
+      try {
+        request = normalizeExecRequest(parsed.data, deviceRequestDefaults(config), renderJinja2);
+      } catch (e) {
+        if (e instanceof DeviceRequestError) throw bad(MSG.badRequest, [{ field: `action.${e.field}`, message: e.message }]);
+        throw e;
+      }
+      checkCommandPermission(user, 'device jobs');
+      return { doc: { type: 'device', ...redactRequest(request) }, secrets: { deviceRequest: request } };
     }
-    if (!action.command) throw bad(MSG.badRequest, [{ field: 'action.command', message: 'action.command is required for action type command' }]);
-    if (user.role !== 'admin' && !config.scheduler.commandUsers.includes(user.sub)) {
-      throw new ApiError(403, MSG.forbidden, [{ field: 'action', message: `user ${user.sub} may not run shell commands (admins and scheduler.commandUsers only)` }]);
+    if (type === 'gpu') {
+      const parsed = gpuCreateTaskSchema.safeParse(body);
+      if (!parsed.success) throw bad(MSG.badRequest, actionProblems(parsed.error));
+      return { doc: { type: 'gpu', ...parsed.data }, secrets: {} };
     }
-    return { type: 'command', command: action.command, ...(action.env ? { env: action.env } : {}) };
+    if (type !== 'command') {
+      throw bad(MSG.badRequest, [{ field: 'action.type', message: `unsupported action type '${type}' (supported: ${ACTION_TYPES.join(', ')})` }]);
+    }
+    if (action.command === undefined || action.command === '') throw bad(MSG.badRequest, [{ field: 'action.command', message: 'action.command is required for action type command' }]);
+    const parsed = s.commandActionSchema.safeParse(body);
+    if (!parsed.success) throw bad(MSG.badRequest, actionProblems(parsed.error));
+    checkCommandPermission(user, 'shell commands');
+    return { doc: { type: 'command', command: parsed.data.command, ...(parsed.data.env ? { env: parsed.data.env } : {}) }, secrets: {} };
   }
 
   function checkSchedule(type: ScheduleType, cfg: string | undefined, now: Date): void {
@@ -327,7 +370,7 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       max_instances: body.max_instances,
       retry_count: body.retry_count,
       priority: body.priority,
-      action,
+      action: action.doc,
       spec_anchor: now,
       created_at: now,
       updated_at: now,
@@ -340,7 +383,7 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       throw e;
     }
     try {
-      await temporal.create(doc, projects.get(doc.project_id)!);
+      await temporal.create(doc, projects.get(doc.project_id)!, action.secrets);
     } catch (e) {
       await store.delete(id, user.sub).catch(() => undefined);
       throw e;
@@ -398,7 +441,8 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
     const respec = body.schedule_type !== undefined || body.schedule_config !== undefined;
     const cfg = body.schedule_config !== undefined ? body.schedule_config.trim() : doc.schedule_config;
     if (respec) checkSchedule(type, cfg, now);
-    const action = body.action !== undefined ? checkAction(user, body.action) : doc.action;
+    // A new action replaces the old one; without one, the task keeps its action (and its schedule the secrets).
+    const action = body.action !== undefined ? checkAction(user, body.action) : null;
     if (body.name !== undefined && body.name !== doc.name && (await store.nameTaken(user.sub, body.name, id))) {
       throw new ApiError(409, MSG.duplicate, [{ field: 'name', message: `a task named '${body.name}' already exists` }]);
     }
@@ -414,11 +458,11 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       ...(body.max_instances !== undefined ? { max_instances: body.max_instances } : {}),
       ...(body.retry_count !== undefined ? { retry_count: body.retry_count } : {}),
       ...(body.priority !== undefined ? { priority: body.priority } : {}),
-      action,
+      action: action ? action.doc : doc.action,
       spec_anchor: respec ? now : doc.spec_anchor,
       updated_at: now,
     };
-    await temporal.update(next, projects.get(next.project_id)!, respec);
+    await temporal.update(next, projects.get(next.project_id)!, respec, action?.secrets);
     if (next.schedule_type === 'ONCE' && next.is_active && !doc.is_active) await temporal.runOnceIfNeverRun(next.id);
     const { id: _id, owner: _owner, created_at: _c, ...fields } = next;
     try {
@@ -705,7 +749,7 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       title: 'Switchyard scheduler',
       version: '1.0.0',
       description:
-        'scheduler-api.md on Temporal Schedules. Every endpoint needs `Authorization: Bearer <JWT>` (HS256, `sub`, `role`). Successes answer `{success, code, message, data}` (lists `{total, page, size, items}`); errors `{success: false, code, message, errors: [{field, message}], timestamp}`. A task may carry `action: {type: "command", command, env}`; without it the project entry command runs.',
+        'scheduler-api.md on Temporal Schedules. Every endpoint needs `Authorization: Bearer <JWT>` (HS256, `sub`, `role`). Successes answer `{success, code, message, data}` (lists `{total, page, size, items}`); errors `{success: false, code, message, errors: [{field, message}], timestamp}`. A task may carry `action`: `{type: "command", command, env}`, `{type: "service", service, condition}`, `{type: "device", …a /device/exec body}` or `{type: "gpu", …a /api/v2/tasks body}` (each run creates that job and ends with its outcome; `job_id` in the execution views); without it the project entry command runs. `priority` orders runs waiting for a worker (Temporal task-queue priority).',
     },
   });
 

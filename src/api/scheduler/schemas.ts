@@ -8,13 +8,32 @@ const status = z.enum(['PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'TIMEOUT', 'CA
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names hold letters, digits and _');
 
+/** A `command` action: checked once its `type` is known (the other types have their dialect's own schema). */
+export const commandActionSchema = z.object({
+  command: z.string().min(1).max(10_000),
+  env: z.record(envName, z.string()).optional(),
+});
+
+/**
+ * What a run does. Only `type` is checked here; the rest is checked for its type: `command` above, `service`
+ * against the configured services, `device` with the device dialect's `/device/exec` parser, `gpu` with the GPU
+ * dialect's `/api/v2/tasks` schema. Each problem names its field as `action.<field>`.
+ */
 export const actionSchema = z
   .object({
-    type: z.string().openapi({ description: '`command` (a shell command; needs the command permission) or `service` (each run creates a task of a configured long-task service and ends with its outcome). `device` and `gpu` are not available yet.', example: 'command' }),
-    command: z.string().min(1).max(10_000).optional().openapi({ example: 'echo hello' }),
-    env: z.record(envName, z.string()).optional().openapi({ description: 'Extra environment; nothing of the service environment is passed on' }),
+    type: z.string().openapi({
+      description:
+        '`command`: a shell command (admins and SCHEDULER_COMMAND_USERS only). `service`: each run creates a task of a configured long-task service. `device`: each run submits a device job; the other fields are a `POST /device/exec` body (admins and SCHEDULER_COMMAND_USERS only; credentials are kept only in the encrypted Temporal Schedule and shown as `***`). `gpu`: each run creates a GPU task; the other fields are a `POST /api/v2/tasks` body. Each run ends with its job’s outcome.',
+      example: 'command',
+    }),
+    command: z.unknown().optional().openapi({ description: 'type `command`: the shell command (1-10000 characters); type `device`: the command(s) as `/device/exec` takes them', example: 'echo hello' }),
+    env: z.unknown().optional().openapi({ description: 'type `command`: extra environment variables (an object of strings); nothing of the service environment is passed on. Type `gpu`: the task’s `env` text' }),
     service: z.string().optional().openapi({ description: 'type `service`: a service named in the long-task configuration', example: 'echo' }),
     condition: z.record(z.string(), z.unknown()).optional().openapi({ description: 'type `service`: the task condition' }),
+    driver: z.string().optional().openapi({ description: 'type `device`: `netmiko` | `paramiko` | `ssh`', example: 'ssh' }),
+    connection_args: z.record(z.string(), z.unknown()).optional().openapi({ description: 'type `device`: host, port, username, password or private key, device_type, secret, …' }),
+    taskType: z.number().int().optional().openapi({ description: 'type `gpu`: the GPU task type', example: 7 }),
+    payload: z.unknown().optional().openapi({ description: 'type `gpu`: the task payload (text or JSON)' }),
   })
   .passthrough()
   .openapi('SchedulerAction');
@@ -114,6 +133,8 @@ export const executionSchema = z
     error_message: z.string().nullable(),
     log_file_path: z.string().nullable(),
     error_log_path: z.string().nullable(),
+    job_id: z.string().nullable().openapi({ description: 'Extension: the service task, device job or GPU task this run created (null for commands)', example: 'job_0123456789abcdef0123456789abcdef' }),
+    job_kind: z.enum(['service', 'device', 'gpu']).nullable().openapi({ description: 'Extension: the kind of `job_id`' }),
     workspace_path: z.string().nullable().optional(),
     resource_usage: z.object({ max_memory_mb: z.number().nullable(), avg_cpu_percent: z.number().nullable() }).optional(),
     created_at: time,

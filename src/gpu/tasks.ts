@@ -1,0 +1,192 @@
+import type { Db } from 'mongodb';
+import { z } from 'zod';
+import type { Config } from '../config/index.js';
+import { newGpuTaskId } from '../domain/ids.js';
+import { GpuNodeStore, nextGpuDisplayId, type GpuNodeRecord } from '../store/gpu-nodes.js';
+import type { TaskStore } from '../store/tasks.js';
+import { gpuQueueName, type GpuTaskInput } from './names.js';
+import { enqueueTask, type GpuOps } from './ops.js';
+import { estimateWaitSeconds, waitingReason, type QueueEntry } from './priority.js';
+
+/**
+ * Creating a GPU task, shared by `POST /api/v2/tasks` and a scheduled `gpu` action: the request body, the
+ * QUEUED record (with its displayId and queue facts), and the start of its `gpuTask` workflow with its
+ * dispatcher. No dialect code: the GPU dialect and the scheduler both call this.
+ */
+
+const jsonText = z.union([z.string(), z.record(z.string(), z.any()), z.array(z.any())]).transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+
+/** The `POST /api/v2/tasks` body (gpu-scheduler-api.md). */
+export const gpuCreateTaskSchema = z.object({
+  taskType: z.number().int(),
+  userId: z.string().optional(),
+  app: z.string().optional(),
+  priority: z.number().int().min(0).max(1000).default(0),
+  payload: jsonText.default(''),
+  env: z.string().optional(),
+  timeout: z.number().int().positive().optional().describe('ms; default GPU_DEFAULT_TASK_TIMEOUT_SECONDS'),
+  maxRetries: z.number().int().min(0).max(100).optional(),
+});
+export type GpuCreateTask = z.output<typeof gpuCreateTaskSchema>;
+
+/** Observed averages per task type, kept a few seconds: an estimate need not rescan finished tasks on every create. */
+const averageCache = new WeakMap<TaskStore, Map<number, { at: number; value: Promise<number> }>>();
+const AVERAGE_TTL_MS = 5000;
+
+/** Average run time (seconds) of the last finished tasks of a type; 60 s before any has finished. */
+export function averageDurationSeconds(tasks: TaskStore, taskType: number, now = Date.now()): Promise<number> {
+  let byType = averageCache.get(tasks);
+  if (!byType) averageCache.set(tasks, (byType = new Map()));
+  const hit = byType.get(taskType);
+  if (hit && now - hit.at < AVERAGE_TTL_MS) return hit.value;
+  const value = measureAverageDuration(tasks, taskType);
+  byType.set(taskType, { at: now, value });
+  value.catch(() => byType.delete(taskType));
+  return value;
+}
+
+async function measureAverageDuration(tasks: TaskStore, taskType: number): Promise<number> {
+  const rows = await tasks.find({ kind: 'gpu', queue: gpuQueueName(taskType), state: 'succeeded' }, { sort: { end_time: -1 }, limit: 50 });
+  const durations = rows.filter((r) => r.start_time && r.end_time).map((r) => (r.end_time!.getTime() - r.start_time!.getTime()) / 1000);
+  if (durations.length === 0) return 60;
+  return Math.max(0.001, durations.reduce((a, b) => a + b, 0) / durations.length);
+}
+
+/** Queued tasks of the same type that go before a task of this priority created at `created` (priority order = class order). */
+export function aheadFilter(taskType: number, priority: number, created: Date, taskId?: string) {
+  return {
+    kind: 'gpu',
+    state: 'queued',
+    queue: gpuQueueName(taskType),
+    ...(taskId ? { task_id: { $ne: taskId } } : {}),
+    $or: [{ priority: { $gt: priority } }, { priority, create_time: { $lt: created } }],
+  };
+}
+
+export interface QueueFacts {
+  position: number;
+  reason: string;
+  estimatedWaitSeconds: number;
+  avgSeconds: number;
+}
+
+/** Where a queued task stands and why it waits, from real counts. */
+export async function queueFacts(
+  tasks: TaskStore,
+  nodes: GpuNodeRecord[] | Promise<GpuNodeRecord[]>,
+  taskType: number,
+  priority: number,
+  created: Date,
+  taskId?: string,
+): Promise<QueueFacts> {
+  const filter = aheadFilter(taskType, priority, created, taskId);
+  // The counts do not depend on the nodes: they are read side by side.
+  const [ahead, vipAhead, avg, all] = await Promise.all([
+    tasks.count(filter as never),
+    priority >= 2 ? Promise.resolve(0) : tasks.count({ ...filter, $or: [{ priority: { $gte: 2 } }] } as never),
+    averageDurationSeconds(tasks, taskType),
+    nodes,
+  ]);
+  const active = all.filter((n) => n.status === 'ACTIVE' && n.supportedTaskTypes.includes(taskType));
+  const capacity = active.reduce((s, n) => s + n.maxConcurrentTasks, 0);
+  const free = active.reduce((s, n) => s + Math.max(0, n.freeSlots), 0);
+  return {
+    position: ahead,
+    reason: waitingReason(taskType, priority, { activeNodes: active, ahead, vipAhead }),
+    estimatedWaitSeconds: estimateWaitSeconds(ahead, capacity, free, avg),
+    avgSeconds: avg,
+  };
+}
+
+/** What creating a task needs: its config, database and task records. */
+export interface GpuTaskDeps {
+  config: Config;
+  db: Db;
+  tasks: TaskStore;
+}
+
+/** A task whose QUEUED record is written: what its `gpuTask` workflow receives and its dispatcher queue entry. */
+export interface PreparedGpuTask {
+  input: GpuTaskInput;
+  entry: QueueEntry;
+}
+
+/**
+ * Claims the task's displayId, works out its place in the queue and writes its QUEUED record (the record the
+ * GPU views read). `origin` (say, the scheduled execution that created it) is kept in `details`.
+ */
+export async function prepareGpuTask(
+  d: GpuTaskDeps,
+  body: GpuCreateTask,
+  opts: { taskId?: string; now?: Date; origin?: Record<string, unknown> } = {},
+): Promise<PreparedGpuTask> {
+  const now = opts.now ?? new Date();
+  const taskId = opts.taskId ?? newGpuTaskId();
+  const [displayId, facts] = await Promise.all([
+    nextGpuDisplayId(d.db),
+    queueFacts(d.tasks, new GpuNodeStore(d.db).list({ taskType: body.taskType }), body.taskType, body.priority, now),
+  ]);
+  const input: GpuTaskInput = {
+    taskId,
+    displayId,
+    taskType: body.taskType,
+    priority: body.priority,
+    userId: body.userId ?? null,
+    app: body.app ?? null,
+    env: body.env ?? null,
+    payload: body.payload,
+    timeout: body.timeout ?? d.config.gpu.defaultTaskTimeoutSeconds * 1000,
+    maxRetries: body.maxRetries ?? d.config.gpu.maxRetries,
+    createdAt: now.getTime(),
+    estimatedWaitTime: facts.estimatedWaitSeconds,
+  };
+  await d.tasks.create(
+    {
+      task_id: taskId,
+      rev: now.getTime() * 1000,
+      kind: 'gpu',
+      state: 'queued',
+      status: 'QUEUED',
+      queue: gpuQueueName(body.taskType),
+      create_time: now,
+      enqueue_time: now,
+      priority: body.priority,
+      owner: input.userId,
+      waiting_reason: facts.reason,
+      details: {
+        displayId,
+        taskType: input.taskType,
+        userId: input.userId,
+        app: input.app,
+        env: input.env,
+        payload: input.payload,
+        retryCount: 0,
+        maxRetries: input.maxRetries,
+        timeout: input.timeout,
+        estimatedWaitTime: input.estimatedWaitTime,
+        progress: 0,
+        vip: body.priority >= 2,
+        gpuId: null,
+        ...(opts.origin ? { origin: opts.origin } : {}),
+      },
+    },
+    now,
+  );
+  return { input, entry: { taskId, priority: body.priority, seq: input.createdAt, attempt: 0, maxRetries: input.maxRetries, excluded: [] } };
+}
+
+/**
+ * `POST /api/v2/tasks`: the QUEUED record, then the task's `gpuTask` workflow (workflow id = task id) and its
+ * entry in its type's dispatcher queue. A scheduled run does the same from its workflow (the task's workflow is
+ * then its child): `prepareGpuTask`, then `enqueueTask` through the `gpuEnqueue` activity.
+ */
+export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<{ taskId: string; displayId: number; status: 'QUEUED'; estimatedWaitTime: number }> {
+  const { input, entry } = await prepareGpuTask({ config: ops.config, db: ops.db, tasks: ops.tasks }, body);
+  // Side by side: the dispatcher may look before the start has returned, and then places the task again
+  // (a task it cannot tell yet is not dropped while its record is young; see gpuDispatchRound).
+  await Promise.all([
+    ops.client.workflow.start('gpuTask', { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [input] }),
+    enqueueTask(ops, body.taskType, entry),
+  ]);
+  return { taskId: input.taskId, displayId: input.displayId, status: 'QUEUED', estimatedWaitTime: input.estimatedWaitTime };
+}
