@@ -62,23 +62,31 @@ export function publishTaskEvent(deps: ActivityDeps, fields: Omit<TaskEvent, 'at
   deps.events.publish(deps.config.kafka.eventsTopic, { key: fields.task_id, value: event });
 }
 
+/**
+ * Writes a task's new state to MongoDB, then announces it on the events topic: the mirror activity's work, also
+ * done by activities that write their task's state themselves (the record's revision guard orders them all).
+ */
+export async function writeMirror(deps: ActivityDeps, write: MirrorWrite): Promise<'applied' | 'stale'> {
+  const outcome = await deps.tasks.apply(toTaskUpdate(write));
+  const scheduleId = write.details?.schedule_id;
+  // A scheduled execution's first write also points its schedule at it, so a task list finds each task's
+  // last execution by `_id` instead of searching every execution record.
+  if (outcome === 'applied' && write.kind === 'command' && write.create_time && typeof scheduleId === 'number') {
+    await deps.tasks.collection.db
+      .collection<{ _id: number; execution_id: string; create_time: Date }>(SCHEDULE_LAST_RUN_COLLECTION)
+      .updateOne({ _id: scheduleId }, { $set: { execution_id: write.task_id, create_time: new Date(write.create_time) } }, { upsert: true });
+  }
+  if (write.publish && outcome === 'applied') {
+    publishTaskEvent(deps, { task_id: write.task_id, kind: write.kind, state: write.state, status: write.status, queue: write.queue });
+  }
+  return outcome;
+}
+
 export function createMirrorActivities(deps: ActivityDeps) {
   return {
     /** Writes the task's new state to MongoDB (required: failures retry), then announces it on the events topic. */
     async mirrorTask(write: MirrorWrite): Promise<'applied' | 'stale'> {
-      const outcome = await deps.tasks.apply(toTaskUpdate(write));
-      const scheduleId = write.details?.schedule_id;
-      // A scheduled execution's first write also points its schedule at it, so a task list finds each task's
-      // last execution by `_id` instead of searching every execution record.
-      if (outcome === 'applied' && write.kind === 'command' && write.create_time && typeof scheduleId === 'number') {
-        await deps.tasks.collection.db
-          .collection<{ _id: number; execution_id: string; create_time: Date }>(SCHEDULE_LAST_RUN_COLLECTION)
-          .updateOne({ _id: scheduleId }, { $set: { execution_id: write.task_id, create_time: new Date(write.create_time) } }, { upsert: true });
-      }
-      if (write.publish && outcome === 'applied') {
-        publishTaskEvent(deps, { task_id: write.task_id, kind: write.kind, state: write.state, status: write.status, queue: write.queue });
-      }
-      return outcome;
+      return writeMirror(deps, write);
     },
   };
 }

@@ -4,6 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.js';
+import { writeMirror, type MirrorWrite } from './mirror.js';
 
 export interface RunCommandInput {
   executionId: string;
@@ -14,6 +15,11 @@ export interface RunCommandInput {
   cwd?: string;
   timeoutSeconds: number;
   attempt: number;
+  /**
+   * The execution's RUNNING record, written once the command has started rather than by the workflow before
+   * handing it over: no MongoDB write between the scheduled time and the command's start.
+   */
+  running?: MirrorWrite;
 }
 
 export interface RunCommandResult {
@@ -141,6 +147,12 @@ export function createShellActivities(deps: ActivityDeps) {
           // already gone
         }
       };
+      const runningWritten = input.running
+        ? writeMirror(deps, { ...input.running, start_time: input.attempt === 1 ? new Date(started).toISOString() : input.running.start_time }).catch((e: unknown) => {
+            // The workflow's final write makes the record whole; only the RUNNING state is missed meanwhile.
+            deps.logger.warn({ executionId: input.executionId, err: (e as Error).message }, 'RUNNING record not written');
+          })
+        : Promise.resolve();
       child.stdout.on('data', (b: Buffer) => out.write(b));
       child.stderr.on('data', (b: Buffer) => err.write(b));
       const timer = setTimeout(() => {
@@ -161,7 +173,8 @@ export function createShellActivities(deps: ActivityDeps) {
       clearInterval(beat);
       ctx.cancellationSignal.removeEventListener('abort', killGroup);
       if (timedOut) err.write(Buffer.from(`\n[switchyard: killed after the ${input.timeoutSeconds} s timeout]\n`));
-      await Promise.all([out.close(), err.close()]);
+      // The RUNNING record lands before the activity returns, so it never follows the workflow's final write.
+      await Promise.all([out.close(), err.close(), runningWritten]);
       const usage = useTime ? parseTimeFile(await readFile(timeFile, 'utf8').catch(() => '')) : null;
       const wall = (ended - started) / 1000;
       // /usr/bin/time reports "Command exited with non-zero status N" lines into its -o file, not into error.log.

@@ -83,8 +83,8 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
     timeout_seconds: input.timeoutSeconds,
     attempts: 0,
   };
-  // The record is first written as RUNNING, just before the command is handed to a worker: one MongoDB write on
-  // the path from the scheduled time to the command's start (a separate PENDING write cost 50-150 ms there).
+  // The record is first written as RUNNING by the command's activity once the command has started: no MongoDB
+  // write on the path from the scheduled time to the command's start (a PENDING write first cost 50-150 ms).
   const created = nowIso();
   const firstFields = { create_time: created, enqueue_time: created };
 
@@ -107,9 +107,9 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
   for (let attempt = 1; attempt <= input.retryCount + 1; attempt++) {
     details.attempts = attempt;
     const startField = attempt === 1 ? { ...firstFields, start_time: nowIso() } : {};
-    await mirror.write({ ...base, state: 'running', status: SCHEDULER_STATUS.running, ...startField, details, publish: attempt === 1 });
+    const running = { ...base, task_id: executionId, rev: mirror.nextRev(), state: 'running' as const, status: SCHEDULER_STATUS.running, ...startField, details: { ...details }, publish: attempt === 1 };
     try {
-      result = await runCommand({ executionId, command: input.command, env: input.env, cwd: input.cwd, timeoutSeconds: input.timeoutSeconds, attempt });
+      result = await runCommand({ executionId, command: input.command, env: input.env, cwd: input.cwd, timeoutSeconds: input.timeoutSeconds, attempt, running });
     } catch (e) {
       result = null;
       errorInfo = { type: (e as Error).name, message: (e as Error).message };
@@ -143,6 +143,8 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
   }
   await mirror.write({
     ...base,
+    // The first fields again: should the RUNNING write have been missed, this write makes the record whole.
+    ...firstFields,
     state,
     status: SCHEDULER_STATUS[state],
     end_time: result?.endedAt ?? nowIso(),

@@ -90,26 +90,27 @@ export class TaskStore {
   async apply(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
     const { task_id, ...fields } = update;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const current = await this.stored.findOne({ _id: task_id });
-      if (current) {
-        if (current.rev >= update.rev) return 'stale';
-        await this.stored.updateOne({ _id: task_id }, { $set: { ...fields, updated_at: now } });
-        return 'applied';
-      }
+      // One conditional update (atomic on MongoDB; on FerretDB one round trip instead of a read and a write):
+      // it matches only a record older than this revision.
+      const res = await this.stored.updateOne({ _id: task_id, rev: { $not: { $gte: update.rev } } } as Filter<StoredTask>, { $set: { ...fields, updated_at: now } });
+      if (res.matchedCount > 0) return 'applied';
+      // No match: the record is newer (stale), or there is none yet (insert).
       try {
         await this.stored.insertOne({ _id: task_id, task_id, ...insertDefaults(update, now), ...fields, updated_at: now } as StoredTask);
         return 'applied';
       } catch (e) {
-        // Another writer inserted it first: compare revisions against that record.
+        // It exists: newer than this revision, or inserted by another writer just now (then update it again).
         if (!isDuplicateKeyError(e)) throw e;
+        const current = await this.stored.findOne({ _id: task_id }, { projection: { rev: 1 } });
+        if (!current || current.rev >= update.rev) return 'stale';
       }
     }
     return 'stale';
   }
 
   /**
-   * Writes the first record of a task the caller has just given a new id: one insert, without the read `apply`
-   * starts with. Should the id exist after all, it is an `apply`.
+   * Writes the first record of a task the caller has just given a new id: one insert, without the update `apply`
+   * tries first. Should the id exist after all, it is an `apply`.
    */
   async create(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
     const { task_id, ...fields } = update;
