@@ -165,9 +165,6 @@ start_temporal() {
   local line
   while IFS= read -r line; do [[ -n "$line" ]] && args+=(--search-attribute "$line"); done <<<"$sa"
   while IFS= read -r line; do [[ -n "$line" ]] && args+=(--dynamic-config-value "$line"); done <<<"$dc"
-  # The dev server is one process: task queues gain nothing from partitions there, while a task in one partition
-  # waits for a poller of another to forward it, and priority keys order tasks only within a partition.
-  args+=(--dynamic-config-value matching.numTaskqueueReadPartitions=1 --dynamic-config-value matching.numTaskqueueWritePartitions=1)
   if [[ -n "${SWITCHYARD_UI_CODEC_ENDPOINT:-}" ]]; then
     args+=(--ui-codec-endpoint "$SWITCHYARD_UI_CODEC_ENDPOINT")
   fi
