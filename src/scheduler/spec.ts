@@ -65,10 +65,32 @@ export function cronProblem(expr: string): string | null {
   return null;
 }
 
+/**
+ * Parsed expressions and the last next time each answered, kept (least recently used out first): a task list
+ * computes the next run of every row. The next fire time after `from` is the same for every `from` between the
+ * last asked and the time it gave, so most rows need no walk through the calendar.
+ */
+const parsedCrons = new Map<string, { cron: Cron; from: number; next: Date | null }>();
+const PARSED_CRONS_MAX = 1000;
+
 /** The next time a CRON expression fires after `from` (UTC), or null when it never does. */
 export function nextCronTime(expr: string, from: Date): Date | null {
-  return new Cron(expr.trim(), { paused: true, timezone: 'UTC' }).nextRun(from);
+  const key = expr.trim();
+  let entry = parsedCrons.get(key);
+  if (entry) parsedCrons.delete(key);
+  else entry = { cron: new Cron(key, { paused: true, timezone: 'UTC' }), from: Number.POSITIVE_INFINITY, next: null };
+  parsedCrons.set(key, entry);
+  if (parsedCrons.size > PARSED_CRONS_MAX) parsedCrons.delete(parsedCrons.keys().next().value!);
+  const t = from.getTime();
+  if (!(t >= entry.from && entry.next && t < entry.next.getTime())) {
+    entry.from = t;
+    entry.next = entry.cron.nextRun(from);
+  }
+  return entry.next ? new Date(entry.next) : null;
 }
+
+/** A stored schedule checked once per (type, config): rows of a list share the few configs they use. */
+const storedSchedules = new Map<string, ParsedSchedule>();
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i;
 
@@ -204,8 +226,13 @@ export function localNextRun(schedule: ParsedSchedule, anchor: Date, from: Date,
 /** Parses a stored schedule without the "in the future" rule (a stored DATE task may lie in the past). */
 export function storedSchedule(type: ScheduleType, config: string): ParsedSchedule {
   if (type === 'DATE') return { type, at: new Date(config) };
+  const key = `${type} ${config}`;
+  const known = storedSchedules.get(key);
+  if (known) return known;
   const check = parseSchedule(type, config, new Date(0));
   if (!check.ok) throw new Error(`stored schedule is invalid: ${check.message}`);
+  if (storedSchedules.size >= PARSED_CRONS_MAX) storedSchedules.clear();
+  storedSchedules.set(key, check.schedule);
   return check.schedule;
 }
 

@@ -123,6 +123,13 @@ export class TaskStore {
     }
   }
 
+  /** Records by id in one `_id` query; ids without a record are absent from the map. */
+  async getMany(taskIds: string[]): Promise<Map<string, TaskRecord>> {
+    if (taskIds.length === 0) return new Map();
+    const rows = await this.stored.find({ _id: { $in: taskIds } }, { projection: { _id: 0 } }).toArray();
+    return new Map(rows.map((r) => normalize(r)).filter((r): r is TaskRecord => r !== null).map((r) => [r.task_id, r]));
+  }
+
   async get(taskId: string): Promise<TaskRecord | null> {
     return normalize(await this.stored.findOne({ _id: taskId }, { projection: { _id: 0 } }));
   }
