@@ -3,24 +3,13 @@ import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import type { TaskRecord } from '../src/domain/task.js';
 import { createLogger } from '../src/logging.js';
+import { formatLoad, runLoad } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
-
-// The few autocannon types used here (its typings are not a dependency of this repository yet).
-interface AcRequest { method?: string; path?: string }
-interface AcResult {
-  requests: { total: number; average: number };
-  latency: { p50: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (opts: Record<string, unknown>) => Promise<AcResult>;
-const AUTOCANNON: string = 'autocannon';
-const autocannon = ((await import(AUTOCANNON)) as { default: Autocannon }).default;
 
 // npx tsx bench/device-read.ts [--jobs 100000] [--seconds 10] [--rate 500]
 // GET /job?id= on a `tasks` collection of `jobs` finished device job records: once flat out at 20 connections
-// (req/s; the peer NetPulse did 1,100–1,470 with p99 38–71 ms), once at a fixed `rate` (p99).
+// (req/s; the peer NetPulse did 1,100–1,470 with p99 38–71 ms), once at a fixed `rate` (p99). The load comes
+// from a second process, as a client's would.
 const total = argNumber('jobs', 100_000);
 const seconds = argNumber('seconds', 10);
 const rate = argNumber('rate', 500);
@@ -66,11 +55,10 @@ try {
     await tasks.insertMany(batch);
   }
   console.log(`seeded ${total} job records in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const requests = [{ method: 'GET', setupRequest: (req: AcRequest) => ({ ...req, path: `/job?id=${ids[Math.floor(Math.random() * ids.length)]}` }) }];
-  const report = (label: string, r: AcResult) =>
-    console.log(`${label}: ${r.requests.total} requests, ${r.requests.average.toFixed(0)} req/s, latency p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms, failures ${r.non2xx + r.errors + r.timeouts}`);
-  report('GET /job?id= flat out, 20 connections', await autocannon({ url: api.url, connections: 20, duration: seconds, headers, requests }));
-  report(`GET /job?id= at ${rate} req/s, 20 connections`, await autocannon({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, requests }));
+  // A sample of the ids (the load generator picks one per request).
+  const paths = Array.from({ length: 5000 }, () => `/job?id=${ids[Math.floor(Math.random() * ids.length)]}`);
+  console.log(formatLoad('GET /job?id= flat out, 20 connections', await runLoad({ url: api.url, connections: 20, duration: seconds, headers, paths })));
+  console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections`, await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, paths }), rate));
 } finally {
   await api.deps.db.dropDatabase();
   await api.shutdown();

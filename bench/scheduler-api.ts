@@ -5,24 +5,9 @@ import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
 import { ScheduleStore, type ScheduleDoc } from '../src/store/schedules.js';
+import { formatLoad, runLoad, type LoadSpec } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
 
-interface CannonResult {
-  requests: { total: number; average: number };
-  latency: { p50: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-interface CannonRequest {
-  method?: string;
-  path?: string;
-  body?: string;
-}
-type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
-// autocannon ships no types; a module name in a variable keeps the type-check from looking for them.
-const cannonModule: string = 'autocannon';
-const autocannon = ((await import(cannonModule)) as { default: Cannon }).default;
 
 // npx tsx bench/scheduler-api.ts [--tasks 10000] [--rate 200] [--seconds 10]
 // API latency of create / list / get at a fixed request rate with `tasks` tasks of one owner in MongoDB.
@@ -69,37 +54,20 @@ try {
   for (let i = 0; i < docs.length; i += 1000) await store.collection.db.collection<ScheduleDoc & { _id: number }>(store.collection.collectionName).insertMany(docs.slice(i, i + 1000));
   console.log(`seeded ${total} tasks`);
 
-  const run = async (label: string, opts: Record<string, unknown>) => {
-    const r = await autocannon({ url: api.url, connections: 20, overallRate: rate, duration: seconds, timeout: 30, headers, ...opts });
-    const bad = r.non2xx + r.errors + r.timeouts;
-    console.log(
-      `${label}: ${r.requests.total} requests at ${rate}/s target (${r.requests.average.toFixed(0)}/s achieved), latency p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms, failures ${bad}`,
-    );
-  };
+  const run = async (label: string, opts: Pick<LoadSpec, 'method' | 'paths' | 'bodyTemplate'>) =>
+    console.log(formatLoad(label, await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, timeout: 30, headers, ...opts }), rate));
 
-  let n = 0;
   await run('create (POST /tasks, paused CRON)', {
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/v1/scheduler/tasks',
-        setupRequest: (req: CannonRequest) => ({
-          ...req,
-          body: JSON.stringify({ name: `bench-${tag}-${++n}`, project_id: 1, schedule_type: 'CRON', schedule_config: '0 3 * * *', is_active: false }),
-        }),
-      },
-    ],
+    method: 'POST',
+    paths: ['/api/v1/scheduler/tasks'],
+    bodyTemplate: JSON.stringify({ name: `bench-${tag}-{{n}}`, project_id: 1, schedule_type: 'CRON', schedule_config: '0 3 * * *', is_active: false }),
   });
-  await run('list (GET /tasks?page=k&size=20)', {
-    requests: [{ method: 'GET', setupRequest: (req: CannonRequest) => ({ ...req, path: `/api/v1/scheduler/tasks?page=${1 + Math.floor(Math.random() * 400)}&size=20` }) }],
-  });
-  // Creates answered after autocannon gave up are in MongoDB too: wait for the server to settle before reading them.
+  await run('list (GET /tasks?page=k&size=20)', { paths: Array.from({ length: 400 }, (_, k) => `/api/v1/scheduler/tasks?page=${k + 1}&size=20`) });
+  // Creates answered after the load generator gave up are in MongoDB too: wait for the server to settle before reading them.
   await new Promise((r) => setTimeout(r, 5000));
   const created = await store.collection.find({ owner: 'bench', id: { $lt: 1_000_000 } }, { projection: { id: 1 } }).toArray();
   const ids = created.map((d) => d.id);
-  await run(`get (GET /tasks/{id} of ${ids.length} real schedules)`, {
-    requests: [{ method: 'GET', setupRequest: (req: CannonRequest) => ({ ...req, path: `/api/v1/scheduler/tasks/${ids[Math.floor(Math.random() * ids.length)]}` }) }],
-  });
+  await run(`get (GET /tasks/{id} of ${ids.length} real schedules)`, { paths: ids.map((id) => `/api/v1/scheduler/tasks/${id}`) });
 
   for (let i = 0; i < ids.length; i += 20) {
     await Promise.all(ids.slice(i, i + 20).map((id) => api.deps.temporal.schedule.getHandle(`sched-${config.mongo.db}-${id}`).delete().catch(() => undefined)));

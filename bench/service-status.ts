@@ -5,22 +5,13 @@ import { createLogger } from '../src/logging.js';
 import { createServiceTasksPlugin } from '../src/service-tasks/plugin.js';
 import { connectMongo } from '../src/store/mongo.js';
 import { createWorkerRuntime } from '../src/worker.js';
+import { formatLoad, runLoad } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
 
 // npx tsx bench/service-status.ts [--rate 200] [--seconds 20] [--ids 10] [--background 1000]
-// POST /api/status_task with `--ids` task ids at a fixed `--rate` (requests/s, autocannon) against the real API,
-// MongoDB and Temporal; `--background` more service tasks sit in the collection so the lookup is not trivially small.
-interface CannonResult {
-  requests: { total: number; average: number };
-  latency: { p50: number; p99: number; max: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Cannon = (opts: Record<string, unknown>) => Promise<CannonResult>;
-// autocannon ships no types; a module name in a variable keeps the type-check from looking for them.
-const cannonModule: string = 'autocannon';
-const autocannon = ((await import(cannonModule)) as { default: Cannon }).default;
+// POST /api/status_task with `--ids` task ids at a fixed `--rate` (requests/s, from a second process) against the
+// real API, MongoDB and Temporal; `--background` more service tasks sit in the collection so the lookup is not
+// trivially small.
 
 const rate = argNumber('rate', 200);
 const seconds = argNumber('seconds', 20);
@@ -77,12 +68,8 @@ try {
     if (st.status.every((s) => s.status === 'finished')) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  const result = await autocannon({ url: `${api.url}/api/status_task`, method: 'POST', headers, body, connections: 20, overallRate: rate, duration: seconds });
-  const non2xx = result.non2xx + result.errors + result.timeouts;
-  console.log(
-    `status_task (${idCount} ids, ${background + idCount} service tasks in the collection) at ${rate} req/s for ${seconds} s: ` +
-      `${result.requests.total} requests (${result.requests.average.toFixed(1)} req/s), latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; non-2xx/errors ${non2xx}`,
-  );
+  const result = await runLoad({ url: api.url, method: 'POST', paths: ['/api/status_task'], headers, bodyTemplate: body, connections: 20, overallRate: rate, duration: seconds });
+  console.log(formatLoad(`status_task (${idCount} ids, ${background + idCount} service tasks in the collection) for ${seconds} s`, result, rate));
 } finally {
   await api.shutdown();
   await worker.shutdown();
