@@ -32,6 +32,8 @@ export interface DispatchRoundOutput {
   dropped: string[];
   /** Still waiting: place again (nothing counted against the task). */
   retry: string[];
+  /** Just created, its record or workflow not there yet: look again shortly. */
+  soon: string[];
 }
 
 /** How long after its creation a task whose workflow is not found yet is placed again rather than dropped. */
@@ -52,7 +54,7 @@ export function createGpuActivities(deps: ActivityDeps) {
     async gpuDispatchRound(input: DispatchRoundInput): Promise<DispatchRoundOutput> {
       const o = await ops();
       const nodes = (await o.nodes.list({ status: 'ACTIVE', taskType: input.taskType })).filter((n) => n.freeSlots > 0);
-      const out: DispatchRoundOutput = { placed: [], failed: [], dropped: [], retry: [] };
+      const out: DispatchRoundOutput = { placed: [], failed: [], dropped: [], retry: [], soon: [] };
       if (nodes.length === 0) return out;
       const byId = new Map(nodes.map((n) => [n.gpuId, n]));
       const entries = new Map(input.waiting.map((e) => [e.taskId, e]));
@@ -66,6 +68,12 @@ export function createGpuActivities(deps: ActivityDeps) {
           const entry = entries.get(taskId)!;
           const node = byId.get(gpuId)!;
           const rec = records.get(taskId);
+          // The API enqueues a task while it writes its record and starts its workflow: a young task's record may
+          // not be there yet.
+          if (!rec && Date.now() - entry.seq < TASK_START_GRACE_MS) {
+            out.soon.push(taskId);
+            return;
+          }
           if (!rec || rec.state !== 'queued') {
             out.dropped.push(taskId);
             return;
@@ -111,8 +119,10 @@ export function createGpuActivities(deps: ActivityDeps) {
             await cancelOnNode({ ip: node.ip, port: node.port, taskId }, o.config.gpu.nodeCallTimeoutMs);
             // The API starts a task's workflow and enqueues it side by side: a young task may not have started yet.
             const young = Date.now() - rec.create_time.getTime() < TASK_START_GRACE_MS;
-            if (e instanceof WorkflowNotFoundError && !young) out.dropped.push(taskId);
-            else {
+            if (e instanceof WorkflowNotFoundError) {
+              if (young) out.soon.push(taskId);
+              else out.dropped.push(taskId);
+            } else {
               o.logger.warn({ taskId, err: (e as Error).message }, 'task workflow not told of its node; placing it again');
               out.retry.push(taskId);
             }

@@ -176,17 +176,20 @@ export async function prepareGpuTask(
 }
 
 /**
- * `POST /api/v2/tasks`: the QUEUED record, then the task's `gpuTask` workflow (workflow id = task id) and its
- * entry in its type's dispatcher queue. A scheduled run does the same from its workflow (the task's workflow is
+ * `POST /api/v2/tasks`: the task's entry in its type's dispatcher queue, its QUEUED record and its `gpuTask`
+ * workflow (workflow id = task id). A scheduled run does the same from its workflow (the task's workflow is
  * then its child): `prepareGpuTask`, then `enqueueTask` through the `gpuEnqueue` activity.
  */
 export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<{ taskId: string; displayId: number; status: 'QUEUED'; estimatedWaitTime: number }> {
-  const { input, entry } = await prepareGpuTask({ config: ops.config, db: ops.db, tasks: ops.tasks }, body);
-  // Side by side: the dispatcher may look before the start has returned, and then places the task again
-  // (a task it cannot tell yet is not dropped while its record is young; see gpuDispatchRound).
-  await Promise.all([
-    ops.client.workflow.start('gpuTask', { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [input] }),
-    enqueueTask(ops, body.taskType, entry),
-  ]);
+  const now = new Date();
+  const taskId = newGpuTaskId();
+  // The dispatcher is told first, while the record is written and the workflow starts: its wake-up overlaps
+  // them (it looks again shortly at a task whose record or workflow is not there yet; see gpuDispatchRound).
+  // The answer waits for all three, so an accepted task is recorded, started and queued.
+  const maxRetries = body.maxRetries ?? ops.config.gpu.maxRetries;
+  const enqueued = enqueueTask(ops, body.taskType, { taskId, priority: body.priority, seq: now.getTime(), attempt: 0, maxRetries, excluded: [] });
+  enqueued.catch(() => undefined); // awaited below; a failure is answered there
+  const { input } = await prepareGpuTask({ config: ops.config, db: ops.db, tasks: ops.tasks }, body, { taskId, now });
+  await Promise.all([ops.client.workflow.start('gpuTask', { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [input] }), enqueued]);
   return { taskId: input.taskId, displayId: input.displayId, status: 'QUEUED', estimatedWaitTime: input.estimatedWaitTime };
 }
