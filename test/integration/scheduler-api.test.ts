@@ -9,6 +9,7 @@ import { nextCronTime } from '../../src/scheduler/spec.js';
 import { createServiceTasksPlugin } from '../../src/service-tasks/plugin.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { schedulerClient, type Json } from '../support/scheduler-client.js';
 
 const workspaceRoot = mkdtempSync(join(tmpdir(), 'sched-test-'));
 const env = testEnv('schedapi', {
@@ -28,26 +29,8 @@ let api: ApiRuntime;
 let worker: WorkerRuntime;
 let workerDone: Promise<void>;
 const tokens: Record<string, string> = {};
-const created: { id: number; who: string }[] = [];
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function call(who: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(who ? { authorization: `Bearer ${tokens[who]}` } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-let seq = 0;
-async function createTask(who: string, body: Json): Promise<Json> {
-  const r = await call(who, 'POST', `${P}/tasks`, { name: `task-${env.suffix}-${++seq}`, project_id: 1, ...body });
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-  created.push({ id: r.body.data.id as number, who });
-  return r.body.data as Json;
-}
+const { call, createTask, created } = schedulerClient({ url: () => api.url, tokens, namePrefix: `task-${env.suffix}` });
 
 async function executions(who: string, id: number, query = ''): Promise<Json[]> {
   const r = await call(who, 'GET', `${P}/tasks/${id}/executions?size=100${query}`);

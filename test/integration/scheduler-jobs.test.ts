@@ -11,6 +11,7 @@ import { scheduleIdFor } from '../../src/scheduler/spec.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { schedulerClient, type Json } from '../support/scheduler-client.js';
 import { FakeGpuNode } from '../support/gpu-fake-node.js';
 import { capturingLogger } from '../support/log-capture.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
@@ -36,26 +37,8 @@ let sshd: SshdHandle;
 let emu: DeviceEmulator;
 let gpuNode: FakeGpuNode;
 const tokens: Record<string, string> = {};
-const created: { id: number; who: string }[] = [];
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function call(who: string | null, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(who ? { authorization: `Bearer ${tokens[who]}` } : {}), ...headers },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-let seq = 0;
-async function createTask(who: string, body: Json): Promise<Json> {
-  const r = await call(who, 'POST', `${P}/tasks`, { name: `jobs-${env.suffix}-${++seq}`, project_id: 1, schedule_type: 'ONCE', ...body });
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-  created.push({ id: r.body.data.id as number, who });
-  return r.body.data as Json;
-}
+const { call, createTask, created } = schedulerClient({ url: () => api.url, tokens, namePrefix: `jobs-${env.suffix}`, defaults: { schedule_type: 'ONCE' } });
 
 async function finished(who: string, id: number, count = 1): Promise<Json[]> {
   return eventually(
