@@ -7,7 +7,9 @@ import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.j
 import { toJobView } from '../src/device/job-view.js';
 import type { WorkerStore } from '../src/store/workers.js';
 import type { ActivityDeps } from './deps.js';
-import { publishTaskEvent } from './mirror.js';
+import { deviceFinalWrite, jobOutcomeOfRun, LANE_RESULT_SIGNAL } from '../src/domain/device-outcome.js';
+import { publishTaskEvent, writeMirror } from './mirror.js';
+import { activityResources } from './resources.js';
 
 export interface DeviceRunInput {
   jobId: string;
@@ -28,6 +30,8 @@ export interface DeviceRunOutcome {
   rev: number;
   /** False when the pooled session was reused (pinned only). */
   login?: boolean;
+  /** The terminal record is written (the run writes it when MongoDB answers; the job's workflow otherwise). */
+  recorded?: boolean;
 }
 
 
@@ -90,7 +94,8 @@ export interface DeviceBatchInput {
 }
 
 /** One job of a batch: its outcome, or `skipped` when its cancel won the decision before it started. */
-export type DeviceBatchItem = { jobId: string; outcome: DeviceRunOutcome } | { jobId: string; skipped: true };
+/** `signalled`: the job's workflow was told its outcome by the batch itself (the lane tells the others). */
+export type DeviceBatchItem = { jobId: string; outcome: DeviceRunOutcome; signalled?: boolean } | { jobId: string; skipped: true };
 
 /**
  * The SSH work of one job: claim it (queued → started) in MongoDB, run it, parse, report. Null: its cancel was
@@ -143,7 +148,7 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean, 
     const bad = Object.entries(res.exitCodes ?? {}).filter(([, c]) => c !== 0);
     if (!error && bad.length > 0) error = { type: 'CommandFailed', message: `exit status ${bad.map(([c, s]) => `${String(s)} from '${redactSecrets(c, secrets)}'`).join(', ')}` };
     void d.workers.countJob(deps.workerName, !error).catch(() => undefined); // a counter: not worth a wait
-    return { ok: !error, retval, error, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev, ...(login === undefined ? {} : { login }) };
+    return recordEnd(deps, input, { ok: !error, retval, error, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev, ...(login === undefined ? {} : { login }) });
   } catch (e) {
     const err = errorOf(e, secrets);
     if (e instanceof SshError && e.retryable) {
@@ -151,9 +156,36 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean, 
       throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: false });
     }
     void d.workers.countJob(deps.workerName, false).catch(() => undefined);
-    return { ok: false, retval: null, error: err, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev };
+    return recordEnd(deps, input, { ok: false, retval: null, error: err, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev });
   } finally {
     clearInterval(beat);
+  }
+}
+
+/**
+ * Writes the job's terminal record as soon as its run has ended, rather than leaving it to the job's workflow
+ * (a local activity there, one workflow task later): the outcome is visible sooner and the workflow does less.
+ * A write MongoDB does not answer is left to the workflow, which retries it.
+ */
+async function recordEnd(deps: ActivityDeps, input: DeviceRunInput, outcome: DeviceRunOutcome): Promise<DeviceRunOutcome> {
+  const write = deviceFinalWrite(input.jobId, outcome.rev + 1, { ...outcome, state: outcome.ok ? 'succeeded' : 'failed' });
+  try {
+    await writeMirror(deps, { ...write, kind: 'device', queue: input.queue });
+    return { ...outcome, recorded: true };
+  } catch (e) {
+    deps.logger.warn({ jobId: input.jobId, err: (e as Error).message }, 'terminal record left to the job workflow');
+    return outcome;
+  }
+}
+
+/** Signals a pinned job's workflow its outcome (the signal the lane would send); false when it could not. */
+async function tellJob(deps: ActivityDeps, jobId: string, outcome: DeviceRunOutcome): Promise<boolean> {
+  try {
+    const { client } = await activityResources(deps);
+    await client.workflow.getHandle(jobId).signal(LANE_RESULT_SIGNAL, jobOutcomeOfRun(outcome));
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -182,7 +214,12 @@ export function createDeviceRunActivities(d: DeviceRunDeps) {
           if (done.length > 0) return done;
           throw e;
         }
-        done.push(outcome ? { jobId: job.jobId, outcome } : { jobId: job.jobId, skipped: true });
+        if (!outcome) done.push({ jobId: job.jobId, skipped: true });
+        else {
+          // Told straight away: the job's workflow ends without waiting for the batch, and the lane does not signal it.
+          const signalled = await tellJob(d.deps, job.jobId, outcome);
+          done.push({ jobId: job.jobId, outcome, signalled });
+        }
         ctx.heartbeat(done);
       }
       return done;

@@ -17,6 +17,7 @@ import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { DeviceRunActivities, DeviceRunOutcome } from '../activities/device.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
+import { deviceFinalWrite, jobOutcomeOfRun, LANE_RESULT_SIGNAL, type DeviceJobOutcome } from '../src/domain/device-outcome.js';
 import { SA_STATUS } from '../src/temporal/search-attributes.js';
 import { MIRROR_LOCAL } from './presets.js';
 import { nowIso, TaskMirror } from './mirror.js';
@@ -31,21 +32,12 @@ export interface DeviceJobInput {
   fifoTaskQueue: string;
 }
 
-/** What a job ends with; the lane hands it to a pinned job's workflow. */
-export interface DeviceJobOutcome {
-  state: 'succeeded' | 'failed' | 'timed_out' | 'cancelled';
-  retval: unknown;
-  error: { type: string; message: string } | null;
-  worker: string | null;
-  started_at: string | null;
-  ended_at: string;
-  rev: number;
-}
+export type { DeviceJobOutcome };
 
 /** Cancels a fifo job that has not started; answers whether it was cancelled. Pinned jobs are cancelled in their lane. */
 export const cancelJobUpdate = defineUpdate<boolean, []>('cancelJob');
 /** The lane's hand-off of a pinned job's outcome. */
-export const laneResultSignal = defineSignal<[DeviceJobOutcome]>('laneResult');
+export const laneResultSignal = defineSignal<[DeviceJobOutcome]>(LANE_RESULT_SIGNAL);
 
 const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
 const { deviceWebhook } = proxyActivities<Pick<Activities, 'deviceWebhook'>>({
@@ -57,7 +49,7 @@ const { deviceWebhook } = proxyActivities<Pick<Activities, 'deviceWebhook'>>({
 export const DEVICE_CONNECT_ATTEMPTS = 5;
 
 export function outcomeOf(r: DeviceRunOutcome): DeviceJobOutcome {
-  return { state: r.ok ? 'succeeded' : 'failed', retval: r.retval, error: r.error, worker: r.worker, started_at: r.started_at, ended_at: r.ended_at, rev: r.rev };
+  return jobOutcomeOfRun(r);
 }
 
 export function failureOutcome(type: string, message: string, state: DeviceJobOutcome['state'] = 'failed'): DeviceJobOutcome {
@@ -170,7 +162,7 @@ export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome
   started = outcome.started_at !== null;
   if (cancelled && outcome.state === 'cancelled') return outcome;
   const rev = Math.max(mirror.nextRev(), outcome.rev + 1);
-  await mirrorFinal(jobId, rev, outcome);
+  if (!outcome.recorded) await mirrorTask(deviceFinalWrite(jobId, rev, outcome));
   upsertSearchAttributes([{ key: SA_STATUS, value: outcome.state }]);
   if (req.webhook) {
     try {
@@ -184,19 +176,3 @@ export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome
 
 const { mirrorTask } = proxyLocalActivities<Pick<Activities, 'mirrorTask'>>(MIRROR_LOCAL);
 
-async function mirrorFinal(jobId: string, rev: number, o: DeviceJobOutcome): Promise<void> {
-  const statusWord = { succeeded: 'finished', failed: 'failed', timed_out: 'failed', cancelled: 'cancelled' }[o.state];
-  await mirrorTask({
-    task_id: jobId,
-    rev,
-    state: o.state,
-    status: statusWord,
-    end_time: o.ended_at,
-    waiting_reason: null,
-    result: o.retval,
-    error: o.error,
-    ...(o.worker ? { worker: o.worker } : {}),
-    ...(o.started_at ? { start_time: o.started_at } : {}),
-    publish: true,
-  });
-}

@@ -74,7 +74,8 @@ function hash(s: string): number {
 /**
  * The per-host lane (Temporal's mutex sample, made a scheduler): it holds the host's waiting jobs in submission
  * order, runs each job's SSH activity on the owning worker's own task queue, one at a time and back to back,
- * and signals each job's workflow its outcome. Whether a job may still be cancelled is decided here: a job in
+ * and makes sure each job's workflow gets its outcome (the batch signals it as each job ends; the lane signals
+ * those it could not). Whether a job may still be cancelled is decided here: a job in
  * `pending` has not started. When the owner stops picking up work or heartbeating, another live worker becomes
  * the owner and the job runs there (a `config` job that had started re-runs only when the request allows it).
  */
@@ -160,8 +161,8 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
     for (const item of items) {
       settled.add(item.jobId);
       inFlight.delete(item.jobId);
-      // A skipped job's cancel already told its workflow.
-      if ('outcome' in item) handOver(item.jobId, outcomeOf(item.outcome));
+      // A skipped job's cancel already told its workflow; so did the batch, for a job it could signal itself.
+      if ('outcome' in item && !item.signalled) handOver(item.jobId, outcomeOf(item.outcome));
     }
     return settled;
   }
