@@ -42,7 +42,35 @@ function normalize(record: TaskRecord | null): TaskRecord | null {
   const r = record as unknown as Record<string, unknown>;
   for (const f of NULLABLE_FIELDS) if (r[f] === undefined) r[f] = null;
   if (r.priority === undefined) r.priority = 0;
+  r.result = readableResult(r.result);
   return record;
+}
+
+/**
+ * A job's result is free-form: NetPulse's `retval` is keyed by the command that ran (`ping 10.0.0.1`), a module's
+ * `data` is whatever it reports. FerretDB 1.24 refuses field names holding a dot or starting with `$` and arrays
+ * inside arrays (MongoDB takes them), and a refused mirror write is retried for ever: the job never ends. Such a
+ * result is stored as its JSON text under this one key and read back as it was; every other result is stored
+ * as it is, so both servers hold the same record.
+ */
+export const RESULT_AS_JSON_KEY = 'switchyard_json';
+
+function unstorable(v: unknown, inArray = false): boolean {
+  if (Array.isArray(v)) return inArray || v.some((x) => unstorable(x, true));
+  if (v === null || typeof v !== 'object' || v instanceof Date) return false;
+  return Object.entries(v).some(([k, x]) => k.includes('.') || k.startsWith('$') || unstorable(x));
+}
+
+export function storableResult(result: unknown): unknown {
+  return unstorable(result) ? { [RESULT_AS_JSON_KEY]: JSON.stringify(result) } : result;
+}
+
+export function readableResult(stored: unknown): unknown {
+  if (stored && typeof stored === 'object' && !Array.isArray(stored)) {
+    const text = (stored as Record<string, unknown>)[RESULT_AS_JSON_KEY];
+    if (typeof text === 'string' && Object.keys(stored).length === 1) return JSON.parse(text) as unknown;
+  }
+  return stored;
 }
 
 export type ApplyOutcome = 'applied' | 'stale';
@@ -89,6 +117,7 @@ export class TaskStore {
 
   async apply(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
     const { task_id, ...fields } = update;
+    if ('result' in fields) fields.result = storableResult(fields.result);
     for (let attempt = 0; attempt < 3; attempt++) {
       // One conditional update (atomic on MongoDB; on FerretDB one round trip instead of a read and a write):
       // it matches only a record older than this revision.
