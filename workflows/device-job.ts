@@ -48,6 +48,14 @@ const { deviceWebhook } = proxyActivities<Pick<Activities, 'deviceWebhook'>>({
 /** Connection errors are retried this many times in all (fifo and pinned alike); any other failure ends the job. */
 export const DEVICE_CONNECT_ATTEMPTS = 5;
 
+/**
+ * A claim MongoDB did not answer sent nothing to the device: the job waits for MongoDB (within its ttl, like any
+ * job that has not started) instead of spending its connection attempts, so an outage of the mirror fails no job.
+ */
+export function claimRetryDelayMs(waits: number): number {
+  return Math.min(10_000, 1000 * 2 ** Math.min(waits, 4));
+}
+
 export function outcomeOf(r: DeviceRunOutcome): DeviceJobOutcome {
   return jobOutcomeOfRun(r);
 }
@@ -57,7 +65,7 @@ export function failureOutcome(type: string, message: string, state: DeviceJobOu
 }
 
 /** Classifies an activity failure the way the device API reports it. */
-export function classifyFailure(e: unknown): { kind: 'schedule' | 'heartbeat' | 'run-timeout' | 'connection' | 'cancelled' | 'other'; type: string; message: string } {
+export function classifyFailure(e: unknown): { kind: 'schedule' | 'heartbeat' | 'run-timeout' | 'connection' | 'claim' | 'cancelled' | 'other'; type: string; message: string } {
   if (e instanceof ActivityFailure) {
     const cause = e.cause;
     if (cause instanceof TimeoutFailure) {
@@ -66,7 +74,8 @@ export function classifyFailure(e: unknown): { kind: 'schedule' | 'heartbeat' | 
       return { kind: 'run-timeout', type: 'Timeout', message: 'the job ran longer than its execution_timeout' };
     }
     if (cause instanceof ApplicationFailure) {
-      if (cause.type === 'SshConnectionError' || cause.type === 'DeviceClaimError') return { kind: 'connection', type: cause.type, message: cause.message };
+      if (cause.type === 'DeviceClaimError') return { kind: 'claim', type: cause.type, message: cause.message };
+      if (cause.type === 'SshConnectionError') return { kind: 'connection', type: cause.type, message: cause.message };
       if (cause.type === 'JobNotClaimable') return { kind: 'cancelled', type: 'Cancelled', message: cause.message };
       return { kind: 'other', type: cause.type ?? 'Error', message: cause.message };
     }
@@ -119,6 +128,8 @@ export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome
         retry: { maximumAttempts: 1 },
       });
       let attempt = 0;
+      let claimWaits = 0;
+      const enqueuedAt = Date.now();
       for (;;) {
         attempt++;
         try {
@@ -127,6 +138,15 @@ export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome
         } catch (e) {
           if (isCancellation(e)) throw e;
           const f = classifyFailure(e);
+          if (f.kind === 'claim') {
+            if (Date.now() - enqueuedAt < req.ttlSeconds * 1000) {
+              attempt--;
+              await sleep(claimRetryDelayMs(claimWaits++));
+              continue;
+            }
+            outcome = failureOutcome('Timeout', `job did not start within its ttl of ${req.ttlSeconds}s (MongoDB did not answer its claim)`, 'timed_out');
+            break;
+          }
           if (f.kind === 'connection' && attempt < DEVICE_CONNECT_ATTEMPTS) {
             await sleep(1000 * 2 ** (attempt - 1));
             continue;

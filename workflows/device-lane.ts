@@ -17,7 +17,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { DeviceBatchItem, DeviceRunActivities } from '../activities/device.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
-import { classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome, laneResultSignal, outcomeOf, type DeviceJobOutcome } from './device-job.js';
+import { claimRetryDelayMs, classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome, laneResultSignal, outcomeOf, type DeviceJobOutcome } from './device-job.js';
 import { MIRROR_LOCAL } from './presets.js';
 
 const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
@@ -181,6 +181,7 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
     for (const j of batch) inFlight.add(j.jobId);
     let rest = batch;
     let connAttempts = 0;
+    let claimWaits = 0;
     const startedOnce = new Set<string>();
     while (rest.length > 0) {
       rest = rest.filter((j) => {
@@ -227,6 +228,11 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
             finish(first, failureOutcome('WorkerLost', 'the worker running this config job was lost; the configuration may be partly applied, so it was not run again'));
             rest = rest.slice(1);
           }
+          continue;
+        }
+        if (f.kind === 'claim') {
+          // Not started: the ttl check at the top of the loop still bounds how long it waits for MongoDB.
+          await sleep(claimRetryDelayMs(claimWaits++));
           continue;
         }
         if (f.kind === 'connection' && ++connAttempts < DEVICE_CONNECT_ATTEMPTS) {
