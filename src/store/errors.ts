@@ -22,8 +22,18 @@ const UNAVAILABLE_NAMES = new Set([
   'MongoOperationTimeoutError',
 ]);
 
+/**
+ * Socket errors the driver lets through unwrapped when the server goes away mid-write (seen here: `This socket
+ * has been ended by the other party`, code EPIPE, while FerretDB shut down).
+ */
+const UNAVAILABLE_SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
 export function isUnavailableError(e: unknown): boolean {
-  return e instanceof StoreUnavailableError || (e instanceof Error && UNAVAILABLE_NAMES.has(e.name));
+  if (e instanceof StoreUnavailableError || (e instanceof Error && UNAVAILABLE_NAMES.has(e.name))) return true;
+  // FerretDB answers operations it was running when asked to stop with "context canceled".
+  if (e instanceof Error && e.name === 'MongoServerError' && /context canceled/.test(e.message)) return true;
+  const code = (e as { code?: unknown } | null)?.code;
+  return e instanceof Error && typeof code === 'string' && UNAVAILABLE_SOCKET_CODES.has(code);
 }
 
 /**
