@@ -18,6 +18,11 @@ export function newGpuTaskId(): string {
   return `task_${crypto.randomUUID().replaceAll('-', '')}`;
 }
 
+/** Whether an id has the form newGpuTaskId gives (a GPU task, not another kind's job). */
+export function isGpuTaskId(id: string): boolean {
+  return /^task_[0-9a-f]{32}$/.test(id);
+}
+
 export function newExecutionId(scheduleTaskId: number): string {
   return `exec-${scheduleTaskId}-${crypto.randomUUID().slice(0, 8)}`;
 }

@@ -4,9 +4,11 @@ import type { MiddlewareHandler } from 'hono';
 import { clusterRegistryFor } from '../../cluster/registry.js';
 import { fromDialectStatus } from '../../domain/status-mapping.js';
 import { isTerminal } from '../../domain/status.js';
+import { isGpuTaskId } from '../../domain/ids.js';
 import { gpuQueueName, GPU_SIGNALS } from '../../gpu/names.js';
 import { createGpuOps, ensureGpuIndexes, ensureMonitor, markNodeDown, markNodeUp, notifyNodeLost, queueLengths, recentFailureRate, runSweep } from '../../gpu/ops.js';
 import { submitGpuTask } from '../../gpu/tasks.js';
+import { isUnavailableError } from '../../store/errors.js';
 import { InstanceStore } from '../../store/instances.js';
 import { safeEqual } from '../codec-endpoint.js';
 import type { ApiDeps, AppEnv } from '../context.js';
@@ -92,10 +94,19 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       throw e;
     }
   };
-  /** A node's status or result report: refused once the task has ended, otherwise handed to its workflow. */
+  /**
+   * A node's status or result report: refused once the task has ended, otherwise handed to its workflow. While
+   * MongoDB is away the record cannot be read, but the workflow (the truth, which ignores a report it cannot use)
+   * still takes it: a node that reports during an outage must not have to outlast it, or its result is lost.
+   */
   const forwardNodeReport = async (taskId: string, signal: string, body: object) => {
-    const r = await getTask(taskId);
-    if (isTerminal(r.state)) throw new ConflictError(`任务已结束: ${taskId} (${taskView(r).status})`);
+    try {
+      const r = await getTask(taskId);
+      if (isTerminal(r.state)) throw new ConflictError(`任务已结束: ${taskId} (${taskView(r).status})`);
+    } catch (e) {
+      if (!isUnavailableError(e) || !isGpuTaskId(taskId)) throw e;
+      deps.logger.warn({ taskId }, 'MongoDB unavailable: GPU node report sent to the task workflow unchecked');
+    }
     await signalTask(taskId, signal, { ...body, at: Date.now() });
   };
 
