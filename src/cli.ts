@@ -7,6 +7,7 @@ import { mintSchedulerToken } from './api/scheduler/auth.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker.js';
 import { WORKER_PLUGINS } from './worker-plugins.js';
 import { GPU_AGENT_USAGE, runGpuAgentCommand } from './gpu-agent/cli.js';
+import { reconcileAll } from './reconcile/command.js';
 
 const USAGE = `usage: switchyard <command>
 
@@ -16,6 +17,9 @@ commands:
   dev        start the local stack (scripts/stack/up.sh), then api + worker; Ctrl-C stops all of it
   config     print the effective configuration with secrets redacted
   gpu-agent  run a GPU node agent (switchyard gpu-agent --help)
+  reconcile  compare every waiting/running mirror record with Temporal and repair it, once
+             (reconcile [grace seconds, default RECONCILE_GRACE_SECONDS]); api and worker processes
+             also do it every RECONCILE_INTERVAL_SECONDS in the cluster leader
   token      print a scheduler-dialect JWT: token <user> [admin|user] [expiry, default 12h]
 `;
 
@@ -105,6 +109,13 @@ async function main(argv: string[]): Promise<void> {
         stackScript('down');
       });
       done.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'worker stopped with an error'));
+      return;
+    }
+    case 'reconcile': {
+      const grace = argv[1] === undefined ? config.reconcile.graceSeconds : Number(argv[1]);
+      if (!Number.isInteger(grace) || grace < 0) throw new Error('usage: switchyard reconcile [grace seconds]');
+      const report = await reconcileAll(config, logger, grace);
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
     case 'gpu-agent': {

@@ -12,7 +12,8 @@ import type { Logger } from './logging.js';
 import { connectMongo, ensureIndexes, type MongoHandle } from './store/mongo.js';
 import { TaskStore } from './store/tasks.js';
 import { WorkerStore } from './store/workers.js';
-import { createCodec, ensureSearchAttributes } from './temporal/connection.js';
+import { startReconciler } from './reconcile/reconciler.js';
+import { connectTemporalClient, createCodec, ensureSearchAttributes, type TemporalClientHandle } from './temporal/connection.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { workerTaskQueue } from './temporal/task-queues.js';
 
@@ -68,7 +69,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   const name = options.name ?? defaultWorkerName(config);
   const log = logger.child({ worker: name });
 
-  const mongo = await connectMongo(config);
+  const mongo = await connectMongo(config, config.mongo.db, log);
   await ensureIndexes(mongo.db);
   const workerStore = new WorkerStore(mongo.db);
   const producer = options.kafka === false ? null : new JsonProducer(createKafka(config, log, `-${name}`));
@@ -109,6 +110,23 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   const taskQueues = workers.map((w) => w.options.taskQueue);
   await workerStore.register({ name, pid: process.pid, hostname: hostname(), queues, task_queues: taskQueues });
   const cluster = await startClusterRegistry({ config, logger: log, db: mongo.db, kind: 'worker', instanceId: name });
+  // The reconciler's client is opened only if this process ever leads the cluster.
+  let reconcileClient: Promise<TemporalClientHandle> | null = null;
+  const reconciler = startReconciler({
+    config,
+    logger: log,
+    db: mongo.db,
+    temporal: async () => {
+      reconcileClient ??= connectTemporalClient(config).catch((e: unknown) => {
+        reconcileClient = null;
+        throw e;
+      });
+      return (await reconcileClient).client;
+    },
+    isLeader: () => cluster.isLeader(),
+    intervalSeconds: config.reconcile.intervalSeconds,
+    graceSeconds: config.reconcile.graceSeconds,
+  });
 
   const running = () => workers.reduce((n, w) => n + w.getStatus().numInFlightNonLocalActivities, 0);
   let stopping: Promise<void> | null = null;
@@ -152,8 +170,10 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
     } finally {
       clearInterval(timer);
       for (const p of plugins) await p.close?.().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'plugin close failed'));
+      reconciler.stop();
       await workerStore.markStopped(name).catch(() => undefined);
       await cluster.stop().catch(() => undefined);
+      await reconcileClient?.then((c) => c.close()).catch(() => undefined);
       await closeActivityResources().catch(() => undefined);
       await events?.close().catch(() => undefined);
       await producer?.close().catch(() => undefined);

@@ -11,6 +11,7 @@ import { TaskStore } from '../store/tasks.js';
 import { WorkerStore } from '../store/workers.js';
 import { connectTemporalClient, createCodec, ensureSearchAttributes } from '../temporal/connection.js';
 import { attachClusterRegistry, startClusterRegistry } from '../cluster/registry.js';
+import { startReconciler } from '../reconcile/reconciler.js';
 import { createApp, type DialectFactory } from './app.js';
 import type { ApiDeps } from './context.js';
 import { ALL_DIALECTS } from './dialects.js';
@@ -34,7 +35,7 @@ export interface ApiRuntimeOptions {
 
 export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiRuntime> {
   const { config, logger } = options;
-  const mongo = await connectMongo(config);
+  const mongo = await connectMongo(config, config.mongo.db, logger);
   await ensureIndexes(mongo.db);
   const temporal = await connectTemporalClient(config);
   await ensureSearchAttributes(temporal.connection, config.temporal.namespace);
@@ -68,6 +69,15 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
   };
   const cluster = await startClusterRegistry({ config, logger, db: mongo.db, kind: 'api' });
   attachClusterRegistry(deps, cluster);
+  const reconciler = startReconciler({
+    config,
+    logger,
+    db: mongo.db,
+    temporal: async () => temporal.client,
+    isLeader: () => cluster.isLeader(),
+    intervalSeconds: config.reconcile.intervalSeconds,
+    graceSeconds: config.reconcile.graceSeconds,
+  });
   const { app } = createApp(deps, options.dialects ?? ALL_DIALECTS);
 
   const server: ServerType = await new Promise((resolve, reject) => {
@@ -94,6 +104,7 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
         });
         (server as Server).closeIdleConnections?.();
       });
+      reconciler.stop();
       await cluster.stop().catch(() => undefined);
       await producer?.close().catch(() => undefined);
       await temporal.close().catch(() => undefined);

@@ -125,6 +125,12 @@ export const configSchema = z.object({
     heartbeatSeconds: positiveInt,
     leaseSeconds: positiveInt,
   }),
+  reconcile: z.object({
+    /** Seconds between reconciliation passes (in the cluster leader); 0 turns the periodic pass off. */
+    intervalSeconds: z.number().int().min(0),
+    /** A record changed more recently than this is not compared yet (its workflow may be about to write). */
+    graceSeconds: z.number().int().min(0),
+  }),
   services: z.object({
     maxStatusTask: positiveInt,
     list: z.array(serviceSchema),
