@@ -31,6 +31,8 @@ export interface DeviceEmulatorOptions {
   startPrivileged?: boolean;
   /** Restrict the transport algorithms, e.g. to what an old IOS offers (SHA-1 key exchange, CBC ciphers). */
   algorithms?: Algorithms;
+  /** Loopback address to listen on (default 127.0.0.1); other 127.x addresses make distinct pinned hosts. */
+  listenHost?: string;
 }
 
 export interface DeviceEmulator {
@@ -182,7 +184,7 @@ export async function startDeviceEmulator(opts: DeviceEmulatorOptions = {}): Pro
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, opts.listenHost ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
 
@@ -194,7 +196,7 @@ export async function startDeviceEmulator(opts: DeviceEmulatorOptions = {}): Pro
   };
 
   return {
-    host: '127.0.0.1',
+    host: opts.listenHost ?? '127.0.0.1',
     port,
     username,
     password,

@@ -23,6 +23,8 @@ export interface FakeNodeOptions {
   completeAfterMs?: number | null;
   /** Send heartbeats every this many ms (default 1000); 0: silent. */
   heartbeatMs?: number;
+  /** How many times a result report is retried while the API answers 5xx or not at all (default 10). */
+  reportAttempts?: number;
 }
 
 /** A GPU node on loopback that speaks DESIGN.md's node protocol and records what it received. */
@@ -104,14 +106,15 @@ export class FakeGpuNode {
     // The node is done with it once it reports the result: the slot may be reused from then on.
     this.running.delete(taskId);
     // Like a real agent, retry while the API answers 5xx or not at all.
+    const attempts = this.opts.reportAttempts ?? 10;
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await this.call('POST', `/tasks/${taskId}/result`, { result: JSON.stringify(result), gpuId: this.opts.gpuId });
-        if (r.code < 500 || attempt >= 10) return r;
+        if (r.code < 500 || attempt >= attempts) return r;
       } catch (e) {
-        if (attempt >= 10) throw e;
+        if (attempt >= attempts) throw e;
       }
-      await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
+      await new Promise((r) => setTimeout(r, Math.min(3000, 300 * (attempt + 1))));
     }
   }
 

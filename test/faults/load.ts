@@ -1,0 +1,116 @@
+/**
+ * Mixed load across the dialects: a fixed number of jobs of each kind, interleaved and spread over a period, so
+ * that a fault lands while work of every kind is being submitted, waiting and running.
+ */
+import type { DialectClients, JobKind, Submission } from './dialects.js';
+
+export type LoadMix = Partial<Record<JobKind, number>>;
+
+export interface LoadOptions {
+  mix: LoadMix;
+  /** The submissions are spread evenly over this long. */
+  spreadMs: number;
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** Seconds a fifo job / a scheduled command sleeps, so that some are running when the fault hits. */
+  sleepSeconds?: number;
+  /** Ingest ids sent a second time (a client retry with the same id), as a share of the ingest jobs. */
+  ingestRetryShare?: number;
+}
+
+export class LoadRun {
+  readonly subs: Submission[] = [];
+  private stopped = false;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly clients: DialectClients,
+    private readonly opts: LoadOptions,
+  ) {
+    this.done = this.run();
+  }
+
+  /** The kinds in submission order: interleaved round robin, so every kind is submitted all through the run. */
+  private plan(): JobKind[] {
+    const left = new Map(Object.entries(this.opts.mix) as [JobKind, number][]);
+    const order: JobKind[] = [];
+    while ([...left.values()].some((n) => n > 0)) {
+      for (const [k, n] of left) {
+        if (n <= 0) continue;
+        order.push(k);
+        left.set(k, n - 1);
+      }
+    }
+    return order;
+  }
+
+  private async run(): Promise<void> {
+    const order = this.plan();
+    const gap = order.length > 1 ? this.opts.spreadMs / order.length : 0;
+    const started = Date.now();
+    const concurrency = this.opts.concurrency ?? 6;
+    const inflight = new Set<Promise<void>>();
+    const ingestIds: string[] = [];
+    let retries = Math.round((this.opts.mix.ingest ?? 0) * (this.opts.ingestRetryShare ?? 0.2));
+    for (let i = 0; i < order.length && !this.stopped; i++) {
+      const due = started + i * gap;
+      if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
+      while (inflight.size >= concurrency) await Promise.race(inflight);
+      const kind = order[i]!;
+      const p = (async () => {
+        const s = await this.clients.submit(kind, { sleepSeconds: this.opts.sleepSeconds });
+        this.subs.push(s);
+        if (kind === 'ingest' && s.id) ingestIds.push(s.id);
+        // Now and then a client sends an ingest message again with the same task_id.
+        if (kind === 'ingest' && retries > 0 && ingestIds.length > 1 && i % 3 === 0) {
+          retries--;
+          const again = ingestIds[Math.floor(ingestIds.length / 2)]!;
+          this.subs.push(await this.clients.submit('ingest', { ingestId: again }));
+        }
+      })().finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    await Promise.all(inflight);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  get progress(): number {
+    const total = Object.values(this.opts.mix).reduce((a, b) => a + (b ?? 0), 0);
+    return total === 0 ? 1 : this.subs.length / total;
+  }
+}
+
+/** Resolves once `share` of the load has been submitted. */
+export async function untilProgress(load: LoadRun, share: number): Promise<void> {
+  while (load.progress < share) await new Promise((r) => setTimeout(r, 100));
+}
+
+/**
+ * One job of each kind submitted after a fault has ended; resolves with the seconds until all of them ended
+ * (null if they did not within the time given). This is the scenario's "seconds to recover".
+ */
+export async function probeRecovery(clients: DialectClients, kinds: JobKind[], timeoutMs: number, sink: Submission[]): Promise<number | null> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  const pending = new Map<JobKind, Submission>();
+  // A kind whose submission is refused (the API is still coming back) is submitted again until it is accepted.
+  const open = new Set(kinds);
+  while (open.size > 0 && Date.now() < deadline) {
+    for (const k of [...open]) {
+      if (pending.has(k)) {
+        const s = pending.get(k)!;
+        const [v] = await clients.view(k, [s.id!]);
+        if (v?.terminal) open.delete(k);
+        continue;
+      }
+      const s = await clients.submit(k);
+      sink.push(s);
+      if (s.accepted) pending.set(k, s);
+    }
+    if (open.size > 0) await new Promise((r) => setTimeout(r, 250));
+  }
+  return open.size === 0 ? (Date.now() - started) / 1000 : null;
+}
