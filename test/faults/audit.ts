@@ -41,6 +41,8 @@ export interface Figures {
   byKind: Partial<Record<JobKind, KindFigures>>;
   /** Mirror records that disagree with Temporal after the scenario (must be none). */
   mirrorDisagreements: string[];
+  /** Anything else the scenario's own checks found wrong (a non-503 5xx, a refused report, …): must be none. */
+  problems: string[];
   notes: string[];
   lostIds: string[];
   duplicatedIds: string[];
@@ -227,6 +229,7 @@ export function figuresOf(a: AuditInput): Figures {
     reRuns,
     byKind,
     mirrorDisagreements: a.mirror,
+    problems: [],
     notes: a.notes ?? [],
     lostIds,
     duplicatedIds,
@@ -254,7 +257,7 @@ export function formatFigures(f: Figures): string {
       `seconds to recover: ${f.recoverySeconds === null ? 'n/a' : f.recoverySeconds.toFixed(1)}, mirror disagreements: ${f.mirrorDisagreements.length}`,
   );
   for (const n of f.notes) lines.push(`  note: ${n}`);
-  for (const [what, list] of [['lost', f.lostIds], ['duplicated', f.duplicatedIds], ['failed', f.failedIds], ['mirror', f.mirrorDisagreements]] as const) {
+  for (const [what, list] of [['lost', f.lostIds], ['duplicated', f.duplicatedIds], ['failed', f.failedIds], ['mirror', f.mirrorDisagreements], ['problem', f.problems]] as const) {
     for (const x of list.slice(0, 15)) lines.push(`  ${what}: ${x}`);
     if (list.length > 15) lines.push(`  ${what}: … ${list.length - 15} more`);
   }

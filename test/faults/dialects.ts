@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../src/config/index.js';
 import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
-import { kcatProduce } from '../support/kcat.js';
+import { kcatProduceAsync } from '../support/kcat.js';
 import { HttpClient, NoAnswerError } from './http.js';
 
 export const JOB_KINDS = ['device-fifo', 'device-pinned', 'device-config', 'scheduler', 'gpu', 'service-echo', 'service-kafka', 'ingest'] as const;
@@ -175,12 +175,18 @@ export class DialectClients {
         // The client names the task: a retry with the same id must start nothing new.
         const id = opts.ingestId ?? `ts_echo_ingest-${this.tag}-${n}`;
         const at = Date.now();
-        try {
-          kcatProduce(t.brokers, t.ingestTopic, [{ key: id, value: JSON.stringify({ Task: { task_id: id, service: 'echo', condition: { n } } }) }]);
-          return { kind, id, accepted: true, at };
-        } catch (e) {
-          return { kind, id, accepted: false, at, error: (e as Error).message.slice(0, 200) };
+        // A producer keeps trying while the broker is away (as a client library would, for up to 2 minutes).
+        let error = '';
+        while (Date.now() - at < 120_000) {
+          try {
+            await kcatProduceAsync(t.brokers, t.ingestTopic, [{ key: id, value: JSON.stringify({ Task: { task_id: id, service: 'echo', condition: { n } } }) }]);
+            return { kind, id, accepted: true, at };
+          } catch (e) {
+            error = (e as Error).message.slice(0, 200);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
         }
+        return { kind, id, accepted: false, at, error };
       }
     }
   }

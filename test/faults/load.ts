@@ -88,27 +88,34 @@ export async function untilProgress(load: LoadRun, share: number): Promise<void>
   while (load.progress < share) await new Promise((r) => setTimeout(r, 100));
 }
 
+/** Submits one probe job (and submits again while the answer is not a success). */
+export type Probe = () => Promise<Submission>;
+
+export function probesFor(clients: DialectClients, kinds: JobKind[]): Probe[] {
+  return kinds.map((k) => () => clients.submit(k));
+}
+
 /**
- * One job of each kind submitted after a fault has ended; resolves with the seconds until all of them ended
- * (null if they did not within the time given). This is the scenario's "seconds to recover".
+ * Probe jobs submitted after a fault has ended; resolves with the seconds until all of them ended (null if they
+ * did not within the time given). This is the scenario's "seconds to recover".
  */
-export async function probeRecovery(clients: DialectClients, kinds: JobKind[], timeoutMs: number, sink: Submission[]): Promise<number | null> {
+export async function probeRecovery(clients: DialectClients, probes: Probe[], timeoutMs: number, sink: Submission[]): Promise<number | null> {
   const started = Date.now();
   const deadline = started + timeoutMs;
-  const pending = new Map<JobKind, Submission>();
-  // A kind whose submission is refused (the API is still coming back) is submitted again until it is accepted.
-  const open = new Set(kinds);
+  const pending = new Map<number, Submission>();
+  // A probe whose submission is refused (the API is still coming back) is submitted again until it is accepted.
+  const open = new Set(probes.map((_, i) => i));
   while (open.size > 0 && Date.now() < deadline) {
-    for (const k of [...open]) {
-      if (pending.has(k)) {
-        const s = pending.get(k)!;
-        const [v] = await clients.view(k, [s.id!]);
-        if (v?.terminal) open.delete(k);
+    for (const i of [...open]) {
+      const s = pending.get(i);
+      if (s) {
+        const [v] = await clients.view(s.kind, [s.id!]);
+        if (v?.terminal) open.delete(i);
         continue;
       }
-      const s = await clients.submit(k);
-      sink.push(s);
-      if (s.accepted) pending.set(k, s);
+      const sub = await probes[i]!();
+      sink.push(sub);
+      if (sub.accepted) pending.set(i, sub);
     }
     if (open.size > 0) await new Promise((r) => setTimeout(r, 250));
   }

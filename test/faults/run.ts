@@ -9,9 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatFigures, type Figures } from './audit.js';
-import { SCENARIOS, type ScenarioId } from './catalogue.js';
 import { reapLeftovers } from './private-stack.js';
-import { destroyActive, SIZES, type ScenarioContext } from './scenarios.js';
+import { destroyActive, runAlone, SCENARIOS, SIZES, type ScenarioContext, type ScenarioId } from './scenarios.js';
 import { verdict } from './verdict.js';
 
 const { values } = parseArgs({
@@ -45,7 +44,7 @@ for (const id of wanted) {
   log(`--- scenario ${id}: ${s.title} (${ctx.size.name})`);
   const t0 = Date.now();
   try {
-    const figures = await s.run(ctx);
+    const figures = await runAlone(id, ctx);
     for (const f of figures) {
       all.push(f);
       process.stdout.write(`\n${formatFigures(f)}\n\n`);

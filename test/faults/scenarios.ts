@@ -1,15 +1,15 @@
 /**
- * The fault scenarios of issue #8, each against its own private deployment under mixed load across the four
- * dialects. A scenario answers its figures (one row per fault); `npm run test:faults` prints them in full size,
- * test/integration/faults*.test.ts runs them small inside `npm test`.
+ * The fault scenarios of issue #8, each run under mixed load across the four dialects against a private
+ * deployment (its own stack, real api/worker processes). A scenario answers its figures, one row per fault.
+ * `npm run test:faults` gives each scenario a fresh deployment and the full load; the short versions in
+ * `npm test` (test/integration/faults.test.ts) run several scenarios one after another on one deployment.
  */
 import { randomBytes } from 'node:crypto';
-import type { JobKind, Submission } from './dialects.js';
-import { isDialectEnvelope } from './dialects.js';
-import { fifoRunCounts, figuresOf, handOffCounts, mirrorDisagreements, waitTerminal, workflowRuns, type Figures } from './audit.js';
 import { createKafka } from '../../src/kafka/client.js';
+import { fifoRunCounts, figuresOf, handOffCounts, mirrorDisagreements, waitTerminal, workflowRuns, type Figures } from './audit.js';
 import { Deployment, type DeploymentOptions } from './deployment.js';
-import { LoadRun, probeRecovery, untilProgress, type LoadMix } from './load.js';
+import { isDialectEnvelope, type JobKind, type Submission } from './dialects.js';
+import { LoadRun, probeRecovery, probesFor, untilProgress, type LoadMix } from './load.js';
 
 export interface ScenarioSize {
   name: 'short' | 'full';
@@ -18,6 +18,12 @@ export interface ScenarioSize {
   spreadMs: number;
   /** How long a stopped server stays down. */
   outageMs: number;
+  /** How long the Temporal dev server stays down before it is started again. */
+  temporalDownMs: number;
+  /** Times the API is killed and started again while clients submit. */
+  apiKills: number;
+  /** Jobs waiting behind the config push on the pinned host whose owner is killed. */
+  pinnedBehind: number;
   /** How long jobs may take to end after the fault (generous: a loaded machine is slow, not wrong). */
   drainMs: number;
   sleepSeconds: number;
@@ -29,20 +35,26 @@ export const SIZES: Record<'short' | 'full', ScenarioSize> = {
     mix: { 'device-fifo': 60, 'device-pinned': 60, 'device-config': 6, scheduler: 40, gpu: 50, 'service-echo': 60, 'service-kafka': 40, ingest: 40 },
     spreadMs: 45_000,
     outageMs: 30_000,
+    temporalDownMs: 10_000,
+    apiKills: 3,
+    pinnedBehind: 20,
     drainMs: 600_000,
     sleepSeconds: 2,
   },
   short: {
     name: 'short',
-    mix: { 'device-fifo': 8, 'device-pinned': 8, 'device-config': 2, scheduler: 6, gpu: 8, 'service-echo': 8, 'service-kafka': 8, ingest: 8 },
-    spreadMs: 10_000,
-    outageMs: 15_000,
+    mix: { 'device-fifo': 4, 'device-pinned': 4, 'device-config': 1, scheduler: 3, gpu: 4, 'service-echo': 4, 'service-kafka': 4, ingest: 4 },
+    spreadMs: 6000,
+    outageMs: 10_000,
+    temporalDownMs: 3000,
+    apiKills: 1,
+    pinnedBehind: 4,
     drainMs: 600_000,
     sleepSeconds: 2,
   },
 };
 
-/** One kind of each job, submitted after a fault to measure recovery. */
+/** One job of each kind, submitted after a fault to measure recovery. */
 export const PROBE_KINDS: JobKind[] = ['device-fifo', 'device-pinned', 'scheduler', 'gpu', 'service-echo', 'service-kafka'];
 
 export type Log = (line: string) => void;
@@ -52,6 +64,13 @@ export interface ScenarioContext {
   log: Log;
   /** Keep the private stack's logs and data after the scenario (for a post-mortem). */
   keepState?: boolean;
+}
+
+export interface Scenario {
+  title: string;
+  /** The deployment it needs (the short test's shared deployment has all of them: 2 APIs, 2 workers). */
+  deployment: Omit<DeploymentOptions, 'tag' | 'log'>;
+  run(d: Deployment, ctx: ScenarioContext): Promise<Figures[]>;
 }
 
 export function scenarioTag(short: string): string {
@@ -77,7 +96,7 @@ export async function withDeployment<T>(ctx: ScenarioContext, opts: DeploymentOp
     failed = false;
     return out;
   } finally {
-    if (failed) ctx.log(`[${opts.tag}] failed; logs in ${d.runDir}/logs${ctx.keepState ? '' : ' (removed: set FAULTS_KEEP_STATE=1 to keep them)'}`);
+    if (failed) ctx.log(`[${opts.tag}] failed; logs in ${d.runDir}/logs${ctx.keepState ? '' : ' (removed: --keep-state keeps them)'}`);
     ACTIVE.delete(d);
     await d.destroy({ keepState: ctx.keepState ?? false });
   }
@@ -90,12 +109,12 @@ export async function audit(d: Deployment, ctx: ScenarioContext, scenario: strin
   ctx.log(`[${d.opts.tag}] ${scenario}: jobs settled ${((Date.now() - started) / 1000).toFixed(1)} s after the load`);
   const temporal = d.temporal!.client;
   const db = d.mongo!.db(d.config.mongo.db);
-  // The mirror may still be catching up (a reconciliation pass runs periodically): give it a while.
+  // The mirror may still be catching up (a reconciliation pass runs every few seconds here): give it a while.
   let runs = await workflowRuns(temporal);
   let mirror = await mirrorDisagreements(temporal, db, runs);
   const deadline = Date.now() + 120_000;
   while (mirror.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
     runs = await workflowRuns(temporal);
     mirror = await mirrorDisagreements(temporal, db, runs);
   }
@@ -103,6 +122,7 @@ export async function audit(d: Deployment, ctx: ScenarioContext, scenario: strin
   const fifoRuns = await fifoRunCounts(d.fifoRunsFile);
   const http = d.clients.http.counters;
   const mod = d.module!.http.counters;
+  const other5xx = [...d.clients.http.fiveHundreds, ...d.module!.http.fiveHundreds].filter((x) => x.status !== 503);
   const figures = figuresOf({
     scenario,
     subs,
@@ -113,10 +133,11 @@ export async function audit(d: Deployment, ctx: ScenarioContext, scenario: strin
     mirror,
     http: { '5xx': http['5xx'] + mod['5xx'], '503': http['503'] + mod['503'], noAnswer: http.noAnswer + mod.noAnswer },
     recoverySeconds,
-    notes: [...notes, ...d.module!.refused.slice(0, 5).map((r) => `module report refused: ${r.taskId} ${r.status} ${JSON.stringify(r.body)}`)],
+    notes,
   });
-  const five = [...d.clients.http.fiveHundreds, ...d.module!.http.fiveHundreds].filter((x) => x.status !== 503);
-  for (const x of five.slice(0, 5)) figures.notes.push(`non-503 5xx: ${x.status} ${x.method} ${x.path} ${x.body}`);
+  // A 5xx other than a 503 (a dependency is down, try again) is a crash in all but name.
+  for (const x of other5xx.slice(0, 5)) figures.problems.push(`${x.status} answer: ${x.method} ${x.path} ${x.body}`);
+  for (const r of d.module!.refused.splice(0)) figures.problems.push(`the module's report was refused: ${r.taskId} ${r.status} ${JSON.stringify(r.body)}`);
   d.clients.http.resetCounters();
   d.module!.http.resetCounters();
   return figures;
@@ -137,158 +158,160 @@ async function until<T>(what: string, ms: number, fn: () => Promise<T | null | u
   }
 }
 
+function startLoad(d: Deployment, ctx: ScenarioContext, ingestRetryShare = 0.2): LoadRun {
+  return new LoadRun(d.clients, { mix: ctx.size.mix, spreadMs: ctx.size.spreadMs, sleepSeconds: ctx.size.sleepSeconds, ingestRetryShare });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // 1. SIGKILL a worker mid-run, then the worker that owns a pinned host while its lane has waiting jobs.
 
-export async function workerKillScenario(ctx: ScenarioContext): Promise<Figures[]> {
-  const tag = scenarioTag('wk');
-  return withDeployment(ctx, { tag, workers: 2, apis: 1 }, async (d) => {
-    const out: Figures[] = [];
-    // (a) a plain worker, while jobs of every kind run on it.
-    const load = new LoadRun(d.clients, { mix: ctx.size.mix, spreadMs: ctx.size.spreadMs, sleepSeconds: ctx.size.sleepSeconds });
-    await untilProgress(load, 0.35);
-    const victim = await until('a fifo job running on a worker', 60_000, async () => {
-      const running = load.subs.filter((s) => s.kind === 'device-fifo' && s.accepted);
-      const views = await d.clients.view('device-fifo', running.map((s) => s.id!));
-      return views.find((v) => v.status === 'started' && v.worker)?.worker ?? null;
-    });
-    const proc = d.workers.find((w) => w.name === victim)!;
-    proc.kill();
-    ctx.log(`[${tag}] SIGKILL worker ${victim} (pid ${proc.pids.at(-1)}) at ${Math.round(load.progress * 100)}% of the load`);
-    const probeSubs: Submission[] = [];
-    const recovery = await probeRecovery(d.clients, PROBE_KINDS, ctx.size.drainMs, probeSubs);
-    await load.done;
-    // It comes back (a supervisor would restart it): the next fault needs two workers again.
-    await proc.restart();
-    out.push(await audit(d, ctx, '1a. SIGKILL a worker mid-run', [...load.subs, ...probeSubs], recovery, [`killed ${victim} while it ran jobs`]));
-
-    // (b) the owner of a pinned host, while a config push runs there and jobs wait behind it.
-    const dev = d.devices[0]!;
-    const first = await d.clients.submitPinned(0, 'show clock');
-    const owner = await until('the pinned host to have an owner', 120_000, async () => {
-      const [v] = await d.clients.view('device-pinned', [first.id!]);
-      return v?.terminal ? v.worker : null;
-    });
-    const subs: Submission[] = [first];
-    for (let i = 0; i < 3; i++) subs.push(await d.clients.submitPinned(0, 'show clock'));
-    const config = await d.clients.submitPinned(0, null);
-    subs.push(config);
-    const behind = ctx.size.name === 'full' ? 20 : 6;
-    for (let i = 0; i < behind; i++) subs.push(await d.clients.submitPinned(0, 'show clock'));
-    await until('the config push to start', 120_000, async () => {
-      const [v] = await d.clients.view('device-config', [config.id!]);
-      return v?.status === 'started' ? v : null;
-    });
-    const ownerProc = d.workers.find((w) => w.name === owner)!;
-    ownerProc.kill();
-    ctx.log(`[${tag}] SIGKILL pinned owner ${owner} of ${dev.host} while its config push ran and ${behind} jobs waited`);
-    const recoveryB = await probeRecovery(d.clients, ['device-pinned'], ctx.size.drainMs, subs);
-    const figures = await audit(d, ctx, '1b. SIGKILL the owner of a pinned host', subs, recoveryB, [`killed ${owner}, owner of pinned_${dev.host}`]);
-    const [cv] = await d.clients.view('device-config', [config.id!]);
-    figures.notes.push(`the config push that was running ended ${cv?.status} ${cv?.error ?? ''}`.trim());
-    out.push(figures);
-    return out;
+async function workerKill(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> {
+  const tag = d.opts.tag;
+  const out: Figures[] = [];
+  // (a) a plain worker, while jobs of every kind run on it.
+  const load = startLoad(d, ctx);
+  await untilProgress(load, 0.35);
+  const victim = await until('a fifo job running on a worker', 120_000, async () => {
+    const running = load.subs.filter((s) => s.kind === 'device-fifo' && s.accepted);
+    const views = await d.clients.view('device-fifo', running.map((s) => s.id!));
+    return views.find((v) => v.status === 'started' && v.worker)?.worker ?? null;
   });
-}
+  const proc = d.workers.find((w) => w.name === victim)!;
+  proc.kill();
+  ctx.log(`[${tag}] SIGKILL worker ${victim} (pid ${proc.pids.at(-1)}) at ${Math.round(load.progress * 100)}% of the load`);
+  const probeSubs: Submission[] = [];
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs);
+  await load.done;
+  // It comes back (as a supervisor would restart it): the next fault needs two workers again.
+  await proc.restart();
+  out.push(await audit(d, ctx, '1a. SIGKILL a worker mid-run', [...load.subs, ...probeSubs], recovery, [`killed ${victim} while it ran jobs`]));
 
-export { isDialectEnvelope };
+  // (b) the owner of a pinned host, while a config push runs there and jobs wait behind it.
+  const dev = d.devices[0]!;
+  const first = await d.clients.submitPinned(0, 'show clock');
+  const owner = await until('the pinned host to have an owner', 120_000, async () => {
+    const [v] = await d.clients.view('device-pinned', [first.id!]);
+    return v?.terminal ? v.worker : null;
+  });
+  const subs: Submission[] = [first];
+  for (let i = 0; i < 3; i++) subs.push(await d.clients.submitPinned(0, 'show clock'));
+  const config = await d.clients.submitPinned(0, null);
+  subs.push(config);
+  for (let i = 0; i < ctx.size.pinnedBehind; i++) subs.push(await d.clients.submitPinned(0, 'show clock'));
+  await until('the config push to start', 120_000, async () => {
+    const [v] = await d.clients.view('device-config', [config.id!]);
+    return v?.status === 'started' ? v : null;
+  });
+  const ownerProc = d.workers.find((w) => w.name === owner)!;
+  ownerProc.kill();
+  ctx.log(`[${tag}] SIGKILL pinned owner ${owner} of ${dev.host} while its config push ran and ${ctx.size.pinnedBehind} jobs waited`);
+  const recoveryB = await probeRecovery(d.clients, [() => d.clients.submitPinned(0, 'show clock')], ctx.size.drainMs, subs);
+  await ownerProc.restart();
+  const figures = await audit(d, ctx, '1b. SIGKILL the owner of a pinned host', subs, recoveryB, [`killed ${owner}, owner of pinned_${dev.host}`]);
+  const [cv] = await d.clients.view('device-config', [config.id!]);
+  figures.notes.push(`the config push that was running ended ${cv?.status} ${cv?.error ?? ''}`.trim());
+  out.push(figures);
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // 2. SIGKILL the API and start it again while clients submit.
 
-export async function apiKillScenario(ctx: ScenarioContext): Promise<Figures[]> {
-  const tag = scenarioTag('ak');
-  return withDeployment(ctx, { tag, workers: 2, apis: 1 }, async (d) => {
-    const load = new LoadRun(d.clients, { mix: ctx.size.mix, spreadMs: ctx.size.spreadMs, sleepSeconds: ctx.size.sleepSeconds, ingestRetryShare: 0.3 });
-    await untilProgress(load, 0.4);
-    const api = d.apis[0]!;
+async function apiKill(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> {
+  const tag = d.opts.tag;
+  const load = startLoad(d, ctx, 0.3);
+  const api = d.apis[0]!;
+  const probeSubs: Submission[] = [];
+  let recovery: number | null = null;
+  for (let k = 1; k <= ctx.size.apiKills; k++) {
+    await untilProgress(load, (0.5 * k) / ctx.size.apiKills);
     const killedAt = Date.now();
     await api.killAndWait();
-    ctx.log(`[${tag}] SIGKILL api (pid ${api.pids.at(-1)}) at ${Math.round(load.progress * 100)}% of the load; clients keep submitting`);
+    ctx.log(`[${tag}] SIGKILL ${api.name} (pid ${api.pids.at(-1)}) at ${Math.round(load.progress * 100)}% of the load; clients keep submitting`);
     await sleep(2000);
     await api.start();
-    ctx.log(`[${tag}] api back ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
-    const probeSubs: Submission[] = [];
-    const recovery = await probeRecovery(d.clients, PROBE_KINDS, ctx.size.drainMs, probeSubs);
-    await load.done;
-    const unanswered = load.subs.filter((s) => !s.accepted && s.error);
-    return [await audit(d, ctx, '2. SIGKILL and restart the API while clients submit', [...load.subs, ...probeSubs], recovery, [`${unanswered.length} submissions got no success answer while the API was down (not counted as accepted)`])];
-  });
+    ctx.log(`[${tag}] ${api.name} back ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
+    const r = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs);
+    recovery = r === null || recovery === null ? (recovery ?? r) : Math.max(recovery, r);
+  }
+  await load.done;
+  const unanswered = load.subs.filter((s) => !s.accepted);
+  return [
+    await audit(d, ctx, '2. SIGKILL and restart the API while clients submit', [...load.subs, ...probeSubs], recovery, [
+      `${ctx.size.apiKills} kill(s); ${unanswered.length} submissions got no success answer meanwhile (not counted as accepted)`,
+    ]),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // 3. Stop the MongoDB-wire server (FerretDB) for a while.
 
-export async function mongoOutageScenario(ctx: ScenarioContext): Promise<Figures[]> {
-  const tag = scenarioTag('mo');
-  return withDeployment(ctx, { tag, workers: 2, apis: 1 }, async (d) => {
-    const load = new LoadRun(d.clients, { mix: ctx.size.mix, spreadMs: ctx.size.spreadMs, sleepSeconds: ctx.size.sleepSeconds });
-    await untilProgress(load, 0.3);
-    const idOf = (k: string) => load.subs.find((s) => s.kind === k && s.accepted)?.id ?? undefined;
-    const ids = { device: idOf('device-pinned'), scheduler: idOf('scheduler'), gpu: idOf('gpu'), service: idOf('service-echo') };
-    await d.stack.stop('ferretdb');
-    const stoppedAt = Date.now();
-    ctx.log(`[${tag}] FerretDB stopped at ${Math.round(load.progress * 100)}% of the load`);
-    // While it is away: reads in every dialect answer a clear 503 in that dialect's envelope.
-    const notes: string[] = [];
-    const bad: string[] = [];
-    let slowest = 0;
-    let reads = 0;
-    await sleep(2000);
-    while (Date.now() - stoppedAt < ctx.size.outageMs - 3000) {
-      for (const r of await d.clients.readEachDialect(ids)) {
-        reads++;
-        slowest = Math.max(slowest, r.ms);
-        if (r.status !== 503 || !isDialectEnvelope(r.dialect, r.body)) bad.push(`${r.dialect}: ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
-      }
-      await sleep(1000);
+async function mongoOutage(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> {
+  const tag = d.opts.tag;
+  const load = startLoad(d, ctx);
+  await untilProgress(load, 0.3);
+  const idOf = (k: string) => load.subs.find((s) => s.kind === k && s.accepted)?.id ?? undefined;
+  const ids = { device: idOf('device-pinned'), scheduler: idOf('scheduler'), gpu: idOf('gpu'), service: idOf('service-echo') };
+  await d.stack.stop('ferretdb');
+  const stoppedAt = Date.now();
+  ctx.log(`[${tag}] FerretDB stopped at ${Math.round(load.progress * 100)}% of the load`);
+  // While it is away: reads in every dialect answer a clear 503 in that dialect's envelope, and no API dies.
+  const bad: string[] = [];
+  let slowest = 0;
+  let reads = 0;
+  await sleep(1000);
+  while (Date.now() - stoppedAt < ctx.size.outageMs - 2000) {
+    for (const r of await d.clients.readEachDialect(ids)) {
+      reads++;
+      slowest = Math.max(slowest, r.ms);
+      if (r.status !== 503 || !isDialectEnvelope(r.dialect, r.body)) bad.push(`${r.dialect}: ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
     }
-    if (!d.apis.every((a) => a.running)) bad.push('an API process died during the outage');
-    await sleep(Math.max(0, ctx.size.outageMs - (Date.now() - stoppedAt)));
-    await d.stack.start('ferretdb');
-    ctx.log(`[${tag}] FerretDB back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
-    notes.push(`${reads} reads during the outage: ${reads - bad.length} answered 503 in the dialect's envelope, slowest ${(slowest / 1000).toFixed(1)} s`);
-    for (const b of bad.slice(0, 8)) notes.push(`outage read not a 503 envelope: ${b}`);
-    const probeSubs: Submission[] = [];
-    const recovery = await probeRecovery(d.clients, PROBE_KINDS, ctx.size.drainMs, probeSubs);
-    await load.done;
-    const f = await audit(d, ctx, `3. FerretDB stopped for ${Math.round(ctx.size.outageMs / 1000)} s`, [...load.subs, ...probeSubs], recovery, notes);
-    if (bad.length > 0) f.mirrorDisagreements.push(...bad.map((b) => `outage read: ${b}`));
-    return [f];
-  });
+    await sleep(1000);
+  }
+  if (!d.apis.every((a) => a.running)) bad.push('an API process died during the outage');
+  await sleep(Math.max(0, ctx.size.outageMs - (Date.now() - stoppedAt)));
+  await d.stack.start('ferretdb');
+  ctx.log(`[${tag}] FerretDB back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
+  const probeSubs: Submission[] = [];
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs);
+  await load.done;
+  const f = await audit(d, ctx, `3. FerretDB stopped for ${Math.round(ctx.size.outageMs / 1000)} s`, [...load.subs, ...probeSubs], recovery, [
+    `${reads} reads in the four dialects during the outage: ${reads - bad.length} answered 503 in the dialect's envelope; slowest answer ${(slowest / 1000).toFixed(1)} s`,
+  ]);
+  f.problems.push(...bad.slice(0, 8).map((b) => `outage read not a 503 envelope: ${b}`));
+  return [f];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // 4. Stop the Kafka broker for a while.
 
-export async function kafkaOutageScenario(ctx: ScenarioContext): Promise<Figures[]> {
-  const tag = scenarioTag('ko');
-  return withDeployment(ctx, { tag, workers: 2, apis: 1 }, async (d) => {
-    const load = new LoadRun(d.clients, { mix: ctx.size.mix, spreadMs: ctx.size.spreadMs, sleepSeconds: ctx.size.sleepSeconds, ingestRetryShare: 0.3 });
-    await untilProgress(load, 0.3);
-    await d.stack.stop('kafka');
-    const stoppedAt = Date.now();
-    ctx.log(`[${tag}] Kafka stopped at ${Math.round(load.progress * 100)}% of the load`);
-    // create_task for the Kafka-dispatched service while the broker is away: accepted, or refused clearly.
-    const during: Submission[] = [];
-    while (Date.now() - stoppedAt < ctx.size.outageMs) {
-      during.push(await d.clients.submit('service-kafka'));
-      await sleep(1000);
-    }
-    await d.stack.start('kafka');
-    ctx.log(`[${tag}] Kafka back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
-    const unclear = during.filter((s) => !s.accepted && (s.status === undefined || s.status < 400 || s.status === 500));
-    const probeSubs: Submission[] = [];
-    const recovery = await probeRecovery(d.clients, PROBE_KINDS, ctx.size.drainMs, probeSubs);
-    await load.done;
-    const notes = [`create_task (dispatch: kafka) while the broker was down: ${during.filter((s) => s.accepted).length} of ${during.length} accepted, ${unclear.length} unclear answers`];
-    const f = await audit(d, ctx, `4. Kafka broker stopped for ${Math.round(ctx.size.outageMs / 1000)} s`, [...load.subs, ...during, ...probeSubs], recovery, notes);
-    const lag = await ingestLag(d);
-    f.notes.push(`ingest group after the outage: committed offsets ${lag.committed}, end offsets ${lag.end} (lag ${lag.end - lag.committed})`);
-    if (lag.end !== lag.committed) f.mirrorDisagreements.push(`ingest did not resume to the end of its topic: committed ${lag.committed} of ${lag.end}`);
-    if (unclear.length > 0) f.mirrorDisagreements.push(`${unclear.length} create_task answers during the outage were neither success nor a clear refusal`);
-    return [f];
-  });
+async function kafkaOutage(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> {
+  const tag = d.opts.tag;
+  const load = startLoad(d, ctx, 0.3);
+  await untilProgress(load, 0.3);
+  await d.stack.stop('kafka');
+  const stoppedAt = Date.now();
+  ctx.log(`[${tag}] Kafka stopped at ${Math.round(load.progress * 100)}% of the load`);
+  // create_task for the Kafka-dispatched service while the broker is away: accepted, or refused clearly.
+  const during: Submission[] = [];
+  while (Date.now() - stoppedAt < ctx.size.outageMs) {
+    during.push(await d.clients.submit('service-kafka'));
+    await sleep(1000);
+  }
+  await d.stack.start('kafka');
+  ctx.log(`[${tag}] Kafka back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
+  const unclear = during.filter((s) => !s.accepted && !(s.status !== undefined && s.status >= 400 && s.status !== 500));
+  const probeSubs: Submission[] = [];
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, [...PROBE_KINDS, 'ingest']), ctx.size.drainMs, probeSubs);
+  await load.done;
+  const f = await audit(d, ctx, `4. Kafka broker stopped for ${Math.round(ctx.size.outageMs / 1000)} s`, [...load.subs, ...during, ...probeSubs], recovery, [
+    `create_task (dispatch: kafka) while the broker was down: ${during.filter((s) => s.accepted).length} of ${during.length} accepted, ${unclear.length} unclear answers`,
+  ]);
+  const lag = await ingestLag(d);
+  f.notes.push(`ingest group after the outage: committed offsets ${lag.committed} of ${lag.end} (lag ${lag.end - lag.committed})`);
+  if (lag.end !== lag.committed) f.problems.push(`ingest did not resume to the end of its topic: committed ${lag.committed} of ${lag.end}`);
+  if (unclear.length > 0) f.problems.push(`${unclear.length} create_task answers during the outage were neither a success nor a clear refusal`);
+  return [f];
 }
 
 /** The ingest group's committed offsets against the topic's end offsets, summed over partitions. */
@@ -313,60 +336,59 @@ async function ingestLag(d: Deployment): Promise<{ committed: number; end: numbe
 // ---------------------------------------------------------------------------------------------------------------
 // 5. Restart the Temporal dev server (its SQLite file persists).
 
-export async function temporalRestartScenario(ctx: ScenarioContext): Promise<Figures[]> {
-  const tag = scenarioTag('tr');
-  // Slow GPU nodes: tasks wait in the dispatcher's queue when the server goes down.
-  return withDeployment(ctx, { tag, workers: 2, apis: 1, gpuTaskMs: 3000 }, async (d) => {
-    // A task on a schedule that fires every minute: it must keep firing after the restart.
-    const cron = await d.clients.submitCron('* * * * *');
-    if (!cron.accepted) throw new Error(`could not create the CRON task: ${cron.error}`);
-    const load = new LoadRun(d.clients, { mix: ctx.size.mix, spreadMs: ctx.size.spreadMs, sleepSeconds: ctx.size.sleepSeconds });
-    await untilProgress(load, 0.5);
-    await d.stack.stop('temporal');
-    const stoppedAt = Date.now();
-    ctx.log(`[${tag}] Temporal stopped at ${Math.round(load.progress * 100)}% of the load`);
-    await d.stack.start('temporal');
-    ctx.log(`[${tag}] Temporal back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
-    const restartedAt = Date.now();
-    const probeSubs: Submission[] = [];
-    const recovery = await probeRecovery(d.clients, PROBE_KINDS, ctx.size.drainMs, probeSubs);
-    await load.done;
-    // The schedule fires again after the restart.
-    const fired = await until('the CRON task to fire after the restart', 150_000, async () => {
-      const runs = await d.clients.executions(cron.id!);
-      return runs.find((r) => r.createdAt > restartedAt && ['SUCCESS', 'FAILED', 'TIMEOUT'].includes(r.status)) ?? null;
-    }).catch(() => null);
-    await d.clients.pauseTask(cron.id!);
-    const f = await audit(d, ctx, '5. Temporal dev server restarted', [...load.subs, ...probeSubs], recovery, [
-      fired ? `the CRON task fired after the restart (${fired.status})` : 'the CRON task did NOT fire after the restart',
-    ]);
-    if (!fired || fired.status !== 'SUCCESS') f.mirrorDisagreements.push('the CRON schedule did not carry on after the restart');
-    return [f];
-  });
+async function temporalRestart(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> {
+  const tag = d.opts.tag;
+  // Slow GPU nodes, so that tasks wait in the dispatcher's queue when the server goes down.
+  const speeds = d.gpuNodes.map((n) => n.opts.completeAfterMs);
+  for (const n of d.gpuNodes) n.opts.completeAfterMs = 3000;
+  // A task on a schedule that fires every minute: it must keep firing after the restart.
+  const cron = await d.clients.submitCron('* * * * *');
+  if (!cron.accepted) throw new Error(`could not create the CRON task: ${cron.error}`);
+  const load = startLoad(d, ctx);
+  await untilProgress(load, 0.5);
+  await d.stack.stop('temporal');
+  const stoppedAt = Date.now();
+  ctx.log(`[${tag}] Temporal stopped at ${Math.round(load.progress * 100)}% of the load`);
+  await sleep(ctx.size.temporalDownMs);
+  await d.stack.start('temporal');
+  ctx.log(`[${tag}] Temporal back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
+  const restartedAt = Date.now();
+  const probeSubs: Submission[] = [];
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs);
+  await load.done;
+  // The schedule fires again after the restart (within a minute and a bit).
+  const fired = await until('the CRON task to fire after the restart', 150_000, async () => {
+    const runs = await d.clients.executions(cron.id!);
+    return runs.find((r) => r.createdAt > restartedAt && ['SUCCESS', 'FAILED', 'TIMEOUT'].includes(r.status)) ?? null;
+  }).catch(() => null);
+  await d.clients.pauseTask(cron.id!);
+  d.gpuNodes.forEach((n, i) => (n.opts.completeAfterMs = speeds[i]));
+  const f = await audit(d, ctx, '5. Temporal dev server restarted', [...load.subs, ...probeSubs], recovery, [
+    `down ${Math.round(ctx.size.temporalDownMs / 1000)} s; ${fired ? `the CRON task fired after the restart (${fired.status})` : 'the CRON task did NOT fire after the restart'}`,
+  ]);
+  if (!fired || fired.status !== 'SUCCESS') f.problems.push('the CRON schedule did not carry on after the restart');
+  return [f];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // 6. Two API processes and two workers at once.
 
-export async function twoOfEachScenario(ctx: ScenarioContext): Promise<Figures[]> {
-  const tag = scenarioTag('tw');
-  return withDeployment(ctx, { tag, workers: 2, apis: 2, gpuTaskMs: 1500 }, async (d) => {
-    const load = new LoadRun(d.clients, { mix: ctx.size.mix, spreadMs: ctx.size.spreadMs, sleepSeconds: ctx.size.sleepSeconds });
-    await load.done;
-    const subs = [...load.subs];
-    const priority = await gpuPriorityCheck(d, ctx, subs);
-    const f = await audit(d, ctx, '6. two APIs and two workers', subs, null, priority.notes);
-    f.mirrorDisagreements.push(...priority.problems);
-    const capacity = d.gpuNodes.map((n) => `${n.opts.gpuId}: at most ${n.maxRunning} of ${n.opts.capacity}`);
-    f.notes.push(`GPU node concurrency ${capacity.join(', ')}`);
-    for (const n of d.gpuNodes) if (n.maxRunning > n.opts.capacity) f.mirrorDisagreements.push(`${n.opts.gpuId} ran ${n.maxRunning} tasks at once (capacity ${n.opts.capacity})`);
-    const leaders = await Promise.all(d.apiUrls().map((u) => d.clients.clusterStatus(u)));
-    const leaderIds = new Set(leaders.map((l) => l.leader));
-    const roles = leaders.map((l) => l.instances.filter((i) => i.role === 'LEADER').length);
-    f.notes.push(`cluster: ${leaders[0]?.instances.length ?? 0} instances, leader ${[...leaderIds].join(' / ')} (as seen by each API)`);
-    if (leaderIds.size !== 1 || [...leaderIds][0] === null || roles.some((r) => r !== 1)) f.mirrorDisagreements.push(`not exactly one cluster leader: ${JSON.stringify(leaders)}`);
-    return [f];
-  });
+async function twoOfEach(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> {
+  if (d.apis.length < 2 || d.workers.length < 2) throw new Error('scenario 6 needs two APIs and two workers');
+  const load = startLoad(d, ctx);
+  await load.done;
+  const subs = [...load.subs];
+  const priority = await gpuPriorityCheck(d, ctx, subs);
+  const f = await audit(d, ctx, '6. two APIs and two workers', subs, null, priority.notes);
+  f.problems.push(...priority.problems);
+  f.notes.push(`GPU node concurrency: ${d.gpuNodes.map((n) => `${n.opts.gpuId} at most ${n.maxRunning} of ${n.opts.capacity}`).join(', ')}`);
+  for (const n of d.gpuNodes) if (n.maxRunning > n.opts.capacity) f.problems.push(`${n.opts.gpuId} ran ${n.maxRunning} tasks at once (capacity ${n.opts.capacity})`);
+  const views = await Promise.all(d.apiUrls().map((u) => d.clients.clusterStatus(u)));
+  const leaders = new Set(views.map((v) => v.leader));
+  const leaderRows = views.map((v) => v.instances.filter((i) => i.role === 'LEADER').length);
+  f.notes.push(`cluster: ${views[0]?.instances.length ?? 0} instances listed, leader ${[...leaders].join(' / ')} as each API sees it`);
+  if (leaders.size !== 1 || views[0]?.leader === null || leaderRows.some((n) => n !== 1)) f.problems.push(`not exactly one cluster leader: ${JSON.stringify(views)}`);
+  return [f];
 }
 
 /**
@@ -374,26 +396,46 @@ export async function twoOfEachScenario(ctx: ScenarioContext): Promise<Figures[]
  * waiting NORMAL task may be sent to a node before every VIP task has been.
  */
 async function gpuPriorityCheck(d: Deployment, ctx: ScenarioContext, sink: Submission[]): Promise<{ notes: string[]; problems: string[] }> {
+  const speeds = d.gpuNodes.map((n) => n.opts.completeAfterMs);
   for (const n of d.gpuNodes) n.opts.completeAfterMs = 6000;
   const capacity = d.gpuNodes.reduce((a, n) => a + n.opts.capacity, 0);
   const normals: Submission[] = [];
-  for (let i = 0; i < capacity + (ctx.size.name === 'full' ? 8 : 4); i++) normals.push(await d.clients.submit('gpu', { priority: 0 }));
-  await until('every GPU slot to be taken', 60_000, async () => d.gpuNodes.every((n) => n.running.size >= n.opts.capacity));
+  const waiting = ctx.size.name === 'full' ? 8 : 4;
+  for (let i = 0; i < capacity + waiting; i++) normals.push(await d.clients.submit('gpu', { priority: 0 }));
+  await until('every GPU slot to be taken', 120_000, async () => d.gpuNodes.every((n) => n.running.size >= n.opts.capacity));
   const vips: Submission[] = [];
   for (let i = 0; i < (ctx.size.name === 'full' ? 4 : 2); i++) vips.push(await d.clients.submit('gpu', { priority: 5 }));
   const vipsIn = Date.now();
   sink.push(...normals, ...vips);
   const sent = () => new Map(d.gpuNodes.flatMap((n) => n.received.map((r) => [r.taskId, r.at] as const)));
-  await until('the VIP tasks to be sent to nodes', 120_000, async () => vips.every((v) => sent().has(v.id!)));
+  await until('the VIP tasks to be sent to nodes', 300_000, async () => vips.every((v) => sent().has(v.id!)));
   const at = sent();
   const lastVip = Math.max(...vips.map((v) => at.get(v.id!)!));
   const jumped = normals.filter((n) => {
     const t = at.get(n.id!);
     return t !== undefined && t > vipsIn && t < lastVip;
   });
-  for (const n of d.gpuNodes) n.opts.completeAfterMs = 1500;
+  d.gpuNodes.forEach((n, i) => (n.opts.completeAfterMs = speeds[i]));
   return {
-    notes: [`GPU priority: ${vips.length} VIP tasks queued behind ${normals.length - capacity} waiting NORMAL tasks were all sent first: ${jumped.length === 0 ? 'yes' : 'NO'}`],
+    notes: [`GPU priority: ${vips.length} VIP tasks arriving behind ${waiting} waiting NORMAL tasks were all sent to nodes first: ${jumped.length === 0 ? 'yes' : 'NO'}`],
     problems: jumped.map((n) => `NORMAL task ${n.id} was sent to a node before a VIP task that waited`),
   };
+}
+
+export type ScenarioId = '1' | '2' | '3' | '4' | '5' | '6';
+
+/** The scenarios of issue #8 by number, as `npm run test:faults -- --only` names them. */
+export const SCENARIOS: Record<ScenarioId, Scenario> = {
+  '1': { title: 'SIGKILL a worker mid-run; SIGKILL the owner of a pinned host', deployment: { workers: 2, apis: 1 }, run: workerKill },
+  '2': { title: 'SIGKILL and restart the API while clients submit', deployment: { workers: 2, apis: 1 }, run: apiKill },
+  '3': { title: 'stop FerretDB (MongoDB wire) for a while', deployment: { workers: 2, apis: 1 }, run: mongoOutage },
+  '4': { title: 'stop the Kafka broker for a while', deployment: { workers: 2, apis: 1 }, run: kafkaOutage },
+  '5': { title: 'restart the Temporal dev server', deployment: { workers: 2, apis: 1 }, run: temporalRestart },
+  '6': { title: 'two APIs and two workers at once', deployment: { workers: 2, apis: 2, gpuTaskMs: 1500 }, run: twoOfEach },
+};
+
+/** Runs one scenario on a deployment of its own. */
+export function runAlone(id: ScenarioId, ctx: ScenarioContext): Promise<Figures[]> {
+  const s = SCENARIOS[id];
+  return withDeployment(ctx, { ...s.deployment, tag: scenarioTag(`s${id}`) }, (d) => s.run(d, ctx));
 }

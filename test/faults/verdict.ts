@@ -8,5 +8,6 @@ export function verdict(f: Figures): string[] {
   if (f.duplicated > 0) problems.push(`${f.duplicated} duplicated: ${f.duplicatedIds.slice(0, 5).join('; ')}`);
   if (f.failed > 0) problems.push(`${f.failed} failed: ${f.failedIds.slice(0, 5).join('; ')}`);
   if (f.mirrorDisagreements.length > 0) problems.push(`mirror disagrees with Temporal: ${f.mirrorDisagreements.slice(0, 5).join('; ')}`);
+  problems.push(...f.problems);
   return problems;
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 
 export interface KcatMessage {
   topic: string;
@@ -36,4 +36,15 @@ export function kcatConsumeAll(brokers: string, topic: string): KcatMessage[] {
 export function kcatProduce(brokers: string, topic: string, messages: { key?: string; value: string }[]): void {
   const input = messages.map((m) => `${m.key ?? ''}\t${m.value}`).join('\n');
   execFileSync(kcatPath(), ['-P', '-b', brokers, '-t', topic, '-K', '\t'], { input, timeout: 30_000 });
+}
+
+/** The same as kcatProduce without blocking the event loop (a test that keeps other work going meanwhile). */
+export function kcatProduceAsync(brokers: string, topic: string, messages: { key?: string; value: string }[]): Promise<void> {
+  const input = messages.map((m) => `${m.key ?? ''}\t${m.value}`).join('\n');
+  return new Promise((resolve, reject) => {
+    const child = execFile(kcatPath(), ['-P', '-b', brokers, '-t', topic, '-K', '\t'], { timeout: 30_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`kcat produce failed: ${err.message} ${String(stderr).slice(-300)}`)) : resolve(),
+    );
+    child.stdin!.end(input);
+  });
 }
