@@ -19,7 +19,8 @@ commands:
   gpu-agent  run a GPU node agent (switchyard gpu-agent --help)
   reconcile  compare every waiting/running mirror record with Temporal and repair it, once
              (reconcile [grace seconds, default RECONCILE_GRACE_SECONDS]); api and worker processes
-             also do it every RECONCILE_INTERVAL_SECONDS in the cluster leader
+             also do it every RECONCILE_INTERVAL_SECONDS in the cluster leader. A record with no
+             workflow at all is ended only after RECONCILE_ORPHAN_SECONDS
   token      print a scheduler-dialect JWT: token <user> [admin|user] [expiry, default 12h]
 `;
 

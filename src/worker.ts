@@ -124,8 +124,6 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
       return (await reconcileClient).client;
     },
     isLeader: () => cluster.isLeader(),
-    intervalSeconds: config.reconcile.intervalSeconds,
-    graceSeconds: config.reconcile.graceSeconds,
   });
 
   const running = () => workers.reduce((n, w) => n + w.getStatus().numInFlightNonLocalActivities, 0);

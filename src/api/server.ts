@@ -75,8 +75,6 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
     db: mongo.db,
     temporal: async () => temporal.client,
     isLeader: () => cluster.isLeader(),
-    intervalSeconds: config.reconcile.intervalSeconds,
-    graceSeconds: config.reconcile.graceSeconds,
   });
   const { app } = createApp(deps, options.dialects ?? ALL_DIALECTS);
 

@@ -46,7 +46,7 @@ export function defaultConfig(): Record<string, unknown> {
       nodeCallTimeoutMs: 5000,
     },
     cluster: { id: 'switchyard', heartbeatSeconds: 5, leaseSeconds: 15 },
-    reconcile: { intervalSeconds: 60, graceSeconds: 60 },
+    reconcile: { intervalSeconds: 60, graceSeconds: 60, orphanSeconds: 600 },
     services: {
       maxStatusTask: 10,
       list: [

@@ -72,6 +72,7 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'CLUSTER_LEASE_SECONDS', path: 'cluster.leaseSeconds', kind: 'int', help: 'leader lease; a silent instance drops out and leadership moves after this' },
   { name: 'RECONCILE_INTERVAL_SECONDS', path: 'reconcile.intervalSeconds', kind: 'int', help: 'seconds between passes that repair mirror records from Temporal (run by the cluster leader); 0: off' },
   { name: 'RECONCILE_GRACE_SECONDS', path: 'reconcile.graceSeconds', kind: 'int', help: 'a record changed this recently is not reconciled yet' },
+  { name: 'RECONCILE_ORPHAN_SECONDS', path: 'reconcile.orphanSeconds', kind: 'int', help: 'a waiting record with no workflow at all is ended (NotStarted) once older than this' },
   { name: 'MAX_STATUS_TASK', path: 'services.maxStatusTask', kind: 'int', help: 'most ids one status_task call may ask (the YAML `max_status_task`)' },
   { name: 'SERVICES', path: 'services.list', kind: 'json', help: 'JSON list of {name, source_name, topic_name, consumer_id, dispatch, timeout_seconds}' },
 ];

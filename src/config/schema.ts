@@ -130,6 +130,11 @@ export const configSchema = z.object({
     intervalSeconds: z.number().int().min(0),
     /** A record changed more recently than this is not compared yet (its workflow may be about to write). */
     graceSeconds: z.number().int().min(0),
+    /**
+     * A waiting record with no workflow is ended only when it is older than this: far longer than the client's
+     * retries of a workflow start take, so a start still on its way is never mistaken for one that never came.
+     */
+    orphanSeconds: z.number().int().min(0),
   }),
   services: z.object({
     maxStatusTask: positiveInt,

@@ -34,8 +34,10 @@ export interface ReconcileReport {
 }
 
 export interface ReconcileOptions {
-  /** Records changed more recently than this are left alone (a workflow may be about to write, or to start). */
+  /** Records changed more recently than this are left alone (a workflow may be about to write). */
   graceSeconds: number;
+  /** A record without any workflow is ended only once older than this (a start may still be on its way). */
+  orphanSeconds: number;
   /** Records looked at in one pass. */
   limit?: number;
   /** Start after this creation time (the pass pages through the waiting records, oldest first). */
@@ -71,6 +73,7 @@ async function closedRun(temporal: Client, workflowId: string): Promise<ClosedWo
 export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileReport & { last: Date | null }> {
   const now = opts.now ?? new Date();
   const cutoff = now.getTime() - opts.graceSeconds * 1000;
+  const orphanCutoff = now.getTime() - opts.orphanSeconds * 1000;
   const tasks = new TaskStore(deps.db);
   const services = new ServiceTaskStore(deps.db, deps.config.mongo.serviceTaskCollection);
   const filter: Filter<TaskRecord> = { state: { $in: [...OPEN_STATES] } };
@@ -94,6 +97,12 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       if (!(e instanceof WorkflowNotFoundError)) {
         report.errors++;
         deps.logger.warn({ taskId: r.task_id, err: (e as Error).message }, 'reconcile: workflow not readable');
+        continue;
+      }
+      // The API writes the record, then starts the workflow: a start retried through a Temporal outage can come
+      // seconds later, and ending the record first would make the dispatchers drop the job it then starts.
+      if (r.updated_at.getTime() > orphanCutoff) {
+        report.running++;
         continue;
       }
       fields = orphanFields(r.kind, now);
@@ -123,11 +132,11 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
 }
 
 /** Pass after pass until every waiting or running record has been looked at once. */
-export async function reconcileAllPages(deps: ReconcileDeps, graceSeconds: number): Promise<ReconcileReport> {
+export async function reconcileAllPages(deps: ReconcileDeps, limits: { graceSeconds: number; orphanSeconds: number }): Promise<ReconcileReport> {
   const total: ReconcileReport = { checked: 0, running: 0, repaired: [], errors: 0 };
   let after: Date | null = null;
   for (;;) {
-    const r = await reconcileOnce(deps, { graceSeconds, after });
+    const r = await reconcileOnce(deps, { ...limits, after });
     total.checked += r.checked;
     total.running += r.running;
     total.errors += r.errors;
@@ -148,10 +157,11 @@ export interface Reconciler {
  * at a time does the work; any may), and the first pass soon after start. A pass that fails (MongoDB or Temporal
  * away) is simply tried again at the next tick, so nothing a failed mirror write left behind stays wrong.
  */
-export function startReconciler(deps: Omit<ReconcileDeps, 'temporal'> & { temporal: () => Promise<Client>; isLeader: () => boolean; intervalSeconds: number; graceSeconds: number }): Reconciler {
+export function startReconciler(deps: Omit<ReconcileDeps, 'temporal'> & { temporal: () => Promise<Client>; isLeader: () => boolean }): Reconciler {
+  const { intervalSeconds, graceSeconds, orphanSeconds } = deps.config.reconcile;
   let running: Promise<ReconcileReport> | null = null;
   const pass = async (): Promise<ReconcileReport> => {
-    const total = await reconcileAllPages({ ...deps, temporal: await deps.temporal() }, deps.graceSeconds);
+    const total = await reconcileAllPages({ ...deps, temporal: await deps.temporal() }, { graceSeconds, orphanSeconds });
     if (total.repaired.length > 0) deps.logger.warn({ repaired: total.repaired.length, checked: total.checked }, 'reconcile: pass repaired mirror records');
     return total;
   };
@@ -160,9 +170,9 @@ export function startReconciler(deps: Omit<ReconcileDeps, 'temporal'> & { tempor
     if (!deps.isLeader()) return;
     runNow().catch((e: unknown) => deps.logger.warn({ err: (e as Error).message }, 'reconcile: pass failed; retrying at the next tick'));
   };
-  const timer = deps.intervalSeconds > 0 ? setInterval(tick, deps.intervalSeconds * 1000) : null;
+  const timer = intervalSeconds > 0 ? setInterval(tick, intervalSeconds * 1000) : null;
   timer?.unref();
-  const first = deps.intervalSeconds > 0 ? setTimeout(tick, Math.min(10, deps.intervalSeconds) * 1000) : null;
+  const first = intervalSeconds > 0 ? setTimeout(tick, Math.min(10, intervalSeconds) * 1000) : null;
   first?.unref();
   return {
     runNow,

@@ -52,7 +52,7 @@ export class Deployment {
   temporal: TemporalClientHandle | null = null;
   mongo: MongoClient | null = null;
   readonly runDir: string;
-  readonly fifoRunsFile: string;
+  readonly runsFile: string;
   readonly ingestTopic: string;
   readonly serviceTopic: string;
   private readonly log: (line: string) => void;
@@ -63,7 +63,7 @@ export class Deployment {
   ) {
     this.log = opts.log ?? (() => undefined);
     this.runDir = join(stack.stateDir, 'run');
-    this.fifoRunsFile = join('/tmp', `sy-faults-${opts.tag}`, 'fifo-runs.log');
+    this.runsFile = join('/tmp', `sy-faults-${opts.tag}`, 'command-runs.log');
     this.ingestTopic = `faults.${opts.tag}.ingest`;
     this.serviceTopic = `faults.${opts.tag}.${KAFKA_SERVICE}`;
   }
@@ -102,6 +102,7 @@ export class Deployment {
       // Passes often, so the audit sees what reconciliation repairs within its wait.
       RECONCILE_INTERVAL_SECONDS: '5',
       RECONCILE_GRACE_SECONDS: '15',
+      RECONCILE_ORPHAN_SECONDS: '60',
       ...(this.opts.env ?? {}),
     };
   }
@@ -144,8 +145,8 @@ export class Deployment {
     const runsDir = join('/tmp', `sy-faults-${this.opts.tag}`);
     await mkdir(runsDir, { recursive: true });
     await chmod(runsDir, 0o1777);
-    await writeFile(this.fifoRunsFile, '', { mode: 0o666 });
-    await chmod(this.fifoRunsFile, 0o666);
+    await writeFile(this.runsFile, '', { mode: 0o666 });
+    await chmod(this.runsFile, 0o666);
 
     const [sshd, ...devices] = await Promise.all([
       startSshd(),
@@ -185,7 +186,7 @@ export class Deployment {
 
     this.clients = new DialectClients(this.config, () => this.apiUrls(), {
       sshd: { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password },
-      fifoRunsFile: this.fifoRunsFile,
+      runsFile: this.runsFile,
       devices: devices.map((d) => ({ host: d.host, port: d.port, username: d.username, password: d.password, secret: d.enableSecret })),
       gpuTaskType: GPU_TASK_TYPE,
       kafkaService: KAFKA_SERVICE,

@@ -65,8 +65,11 @@ export interface DeviceTarget extends SshTarget {
 export interface DialectTargets {
   /** OpenSSH for fifo jobs (`paramiko` driver). */
   sshd: SshTarget;
-  /** Where fifo jobs append their markers (on the SSH target's file system, which is this machine). */
-  fifoRunsFile: string;
+  /**
+   * Where fifo jobs (on the SSH target) and scheduled commands (on the worker) append their markers: both are
+   * this machine, so the file says how many times each command really ran.
+   */
+  runsFile: string;
   /** Network-device emulators for pinned jobs (`netmiko`), one lane each. */
   devices: DeviceTarget[];
   gpuTaskType: number;
@@ -134,7 +137,7 @@ export class DialectClients {
       case 'device-fifo': {
         const marker = `f-${this.tag}-${n}`;
         const sleep = opts.sleepSeconds ?? 0;
-        const command = `${sleep > 0 ? `sleep ${sleep}; ` : ''}echo ${marker} >> ${t.fifoRunsFile}; echo ${marker}`;
+        const command = `${sleep > 0 ? `sleep ${sleep}; ` : ''}echo ${marker} >> ${t.runsFile}; echo ${marker}`;
         const body = { driver: 'paramiko', queue_strategy: 'fifo', connection_args: { host: t.sshd.host, port: t.sshd.port, username: t.sshd.username, password: t.sshd.password }, command, ttl: 3600 };
         return this.post(kind, 'device', '/device/exec', body, (j) => (j as { data?: { id?: string } }).data?.id, { marker });
       }
@@ -150,17 +153,25 @@ export class DialectClients {
       }
       case 'scheduler': {
         const sleep = opts.sleepSeconds ?? 0;
+        const marker = `s-${this.tag}-${n}`;
         const body = {
           name: `faults-${this.tag}-${n}`,
           project_id: 1,
           schedule_type: 'ONCE',
           timeout_seconds: 600,
-          action: { type: 'command', command: `${sleep > 0 ? `sleep ${sleep}; ` : ''}echo run ${n}` },
+          action: { type: 'command', command: `${sleep > 0 ? `sleep ${sleep}; ` : ''}echo ${marker} >> ${t.runsFile}; echo run ${n}` },
         };
-        return this.post(kind, 'scheduler', '/api/v1/scheduler/tasks', body, (j) => {
-          const id = (j as { data?: { id?: number } }).data?.id;
-          return id === undefined ? undefined : String(id);
-        });
+        return this.post(
+          kind,
+          'scheduler',
+          '/api/v1/scheduler/tasks',
+          body,
+          (j) => {
+            const id = (j as { data?: { id?: number } }).data?.id;
+            return id === undefined ? undefined : String(id);
+          },
+          { marker },
+        );
       }
       case 'gpu': {
         const body = { taskType: t.gpuTaskType, priority: opts.priority ?? n % 3, payload: JSON.stringify({ n }), userId: `faults-${this.tag}`, timeout: 3_600_000 };

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createKafka } from '../../src/kafka/client.js';
-import { fifoRunCounts, figuresOf, handOffCounts, mirrorDisagreements, waitTerminal, workflowRuns, type Figures } from './audit.js';
+import { commandRunCounts, figuresOf, handOffCounts, mirrorDisagreements, waitTerminal, workflowRuns, type Figures } from './audit.js';
 import { Deployment, type DeploymentOptions } from './deployment.js';
 import { isDialectEnvelope, type JobKind, type Submission } from './dialects.js';
 import { LoadRun, probeRecovery, probesFor, untilProgress, type LoadMix } from './load.js';
@@ -109,17 +109,18 @@ export async function audit(d: Deployment, ctx: ScenarioContext, scenario: strin
   ctx.log(`[${d.opts.tag}] ${scenario}: jobs settled ${((Date.now() - started) / 1000).toFixed(1)} s after the load`);
   const temporal = d.temporal!.client;
   const db = d.mongo!.db(d.config.mongo.db);
-  // The mirror may still be catching up (a reconciliation pass runs every few seconds here): give it a while.
+  // The mirror may still be catching up: a reconciliation pass runs every 5 s here and ends a record without a
+  // workflow once it is 60 s old (RECONCILE_ORPHAN_SECONDS in deployment.ts). Give it that long and more.
   let runs = await workflowRuns(temporal);
   let mirror = await mirrorDisagreements(temporal, db, runs);
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 180_000;
   while (mirror.length > 0 && Date.now() < deadline) {
     await sleep(3000);
     runs = await workflowRuns(temporal);
     mirror = await mirrorDisagreements(temporal, db, runs);
   }
   const handOffs = handOffCounts(d.stack.brokers, d.serviceTopic);
-  const fifoRuns = await fifoRunCounts(d.fifoRunsFile);
+  const commandRuns = await commandRunCounts(d.runsFile);
   const http = d.clients.http.counters;
   const mod = d.module!.http.counters;
   const other5xx = [...d.clients.http.fiveHundreds, ...d.module!.http.fiveHundreds].filter((x) => x.status !== 503);
@@ -129,7 +130,7 @@ export async function audit(d: Deployment, ctx: ScenarioContext, scenario: strin
     views,
     runs,
     handOffs,
-    fifoRuns,
+    commandRuns,
     mirror,
     http: { '5xx': http['5xx'] + mod['5xx'], '503': http['503'] + mod['503'], noAnswer: http.noAnswer + mod.noAnswer },
     recoverySeconds,

@@ -61,7 +61,7 @@ async function startService(service: string, taskId: string): Promise<void> {
   });
 }
 
-const reconcile = () => reconcileOnce({ config, logger: env.logger, temporal: temporal.client, db: mongo.db }, { graceSeconds: 60 });
+const reconcile = () => reconcileOnce({ config, logger: env.logger, temporal: temporal.client, db: mongo.db }, { graceSeconds: 60, orphanSeconds: 300 });
 
 describe('the reconciliation pass', () => {
   it('ends a record that no workflow was ever started for (the API stopped in between)', async () => {
@@ -72,9 +72,10 @@ describe('the reconciliation pass', () => {
     expect(await tasks.get(id)).toMatchObject({ state: 'failed', status: 'failed', error: { type: 'NotStarted' } });
   });
 
-  it('leaves a young record alone: its workflow may be about to start', async () => {
+  it('leaves a record without a workflow alone until the orphan time: its start may still be on its way', async () => {
     const id = `job_young${env.suffix}`;
-    await tasks.apply({ task_id: id, rev: 1, kind: 'device', state: 'queued', status: 'queued', queue: 'FifoQ' });
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    await tasks.apply({ task_id: id, rev: 1, kind: 'device', state: 'queued', status: 'queued', queue: 'FifoQ', create_time: twoMinutesAgo }, twoMinutesAgo);
     await reconcile();
     expect((await tasks.get(id))!.state).toBe('queued');
   });
