@@ -99,8 +99,9 @@ export function probesFor(clients: DialectClients, kinds: JobKind[]): Probe[] {
  * Probe jobs submitted after a fault has ended; resolves with the seconds until all of them ended (null if they
  * did not within the time given). This is the scenario's "seconds to recover".
  */
-export async function probeRecovery(clients: DialectClients, probes: Probe[], timeoutMs: number, sink: Submission[]): Promise<number | null> {
+export async function probeRecovery(clients: DialectClients, probes: Probe[], timeoutMs: number, sink: Submission[], log?: (line: string) => void): Promise<number | null> {
   const started = Date.now();
+  const ended: string[] = [];
   const deadline = started + timeoutMs;
   const pending = new Map<number, Submission>();
   // A probe whose submission is refused (the API is still coming back) is submitted again until it is accepted.
@@ -110,7 +111,10 @@ export async function probeRecovery(clients: DialectClients, probes: Probe[], ti
       const s = pending.get(i);
       if (s) {
         const [v] = await clients.view(s.kind, [s.id!]);
-        if (v?.terminal) open.delete(i);
+        if (v?.terminal) {
+          open.delete(i);
+          ended.push(`${s.kind} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        }
         continue;
       }
       const sub = await probes[i]!();
@@ -119,5 +123,6 @@ export async function probeRecovery(clients: DialectClients, probes: Probe[], ti
     }
     if (open.size > 0) await new Promise((r) => setTimeout(r, 250));
   }
+  log?.(`recovery probes ended: ${ended.join(', ')}${open.size > 0 ? `; ${open.size} did not end` : ''}`);
   return open.size === 0 ? (Date.now() - started) / 1000 : null;
 }

@@ -181,7 +181,7 @@ async function workerKill(d: Deployment, ctx: ScenarioContext): Promise<Figures[
   proc.kill();
   ctx.log(`[${tag}] SIGKILL worker ${victim} (pid ${proc.pids.at(-1)}) at ${Math.round(load.progress * 100)}% of the load`);
   const probeSubs: Submission[] = [];
-  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs);
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs, ctx.log);
   await load.done;
   // It comes back (as a supervisor would restart it): the next fault needs two workers again.
   await proc.restart();
@@ -206,7 +206,7 @@ async function workerKill(d: Deployment, ctx: ScenarioContext): Promise<Figures[
   const ownerProc = d.workers.find((w) => w.name === owner)!;
   ownerProc.kill();
   ctx.log(`[${tag}] SIGKILL pinned owner ${owner} of ${dev.host} while its config push ran and ${ctx.size.pinnedBehind} jobs waited`);
-  const recoveryB = await probeRecovery(d.clients, [() => d.clients.submitPinned(0, 'show clock')], ctx.size.drainMs, subs);
+  const recoveryB = await probeRecovery(d.clients, [() => d.clients.submitPinned(0, 'show clock')], ctx.size.drainMs, subs, ctx.log);
   await ownerProc.restart();
   const figures = await audit(d, ctx, '1b. SIGKILL the owner of a pinned host', subs, recoveryB, [`killed ${owner}, owner of pinned_${dev.host}`]);
   const [cv] = await d.clients.view('device-config', [config.id!]);
@@ -232,7 +232,7 @@ async function apiKill(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> 
     await sleep(2000);
     await api.start();
     ctx.log(`[${tag}] ${api.name} back ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
-    const r = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs);
+    const r = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs, ctx.log);
     recovery = r === null || recovery === null ? (recovery ?? r) : Math.max(recovery, r);
   }
   await load.done;
@@ -274,7 +274,7 @@ async function mongoOutage(d: Deployment, ctx: ScenarioContext): Promise<Figures
   await d.stack.start('ferretdb');
   ctx.log(`[${tag}] FerretDB back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
   const probeSubs: Submission[] = [];
-  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs);
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs, ctx.log);
   await load.done;
   const f = await audit(d, ctx, `3. FerretDB stopped for ${Math.round(ctx.size.outageMs / 1000)} s`, [...load.subs, ...probeSubs], recovery, [
     `${reads} reads in the four dialects during the outage: ${reads - bad.length} answered 503 in the dialect's envelope; slowest answer ${(slowest / 1000).toFixed(1)} s`,
@@ -303,7 +303,7 @@ async function kafkaOutage(d: Deployment, ctx: ScenarioContext): Promise<Figures
   ctx.log(`[${tag}] Kafka back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
   const unclear = during.filter((s) => !s.accepted && !(s.status !== undefined && s.status >= 400 && s.status !== 500));
   const probeSubs: Submission[] = [];
-  const recovery = await probeRecovery(d.clients, probesFor(d.clients, [...PROBE_KINDS, 'ingest']), ctx.size.drainMs, probeSubs);
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, [...PROBE_KINDS, 'ingest']), ctx.size.drainMs, probeSubs, ctx.log);
   await load.done;
   const f = await audit(d, ctx, `4. Kafka broker stopped for ${Math.round(ctx.size.outageMs / 1000)} s`, [...load.subs, ...during, ...probeSubs], recovery, [
     `create_task (dispatch: kafka) while the broker was down: ${during.filter((s) => s.accepted).length} of ${during.length} accepted, ${unclear.length} unclear answers`,
@@ -355,7 +355,7 @@ async function temporalRestart(d: Deployment, ctx: ScenarioContext): Promise<Fig
   ctx.log(`[${tag}] Temporal back after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
   const restartedAt = Date.now();
   const probeSubs: Submission[] = [];
-  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs);
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs, ctx.log);
   await load.done;
   // The schedule fires again after the restart (within a minute and a bit).
   const fired = await until('the CRON task to fire after the restart', 150_000, async () => {
