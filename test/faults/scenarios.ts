@@ -138,6 +138,12 @@ export async function audit(d: Deployment, ctx: ScenarioContext, scenario: strin
   });
   // A 5xx other than a 503 (a dependency is down, try again) is a crash in all but name.
   for (const x of other5xx.slice(0, 5)) figures.problems.push(`${x.status} answer: ${x.method} ${x.path} ${x.body}`);
+  const byPath = new Map<string, number>();
+  for (const x of [...d.clients.http.fiveHundreds, ...d.module!.http.fiveHundreds]) {
+    const key = `${x.status} ${x.method} ${x.path.replace(/\/(task_|job_|ts_)[^/]+/, '/$1…').replace(/\/\d+(?=\/|$)/, '/N')}: ${x.body.slice(0, 80)}`;
+    byPath.set(key, (byPath.get(key) ?? 0) + 1);
+  }
+  for (const [k, n] of [...byPath].sort((a, b) => b[1] - a[1]).slice(0, 6)) figures.notes.push(`5xx ×${n}: ${k}`);
   for (const r of d.module!.refused.splice(0)) figures.problems.push(`the module's report was refused: ${r.taskId} ${r.status} ${JSON.stringify(r.body)}`);
   d.clients.http.resetCounters();
   d.module!.http.resetCounters();
