@@ -58,10 +58,10 @@ for (const id of wanted) {
 }
 
 process.stdout.write('\n== summary\n');
-process.stdout.write('scenario | submitted | accepted | terminal | lost | duplicated | failed | 5xx (503) | no answer | recover s\n');
+process.stdout.write('scenario | submitted | accepted | terminal | lost | duplicated | failed | 5xx (503) | no answer | re-run | recover s\n');
 for (const f of all) {
   process.stdout.write(
-    `${f.scenario} | ${f.submitted} | ${f.accepted} | ${f.terminal} | ${f.lost} | ${f.duplicated} | ${f.failed} | ${f.fiveXX} (${f.fiveOhThree}) | ${f.noAnswer} | ${f.recoverySeconds === null ? 'n/a' : f.recoverySeconds.toFixed(1)}\n`,
+    `${f.scenario} | ${f.submitted} | ${f.accepted} | ${f.terminal} | ${f.lost} | ${f.duplicated} | ${f.failed} | ${f.fiveXX} (${f.fiveOhThree}) | ${f.noAnswer} | ${f.reRuns} | ${f.recoverySeconds === null ? 'n/a' : f.recoverySeconds.toFixed(1)}\n`,
   );
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(all, null, 2));
