@@ -143,6 +143,7 @@ export class TaskStore {
    */
   async create(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
     const { task_id, ...fields } = update;
+    if ('result' in fields) fields.result = storableResult(fields.result);
     try {
       await this.stored.insertOne({ _id: task_id, task_id, ...insertDefaults(update, now), ...fields, updated_at: now } as StoredTask);
       return 'applied';
