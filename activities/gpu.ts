@@ -114,8 +114,8 @@ export function createGpuActivities(deps: ActivityDeps) {
             out.placed.push(taskId);
           } catch (e) {
             // The task ended meanwhile (timed out), or could not be told: give the slot back and take the work
-            // off the node. A task that still runs stays queued and is placed again.
-            await o.nodes.release(claimId);
+            // off the node. A task that still runs stays queued and is placed again, under the same claim id.
+            await o.nodes.unclaim(claimId);
             await cancelOnNode({ ip: node.ip, port: node.port, taskId }, o.config.gpu.nodeCallTimeoutMs);
             // The API starts a task's workflow and enqueues it side by side: a young task may not have started yet.
             const young = Date.now() - rec.create_time.getTime() < TASK_START_GRACE_MS;

@@ -261,6 +261,16 @@ export class GpuNodeStore {
     return true;
   }
 
+  /**
+   * Takes back a claim whose task never started on the node (its workflow could not be told yet): the slot is
+   * freed and the claim forgotten, so the same claim id (task + attempt) can claim again in a later round. A
+   * `release`d claim stays released for good: a claim refused for ever left such a task QUEUED until its timeout.
+   */
+  async unclaim(claimId: string): Promise<void> {
+    await this.slots.deleteOne({ claimId });
+    await this.claims.deleteOne({ _id: claimId });
+  }
+
   /** Gives a claimed slot back, once. */
   async release(claimId: string): Promise<boolean> {
     const claim = await this.claims.findOne({ _id: claimId });
