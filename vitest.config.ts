@@ -11,9 +11,21 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          // The fault suite stops servers and kills processes on its own private stack and keeps both cores busy:
+          // it runs on its own, after the other integration tests, so it cannot starve their timing.
+          exclude: ['test/integration/faults*.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/integration/faults*.test.ts'],
+          environment: 'node',
+          testTimeout: 900_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -38,6 +38,9 @@ if wait "$stack_pid"; then
   cat "$STATE/logs/stack-up.log"
   step "integration and e2e tests"
   npx vitest run --project integration --reporter=default --reporter=json --outputFile.json="$STATE/logs/vitest-integration.json" || failed+=(integration)
+  # On its own: it stops and kills servers and processes of a private stack, and keeps both cores busy.
+  step "fault suite, short versions (a private stack on free ports)"
+  npx vitest run --project faults --reporter=default --reporter=json --outputFile.json="$STATE/logs/vitest-faults.json" || failed+=(faults)
 else
   cat "$STATE/logs/stack-up.log"
   echo "the local stack did not come up: integration tests not run (see the log above)"
@@ -54,7 +57,7 @@ node -e '
     passed += r.numPassedTests; failedN += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
   }
   console.log(`tests: ${passed} passed, ${failedN} failed, ${skipped} skipped`);
-' "$STATE/logs/vitest-unit.json" "$STATE/logs/vitest-integration.json"
+' "$STATE/logs/vitest-unit.json" "$STATE/logs/vitest-integration.json" "$STATE/logs/vitest-faults.json"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
   exit 1
