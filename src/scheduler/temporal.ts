@@ -1,4 +1,4 @@
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, type Client, type ScheduleOptions, type ScheduleUpdateOptions } from '@temporalio/client';
 import type { Config, ProjectConfig } from '../config/index.js';
 import type { DeviceJobRequest } from '../device/request.js';
 import { schedulerPriorityKey } from '../domain/priority.js';
@@ -145,9 +145,31 @@ export class SchedulerTemporal {
     if (d.info.numActionsTaken === 0 && d.info.runningActions.length === 0) await handle.trigger(ScheduleOverlapPolicy.SKIP);
   }
 
-  /** Runs the task now, whatever its spec or paused state; the service has already checked max_instances. */
+  /**
+   * Runs the task now, whatever its spec or paused state; the service has already checked max_instances. The run
+   * is started here with the schedule's action, not by the schedule's own trigger: Temporal names a triggered run
+   * by the second it starts, so a trigger in the same second as another run of the task got that run's workflow
+   * id (dropped while that run still ran, or its record overwritten after). This id carries milliseconds.
+   */
   async trigger(taskId: number): Promise<void> {
-    await this.client.schedule.getHandle(this.scheduleId(taskId)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+    const { action } = await this.client.schedule.getHandle(this.scheduleId(taskId)).describe();
+    const args = action.args ?? [];
+    const input = args[0] as CommandRunInput;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.workflow.start(action.workflowType, {
+          workflowId: `${action.workflowId}-${new Date().toISOString()}`,
+          taskQueue: action.taskQueue,
+          args,
+          priority: { priorityKey: schedulerPriorityKey(input.priority) },
+        });
+        return;
+      } catch (e) {
+        // Two triggers in one millisecond: the next millisecond names the second.
+        if (!(e instanceof WorkflowExecutionAlreadyStartedError) || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    }
   }
 
   async delete(taskId: number): Promise<void> {

@@ -249,6 +249,20 @@ describe('scheduler dialect: executions', () => {
     expect((await executions('alice', t.id, `&start_date=${future(3600_000)}`)).length).toBe(0);
   });
 
+  it('two triggers in the same second are two executions, each with its own id, record and logs', async () => {
+    const t = await createTask('alice', { schedule_type: 'CRON', schedule_config: '0 0 1 1 *', is_active: false, max_instances: 2, action: { type: 'command', command: 'echo "$SWITCHYARD_EXECUTION_ID"' } });
+    const [a, b] = await Promise.all([call('alice', 'POST', `${P}/tasks/${t.id}/trigger`), call('alice', 'POST', `${P}/tasks/${t.id}/trigger`)]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const both = await finished('alice', t.id, 2);
+    expect(both.map((e) => e.status)).toEqual(['SUCCESS', 'SUCCESS']);
+    const ids = both.map((e) => e.execution_id as string);
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids) {
+      const out = (await call('alice', 'GET', `${P}/executions/${id}/logs/file?log_type=output`)).body.data;
+      expect(out.content).toEqual([id]);
+    }
+  });
+
   it('runs the project entry command when the task has no action', async () => {
     const t = await createTask('bob', { schedule_type: 'ONCE' });
     const [e] = await finished('bob', t.id);
