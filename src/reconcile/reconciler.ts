@@ -67,8 +67,8 @@ async function closedRun(temporal: Client, workflowId: string): Promise<ClosedWo
  * Temporal (workflow id = task id), which is the truth. A record whose workflow has closed gets the terminal
  * state, result and error the workflow ended with (its last mirror write never landed: MongoDB was away, or the
  * workflow was terminated from outside); a record with no workflow at all (accepted, then never started) is
- * ended `failed` (`NotStarted`). Writes are revision-guarded like the workflows' own, so a pass never moves a
- * record back, and passes may overlap without harm.
+ * ended `failed` (`NotStarted`). A repair lands only on the revision the pass read, so it never overwrites a write
+ * the workflow made meanwhile, and passes may overlap without harm.
  */
 export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions): Promise<ReconcileReport & { last: Date | null }> {
   const now = opts.now ?? new Date();
@@ -118,7 +118,8 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       update.status_message = { ...(r.status_message ?? {}) };
     }
     try {
-      const outcome = r.kind === 'service' ? await services.apply(update) : await tasks.apply(update);
+      // The page was read up to seconds ago: the workflow may have written its own end since.
+      const outcome = r.kind === 'service' ? await services.applyIfUnchanged(update, r.rev) : await tasks.applyIfUnchanged(update, r.rev);
       if (outcome === 'applied') {
         report.repaired.push({ task_id: r.task_id, kind: r.kind, from: r.state, to: fields.state, why });
         deps.logger.warn({ taskId: r.task_id, kind: r.kind, from: r.state, to: fields.state, why }, 'reconcile: mirror record repaired from Temporal');

@@ -78,6 +78,13 @@ export class ServiceTaskStore {
     return outcome;
   }
 
+  /** TaskStore.applyIfUnchanged, and the named collection's copy when it applied. */
+  async applyIfUnchanged(update: TaskUpdate, readRev: number): Promise<ApplyOutcome> {
+    const outcome = await this.tasks.applyIfUnchanged(update, readRev);
+    if (outcome === 'applied') await this.projectWrite(update);
+    return outcome;
+  }
+
   /**
    * Copies the documented fields a write carries into the named collection, without reading the record back
    * (one write, not a read and a write: on FerretDB every operation counts). The writes of one task are

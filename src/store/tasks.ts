@@ -138,6 +138,17 @@ export class TaskStore {
   }
 
   /**
+   * A repair written from outside the task's workflow (reconciliation): applied only while the record is still the
+   * revision the caller read, so a write the workflow made meanwhile is never overwritten. 'stale' otherwise.
+   */
+  async applyIfUnchanged(update: TaskUpdate, readRev: number, now = new Date()): Promise<ApplyOutcome> {
+    const { task_id, ...fields } = update;
+    if ('result' in fields) fields.result = storableResult(fields.result);
+    const res = await this.stored.updateOne({ _id: task_id, rev: readRev } as Filter<StoredTask>, { $set: { ...fields, updated_at: now } });
+    return res.matchedCount > 0 ? 'applied' : 'stale';
+  }
+
+  /**
    * Writes the first record of a task the caller has just given a new id: one insert, without the update `apply`
    * tries first. Should the id exist after all, it is an `apply`.
    */

@@ -93,6 +93,29 @@ describe('the reconciliation pass', () => {
     expect(named?.status).toBe('finished');
   });
 
+  it('keeps a write the workflow made after the pass read its page (the pass repairs only what it read)', async () => {
+    const id = `ts_echo_late${env.suffix}`;
+    await startService('echo', id);
+    await temporal.client.workflow.getHandle(id).result();
+    // The record as the pass reads it: running, revision 1, from long ago (the mirror's own revisions count up).
+    await mongo.db.collection<{ _id: string }>('tasks').deleteOne({ _id: id });
+    await tasks.apply({ task_id: id, rev: 1, kind: 'service', state: 'running', status: 'running', queue: 'echo', create_time: longAgo() }, longAgo());
+    // The workflow's own end lands while the pass is between its page read and this record's repair.
+    const own = { task_id: id, rev: 2, state: 'succeeded' as const, status: 'finished', end_time: new Date(), result: { written: 'by the workflow' } };
+    const interleaved = {
+      workflow: {
+        getHandle: (wid: string) => {
+          const h = temporal.client.workflow.getHandle(wid);
+          if (wid !== id) return h;
+          return { describe: async () => (await tasks.apply(own), h.describe()), result: () => h.result() };
+        },
+      },
+    } as unknown as typeof temporal.client;
+    const report = await reconcileOnce({ config, logger: env.logger, temporal: interleaved, db: mongo.db }, { graceSeconds: 60, orphanSeconds: 300 });
+    expect(report.repaired.map((r) => r.task_id)).not.toContain(id);
+    expect(await tasks.get(id)).toMatchObject({ rev: 2, state: 'succeeded', result: { written: 'by the workflow' } });
+  });
+
   it('ends the job of a workflow terminated from outside (an operator in the Temporal UI)', async () => {
     const id = `ts_${MODULE}_term${env.suffix}`;
     await startService(MODULE, id);
