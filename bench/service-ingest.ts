@@ -102,7 +102,9 @@ try {
     if (finished >= messages) break;
     await new Promise((r) => setTimeout(r, 1000));
   }
-  console.log(`all ${finished} tasks finished ${((performance.now() - t0) / 1000).toFixed(1)} s after the consumer started (${((performance.now() - t1) / 1000).toFixed(1)} s after the last start)`);
+  const took = `${((performance.now() - t0) / 1000).toFixed(1)} s after the consumer started (${((performance.now() - t1) / 1000).toFixed(1)} s after the last start)`;
+  // The tasks run on this one worker: ending them all can take longer than starting them.
+  console.log(finished >= messages ? `all ${finished} tasks finished ${took}` : `${finished} of ${messages} tasks finished when the wait ended, ${took}; the rest still run`);
 } finally {
   await ingest.stop();
   await producer.close();
