@@ -7,7 +7,7 @@ import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.j
 import { toJobView } from '../src/device/job-view.js';
 import type { WorkerStore } from '../src/store/workers.js';
 import type { ActivityDeps } from './deps.js';
-import { deviceFinalWrite, jobOutcomeOfRun, LANE_RESULT_SIGNAL } from '../src/domain/device-outcome.js';
+import { deviceFinalWrite, jobOutcomeOfRun, LANE_RESULT_SIGNAL, type DeviceRunReport } from '../src/domain/device-outcome.js';
 import { publishTaskEvent, writeMirror } from './mirror.js';
 import { activityResources } from './resources.js';
 
@@ -19,21 +19,10 @@ export interface DeviceRunInput {
   owner?: string | null;
 }
 
-export interface DeviceRunOutcome {
-  ok: boolean;
-  retval: unknown;
-  error: { type: string; message: string } | null;
-  worker: string;
-  started_at: string;
-  ended_at: string;
-  /** The revision of the `started` write: the workflow's final write must be newer. */
-  rev: number;
+export interface DeviceRunOutcome extends DeviceRunReport {
   /** False when the pooled session was reused (pinned only). */
   login?: boolean;
-  /** The terminal record is written (the run writes it when MongoDB answers; the job's workflow otherwise). */
-  recorded?: boolean;
 }
-
 
 function camel(k: string): string {
   return k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());

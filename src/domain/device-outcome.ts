@@ -40,16 +40,21 @@ export interface DeviceJobOutcome extends DeviceOutcomeFields {
   recorded?: boolean;
 }
 
-/** A run's report as the job's outcome. */
-export function jobOutcomeOfRun(r: {
+/** What a job's run reports (the device activities' outcome carries more). */
+export interface DeviceRunReport {
   ok: boolean;
   retval: unknown;
   error: { type: string; message: string } | null;
   worker: string;
   started_at: string;
   ended_at: string;
+  /** The revision of the `started` write: the workflow's final write must be newer. */
   rev: number;
+  /** The terminal record is written (the run writes it when MongoDB answers; the job's workflow otherwise). */
   recorded?: boolean;
-}): DeviceJobOutcome {
+}
+
+/** A run's report as the job's outcome. */
+export function jobOutcomeOfRun(r: DeviceRunReport): DeviceJobOutcome {
   return { state: r.ok ? 'succeeded' : 'failed', retval: r.retval, error: r.error, worker: r.worker, started_at: r.started_at, ended_at: r.ended_at, rev: r.rev, recorded: r.recorded };
 }

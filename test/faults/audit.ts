@@ -22,14 +22,8 @@ export interface KindFigures {
   failed: number;
 }
 
-export interface Figures {
+export interface Figures extends KindFigures {
   scenario: string;
-  submitted: number;
-  accepted: number;
-  terminal: number;
-  lost: number;
-  duplicated: number;
-  failed: number;
   /** HTTP answers ≥ 500 the clients got (503 among them), and requests with no answer at all. */
   fiveXX: number;
   fiveOhThree: number;
