@@ -301,6 +301,20 @@ describe('dispatch: kafka (external algorithm module)', () => {
     await eventually(async () => (await statusOf(taskId)).status === 'finished', 'finished after re-run');
   });
 
+  it('takes a report for a task whose record says it ended while its run still waits (an Update lost with a Temporal restart)', async () => {
+    const created = await call('/api/create_task', { data: { service: ALGO, condition: { manual: true, lost: true } } });
+    const taskId = created.body.task_id as string;
+    await eventually(async () => (await statusOf(taskId)).status === 'waiting', 'waiting after hand-off');
+    // The record as the lost report's mirror write left it: finished, while the run never saw that report.
+    await mongo.db.collection<{ _id: string }>('tasks').updateOne({ _id: taskId }, { $set: { state: 'succeeded', status: 'finished' } });
+    const retried = await call('/api/update_status_task', { data: { task_id: taskId, status: 'finished', data: { v: 'again' } } });
+    expect(retried).toEqual({ status: 200, body: { result: 'ok', status: { task_id: taskId, status: 'finished' } } });
+    await api.deps.temporal.workflow.getHandle(taskId).result();
+    expect((await call('/api/result_task', { data: { task_id: taskId } })).body.data).toEqual({ v: 'again' });
+    // Once the run has ended, the record's word stands.
+    expect((await call('/api/update_status_task', { data: { task_id: taskId, status: 'failed' } })).status).toBe(409);
+  });
+
   it('fails a task whose module never answers within timeout_seconds', async () => {
     const created = await call('/api/create_task', { data: { service: SLOW, condition: { q: 1 } } });
     const taskId = created.body.task_id as string;
