@@ -160,6 +160,14 @@ describe('GPU tasks', () => {
     expect(result.completedAt).toBeGreaterThan(0);
     // A finished task refuses further reports.
     expect((await call('POST', `/tasks/${created.taskId}/result`, { result: 'again' })).status).toBe(409);
+    // A waiting task whose workflow has not started yet (its start retried through a Temporal restart while the
+    // dispatcher already placed it): the node is told to report again shortly, not that the task ended.
+    const early = `task_${'e'.repeat(24)}${env.suffix}`;
+    await api.deps.tasks.apply({ task_id: early, rev: 1, kind: 'gpu', state: 'queued', status: 'QUEUED', queue: 'gpu:699', create_time: new Date(), details: { taskType: 699 } });
+    const tooEarly = await call('POST', `/tasks/${early}/result`, { result: 'soon' });
+    expect(tooEarly.status).toBe(503);
+    expect(tooEarly.body).toMatchObject({ code: 503, data: null });
+    await api.deps.db.collection<{ _id: string }>('tasks').deleteOne({ _id: early });
     await n.complete(second.taskId, 'ok');
     await waitStatus(second.taskId, 'COMPLETED');
 

@@ -13,7 +13,7 @@ import { InstanceStore } from '../../store/instances.js';
 import { safeEqual } from '../codec-endpoint.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import type { Dialect } from '../dialect.js';
-import { codeMessageDataShaper, ConflictError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { codeMessageDataShaper, ConflictError, NotFoundError, UnauthorizedError, UnavailableError } from '../errors.js';
 import { runHealthChecks } from '../health.js';
 import { createDialectApp } from '../openapi.js';
 import * as S from './schemas.js';
@@ -100,14 +100,24 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
    * still takes it: a node that reports during an outage must not have to outlast it, or its result is lost.
    */
   const forwardNodeReport = async (taskId: string, signal: string, body: object) => {
+    let open = false;
     try {
       const r = await getTask(taskId);
       if (isTerminal(r.state)) throw new ConflictError(`任务已结束: ${taskId} (${taskView(r).status})`);
+      open = true;
     } catch (e) {
       if (!isUnavailableError(e) || !isGpuTaskId(taskId)) throw e;
       deps.logger.warn({ taskId }, 'MongoDB unavailable: GPU node report sent to the task workflow unchecked');
     }
-    await signalTask(taskId, signal, { ...body, at: Date.now() });
+    try {
+      await signalTask(taskId, signal, { ...body, at: Date.now() });
+    } catch (e) {
+      // A task the dispatcher placed while its workflow's start was still on its way (retried through a Temporal
+      // restart): the node may finish before the workflow exists. It must report again shortly, not give up, or
+      // its result is lost and the task waits for its timeout (the fault suite saw it).
+      if (open && e instanceof ConflictError) throw new UnavailableError(`任务尚未启动，请稍后重试: ${taskId}`);
+      throw e;
+    }
   };
 
   // ---------- GPU nodes ----------
