@@ -70,13 +70,12 @@ export function createServiceTaskActivities(deps: ActivityDeps) {
       };
       try {
         await deps.tasks.collection.updateOne({ _id: taskId } as never, { $set: { 'details.dispatch': dispatch } });
+        Context.current().log.debug('service task handed off', { taskId, topic: input.topic });
       } catch (e) {
         // Sent is sent: failing now would have the retry send it a second time (the fault suite saw it while
         // MongoDB was away). Only a retry after a lost completion could send again, unremembered.
         Context.current().log.warn('service task handed off; its hand-off not recorded', { taskId, topic: input.topic, err: (e as Error).message });
-        return { topic: dispatch.topic, partition: dispatch.partition, offset: dispatch.offset, alreadySent: false };
       }
-      Context.current().log.debug('service task handed off', { taskId, topic: input.topic });
       return { topic: dispatch.topic, partition: dispatch.partition, offset: dispatch.offset, alreadySent: false };
     },
   };
