@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
-import type { DeviceRunActivities, DeviceRunOutcome } from '../activities/device.js';
+import type { DeviceRunActivities } from '../activities/device.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
 import { deviceFinalWrite, jobOutcomeOfRun, LANE_RESULT_SIGNAL, type DeviceJobOutcome } from '../src/domain/device-outcome.js';
 import { SA_STATUS } from '../src/temporal/search-attributes.js';
@@ -54,10 +54,6 @@ export const DEVICE_CONNECT_ATTEMPTS = 5;
  */
 export function claimRetryDelayMs(waits: number): number {
   return Math.min(10_000, 1000 * 2 ** Math.min(waits, 4));
-}
-
-export function outcomeOf(r: DeviceRunOutcome): DeviceJobOutcome {
-  return jobOutcomeOfRun(r);
 }
 
 export function failureOutcome(type: string, message: string, state: DeviceJobOutcome['state'] = 'failed'): DeviceJobOutcome {
@@ -133,7 +129,7 @@ export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome
       for (;;) {
         attempt++;
         try {
-          outcome = outcomeOf(await run.deviceRunFifo({ jobId, request: req, queue: input.queue }));
+          outcome = jobOutcomeOfRun(await run.deviceRunFifo({ jobId, request: req, queue: input.queue }));
           break;
         } catch (e) {
           if (isCancellation(e)) throw e;

@@ -17,7 +17,8 @@ import {
 import type { Activities } from '../activities/index.js';
 import type { DeviceBatchItem, DeviceRunActivities } from '../activities/device.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
-import { claimRetryDelayMs, classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome, laneResultSignal, outcomeOf, type DeviceJobOutcome } from './device-job.js';
+import { claimRetryDelayMs, classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome, laneResultSignal, type DeviceJobOutcome } from './device-job.js';
+import { jobOutcomeOfRun } from '../src/domain/device-outcome.js';
 import { MIRROR_LOCAL } from './presets.js';
 
 const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
@@ -162,7 +163,7 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
       settled.add(item.jobId);
       inFlight.delete(item.jobId);
       // A skipped job's cancel already told its workflow; so did the batch, for a job it could signal itself.
-      if ('outcome' in item && !item.signalled) handOver(item.jobId, outcomeOf(item.outcome));
+      if ('outcome' in item && !item.signalled) handOver(item.jobId, jobOutcomeOfRun(item.outcome));
     }
     return settled;
   }

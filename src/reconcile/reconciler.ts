@@ -112,11 +112,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
     const closeRev = (fields.end_time instanceof Date ? fields.end_time.getTime() : now.getTime()) * 1000 + 999;
     const rev = Math.max(r.rev + 1, closeRev);
     const update = { task_id: r.task_id, rev, ...fields };
-    if (r.kind === 'service' && fields.error) {
-      update.status_message = { ...(r.status_message ?? {}), failed: fields.error.message };
-    } else if (r.kind === 'service') {
-      update.status_message = { ...(r.status_message ?? {}) };
-    }
+    if (r.kind === 'service') update.status_message = { ...(r.status_message ?? {}), ...(fields.error ? { failed: fields.error.message } : {}) };
     try {
       // The page was read up to seconds ago: the workflow may have written its own end since.
       const outcome = r.kind === 'service' ? await services.applyIfUnchanged(update, r.rev) : await tasks.applyIfUnchanged(update, r.rev);

@@ -73,6 +73,13 @@ export function readableResult(stored: unknown): unknown {
   return stored;
 }
 
+/** A write's fields as stored: the id apart, a result FerretDB cannot hold as its JSON text. */
+function storedFields(update: TaskUpdate): { task_id: string; fields: Omit<TaskUpdate, 'task_id'> } {
+  const { task_id, ...fields } = update;
+  if ('result' in fields) fields.result = storableResult(fields.result);
+  return { task_id, fields };
+}
+
 export type ApplyOutcome = 'applied' | 'stale';
 
 /** A record as stored: `_id` is the task id, the one field FerretDB's SQLite backend can look up without a scan. */
@@ -116,8 +123,7 @@ export class TaskStore {
   }
 
   async apply(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
-    const { task_id, ...fields } = update;
-    if ('result' in fields) fields.result = storableResult(fields.result);
+    const { task_id, fields } = storedFields(update);
     for (let attempt = 0; attempt < 3; attempt++) {
       // One conditional update (atomic on MongoDB; on FerretDB one round trip instead of a read and a write):
       // it matches only a record older than this revision.
@@ -142,8 +148,7 @@ export class TaskStore {
    * revision the caller read, so a write the workflow made meanwhile is never overwritten. 'stale' otherwise.
    */
   async applyIfUnchanged(update: TaskUpdate, readRev: number, now = new Date()): Promise<ApplyOutcome> {
-    const { task_id, ...fields } = update;
-    if ('result' in fields) fields.result = storableResult(fields.result);
+    const { task_id, fields } = storedFields(update);
     const res = await this.stored.updateOne({ _id: task_id, rev: readRev } as Filter<StoredTask>, { $set: { ...fields, updated_at: now } });
     return res.matchedCount > 0 ? 'applied' : 'stale';
   }
@@ -153,8 +158,7 @@ export class TaskStore {
    * tries first. Should the id exist after all, it is an `apply`.
    */
   async create(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
-    const { task_id, ...fields } = update;
-    if ('result' in fields) fields.result = storableResult(fields.result);
+    const { task_id, fields } = storedFields(update);
     try {
       await this.stored.insertOne({ _id: task_id, task_id, ...insertDefaults(update, now), ...fields, updated_at: now } as StoredTask);
       return 'applied';
