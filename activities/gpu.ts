@@ -6,6 +6,7 @@ import {
   createGpuOps,
   enqueueTask,
   markNodeDown,
+  recordRefusal,
   removeFromQueue,
   runSweep,
   sendToNode,
@@ -92,11 +93,7 @@ export function createGpuActivities(deps: ActivityDeps) {
             await sendToNode(node, body, o.config.gpu.nodeCallTimeoutMs);
           } catch (e) {
             const reason = (e as Error).message;
-            await o.nodes.release(claimId);
-            const after = await o.nodes.recordFailure(gpuId, 'failureCount');
-            if (after && after.failureCount >= o.config.gpu.failureThreshold) {
-              await markNodeDown(o, gpuId, 'FAULTY', `${after.failureCount} failed calls in a row`, ['ACTIVE', 'OFFLINE']);
-            }
+            await recordRefusal(o, gpuId, claimId);
             if (entry.attempt + 1 > entry.maxRetries) {
               out.dropped.push(taskId);
               await o.client.workflow
@@ -108,9 +105,9 @@ export function createGpuActivities(deps: ActivityDeps) {
             }
             return;
           }
-          await o.nodes.recordSuccess(gpuId, 'failureCount');
           try {
-            await o.client.workflow.getHandle(taskId).signal(GPU_SIGNALS.assigned, { gpuId, claimId, attempt: entry.attempt, ip: node.ip, port: node.port });
+            const told = o.client.workflow.getHandle(taskId).signal(GPU_SIGNALS.assigned, { gpuId, claimId, attempt: entry.attempt, ip: node.ip, port: node.port });
+            await Promise.all([told, o.nodes.recordSuccess(gpuId, 'failureCount')]);
             out.placed.push(taskId);
           } catch (e) {
             // The task ended meanwhile (timed out), or could not be told: give the slot back and take the work

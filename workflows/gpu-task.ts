@@ -109,7 +109,14 @@ export async function gpuTask(input: GpuTaskInput): Promise<GpuTaskOutcome> {
     return { status: GPU_STATUS[final], gpuId: node?.gpuId ?? null, result: opts.result ?? null, errorMessage: opts.errorMessage ?? null };
   };
 
-  upsertSearchAttributes([{ key: SA_KIND, value: 'gpu' }, { key: SA_STATUS, value: 'queued' }]);
+  if (input.assigned) {
+    node = input.assigned;
+    attempt = node.attempt;
+    state = 'running';
+    startedAt = new Date().toISOString();
+  }
+  upsertSearchAttributes([{ key: SA_KIND, value: 'gpu' }, { key: SA_STATUS, value: state }]);
+  if (state === 'running') await write({ state: 'running' });
 
   // One deadline timer for the whole run (never cancelled): a timeout per wait would start and cancel a timer
   // for every node report.

@@ -70,4 +70,6 @@ export interface GpuTaskInput {
   maxRetries: number;
   createdAt: number;
   estimatedWaitTime: number;
+  /** Set when the API sent the task to its node itself (nothing waited before it): the task starts running there. */
+  assigned?: AssignedSignal;
 }

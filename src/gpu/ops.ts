@@ -183,6 +183,18 @@ export async function sendToNode(node: Pick<GpuNodeRecord, 'ip' | 'port' | 'gpuI
   if (res.status < 200 || res.status > 299) throw new NodeCallError(`GPU node ${node.gpuId} refused the task: HTTP ${res.status} ${text.slice(0, 200)}`);
 }
 
+/**
+ * A node refused a task or did not answer: the claimed slot goes back, the failure is counted, and the node is
+ * FAULTY once the failures in a row reach the threshold.
+ */
+export async function recordRefusal(ops: GpuOps, gpuId: string, claimId: string): Promise<void> {
+  await ops.nodes.release(claimId);
+  const after = await ops.nodes.recordFailure(gpuId, 'failureCount');
+  if (after && after.failureCount >= ops.config.gpu.failureThreshold) {
+    await markNodeDown(ops, gpuId, 'FAULTY', `${after.failureCount} failed calls in a row`, ['ACTIVE', 'OFFLINE']);
+  }
+}
+
 /** Best effort: asks a node to drop a task (DELETE /tasks/{id}). */
 export async function cancelOnNode(target: { ip: string; port: number; taskId: string }, timeoutMs: number): Promise<void> {
   try {

@@ -4,9 +4,10 @@ import type { Config } from '../config/index.js';
 import { newGpuTaskId } from '../domain/ids.js';
 import { GpuNodeStore, nextGpuDisplayId, type GpuNodeRecord } from '../store/gpu-nodes.js';
 import type { TaskStore } from '../store/tasks.js';
-import { gpuQueueName, type GpuTaskInput } from './names.js';
-import { enqueueTask, type GpuOps } from './ops.js';
-import { estimateWaitSeconds, waitingReason, type QueueEntry } from './priority.js';
+import type { TaskUpdate } from '../domain/task.js';
+import { GPU_SIGNALS, gpuQueueName, type GpuTaskInput } from './names.js';
+import { cancelOnNode, enqueueTask, recordRefusal, sendToNode, type GpuOps } from './ops.js';
+import { estimateWaitSeconds, planAssignments, waitingReason, type QueueEntry } from './priority.js';
 
 /**
  * Creating a GPU task, shared by `POST /api/v2/tasks` and a scheduled `gpu` action: the request body, the
@@ -111,21 +112,20 @@ export interface PreparedGpuTask {
   entry: QueueEntry;
 }
 
-/**
- * Claims the task's displayId, works out its place in the queue and writes its QUEUED record (the record the
- * GPU views read). `origin` (say, the scheduled execution that created it) is kept in `details`.
- */
-export async function prepareGpuTask(
-  d: GpuTaskDeps,
-  body: GpuCreateTask,
-  opts: { taskId?: string; now?: Date; origin?: Record<string, unknown> } = {},
-): Promise<PreparedGpuTask> {
+/** A task ready to be recorded: its input, queue entry and QUEUED record, and the queue facts and nodes read. */
+interface PlannedGpuTask extends PreparedGpuTask {
+  record: TaskUpdate;
+  now: Date;
+  facts: QueueFacts;
+  nodes: GpuNodeRecord[];
+}
+
+/** Claims the task's displayId and works out its place in the queue (nothing is written but the display id). */
+async function planGpuTask(d: GpuTaskDeps, body: GpuCreateTask, opts: { taskId?: string; now?: Date; origin?: Record<string, unknown> }): Promise<PlannedGpuTask> {
   const now = opts.now ?? new Date();
   const taskId = opts.taskId ?? newGpuTaskId();
-  const [displayId, facts] = await Promise.all([
-    nextGpuDisplayId(d.db),
-    queueFacts(d.tasks, new GpuNodeStore(d.db).list({ taskType: body.taskType }), body.taskType, body.priority, now),
-  ]);
+  const nodes = new GpuNodeStore(d.db).list({ taskType: body.taskType });
+  const [displayId, facts, all] = await Promise.all([nextGpuDisplayId(d.db), queueFacts(d.tasks, nodes, body.taskType, body.priority, now), nodes]);
   const input: GpuTaskInput = {
     taskId,
     displayId,
@@ -140,56 +140,135 @@ export async function prepareGpuTask(
     createdAt: now.getTime(),
     estimatedWaitTime: facts.estimatedWaitSeconds,
   };
-  await d.tasks.create(
-    {
-      task_id: taskId,
-      rev: now.getTime() * 1000,
-      kind: 'gpu',
-      state: 'queued',
-      status: 'QUEUED',
-      queue: gpuQueueName(body.taskType),
-      create_time: now,
-      enqueue_time: now,
-      priority: body.priority,
-      owner: input.userId,
-      waiting_reason: facts.reason,
-      details: {
-        displayId,
-        taskType: input.taskType,
-        userId: input.userId,
-        app: input.app,
-        env: input.env,
-        payload: input.payload,
-        retryCount: 0,
-        maxRetries: input.maxRetries,
-        timeout: input.timeout,
-        estimatedWaitTime: input.estimatedWaitTime,
-        progress: 0,
-        vip: body.priority >= 2,
-        gpuId: null,
-        ...(opts.origin ? { origin: opts.origin } : {}),
-      },
+  const record: TaskUpdate = {
+    task_id: taskId,
+    rev: now.getTime() * 1000,
+    kind: 'gpu',
+    state: 'queued',
+    status: 'QUEUED',
+    queue: gpuQueueName(body.taskType),
+    create_time: now,
+    enqueue_time: now,
+    priority: body.priority,
+    owner: input.userId,
+    waiting_reason: facts.reason,
+    details: {
+      displayId,
+      taskType: input.taskType,
+      userId: input.userId,
+      app: input.app,
+      env: input.env,
+      payload: input.payload,
+      retryCount: 0,
+      maxRetries: input.maxRetries,
+      timeout: input.timeout,
+      estimatedWaitTime: input.estimatedWaitTime,
+      progress: 0,
+      vip: body.priority >= 2,
+      gpuId: null,
+      ...(opts.origin ? { origin: opts.origin } : {}),
     },
-    now,
-  );
-  return { input, entry: { taskId, priority: body.priority, seq: input.createdAt, attempt: 0, maxRetries: input.maxRetries, excluded: [] } };
+  };
+  const entry: QueueEntry = { taskId, priority: body.priority, seq: input.createdAt, attempt: 0, maxRetries: input.maxRetries, excluded: [] };
+  return { input, entry, record, facts, nodes: all, now };
 }
 
 /**
- * `POST /api/v2/tasks`: the task's entry in its type's dispatcher queue, its QUEUED record and its `gpuTask`
- * workflow (workflow id = task id). A scheduled run does the same from its workflow (the task's workflow is
- * then its child): `prepareGpuTask`, then `enqueueTask` through the `gpuEnqueue` activity.
+ * Claims the task's displayId, works out its place in the queue and writes its QUEUED record (the record the
+ * GPU views read). `origin` (say, the scheduled execution that created it) is kept in `details`.
  */
-export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<{ taskId: string; displayId: number; status: 'QUEUED'; estimatedWaitTime: number }> {
-  const now = new Date();
-  const taskId = newGpuTaskId();
-  // The dispatcher is told first, while the record is written and the workflow starts: its wake-up overlaps
-  // them (it looks again shortly at a task whose record or workflow is not there yet; see gpuDispatchRound).
-  // The answer waits for all three, so an accepted task is recorded, started and queued.
-  const maxRetries = body.maxRetries ?? ops.config.gpu.maxRetries;
-  const enqueued = enqueueTask(ops, body.taskType, { taskId, priority: body.priority, seq: now.getTime(), attempt: 0, maxRetries, excluded: [] });
-  enqueued.catch(() => undefined); // awaited below; a failure is answered there
-  const { input } = await prepareGpuTask({ config: ops.config, db: ops.db, tasks: ops.tasks }, body, { taskId, now });
-  await Promise.all([ops.client.workflow.start('gpuTask', { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [input] }), enqueued]);
-  return { taskId: input.taskId, displayId: input.displayId, status: 'QUEUED', estimatedWaitTime: input.estimatedWaitTime };
+export async function prepareGpuTask(
+  d: GpuTaskDeps,
+  body: GpuCreateTask,
+  opts: { taskId?: string; now?: Date; origin?: Record<string, unknown> } = {},
+): Promise<PreparedGpuTask> {
+  const planned = await planGpuTask(d, body, opts);
+  await d.tasks.create(planned.record, planned.now);
+  return { input: planned.input, entry: planned.entry };
+}
+
+/** Most tasks still QUEUED before a new one that are looked at to see whether they really wait. */
+const DIRECT_LOOKAHEAD = 16;
+
+/**
+ * The node a new task may go to at once, without its dispatcher: only when nothing of its type waits before it
+ * (so no priority order is at stake) and a node it may use has a free slot, by the dispatcher's own rules. A
+ * task already placed on a node still reads QUEUED until its workflow writes RUNNING: one that holds a slot does
+ * not wait.
+ */
+async function directTarget(ops: GpuOps, planned: PlannedGpuTask): Promise<GpuNodeRecord | null> {
+  const active = planned.nodes.filter((n) => n.status === 'ACTIVE' && n.freeSlots > 0);
+  const [choice] = planAssignments([planned.entry], active);
+  if (!choice) return null;
+  const ahead = planned.facts.position;
+  if (ahead > DIRECT_LOOKAHEAD) return null;
+  if (ahead > 0) {
+    const { taskType, priority } = planned.input;
+    const rows = await ops.tasks.find(aheadFilter(taskType, priority, planned.now) as never, { limit: DIRECT_LOOKAHEAD + 1 });
+    const placed = await ops.nodes.holdingSlots(rows.map((r) => r.task_id));
+    if (rows.some((r) => !placed.has(r.task_id))) return null;
+  }
+  return active.find((n) => n.gpuId === choice.gpuId) ?? null;
+}
+
+type CreatedGpuTask = { taskId: string; displayId: number; status: 'QUEUED'; estimatedWaitTime: number };
+
+/**
+ * `POST /api/v2/tasks`: the task's QUEUED record, its `gpuTask` workflow (workflow id = task id), and either its
+ * entry in its type's dispatcher queue or, when nothing waits before it and a node has room, the node itself.
+ * The direct way saves the dispatcher's round trip through Temporal (a signal, a workflow task, a round) on the
+ * common path of free capacity; the claim (a unique slot document) keeps capacity exact either way, and a task
+ * that finds anything of its type waiting before it always queues, so the dispatcher's order holds. A scheduled
+ * run does the same from its workflow (the task's workflow is then its child) with `prepareGpuTask`, then
+ * `enqueueTask` through the `gpuEnqueue` activity.
+ */
+export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<CreatedGpuTask> {
+  const planned = await planGpuTask({ config: ops.config, db: ops.db, tasks: ops.tasks }, body, {});
+  const { input, entry, record } = planned;
+  const answer: CreatedGpuTask = { taskId: input.taskId, displayId: input.displayId, status: 'QUEUED', estimatedWaitTime: input.estimatedWaitTime };
+  const start = (args: GpuTaskInput) => ops.client.workflow.start('gpuTask', { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [args] });
+  const recorded = ops.tasks.create(record, planned.now);
+  const target = await directTarget(ops, planned).catch(() => null);
+  const claimId = `${input.taskId}#0`;
+  const claimed = target ? await ops.nodes.claim(claimId, input.taskId, target.gpuId).catch(() => false) : false;
+  if (!target || !claimed) {
+    // The answer waits for all three, so an accepted task is recorded, started and queued.
+    await Promise.all([recorded, enqueueTask(ops, body.taskType, entry)]);
+    await start(input);
+    return answer;
+  }
+  // The node may report as soon as it has the task, and a report needs the record.
+  await recorded.catch(async (e: unknown) => {
+    await ops.nodes.unclaim(claimId);
+    throw e;
+  });
+  let refusal: string | null = null;
+  try {
+    await sendToNode(target, { taskId: input.taskId, taskType: input.taskType, priority: input.priority, payload: input.payload, timeout: input.timeout }, ops.config.gpu.nodeCallTimeoutMs);
+  } catch (e) {
+    refusal = (e as Error).message;
+    await recordRefusal(ops, target.gpuId, claimId);
+  }
+  if (refusal === null) {
+    try {
+      await start({ ...input, assigned: { gpuId: target.gpuId, claimId, attempt: 0, ip: target.ip, port: target.port } });
+    } catch (e) {
+      await ops.nodes.unclaim(claimId);
+      await cancelOnNode({ ip: target.ip, port: target.port, taskId: input.taskId }, ops.config.gpu.nodeCallTimeoutMs);
+      throw e;
+    }
+    await ops.nodes.recordSuccess(target.gpuId, 'failureCount');
+  } else if (input.maxRetries >= 1) {
+    // The refusal was its first attempt, as it would have been in a dispatcher round.
+    await Promise.all([start(input), enqueueTask(ops, body.taskType, { ...entry, attempt: 1, excluded: [target.gpuId] })]);
+  } else {
+    await ops.client.workflow.signalWithStart('gpuTask', {
+      workflowId: input.taskId,
+      taskQueue: ops.config.temporal.taskQueue,
+      args: [input],
+      signal: GPU_SIGNALS.dispatchFailed,
+      signalArgs: [{ reason: `${refusal}; no retries left (maxRetries 0)`, gpuId: target.gpuId }],
+    });
+  }
+  return answer;
 }

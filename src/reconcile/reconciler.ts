@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import type { TaskKind } from '../domain/status.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { Logger } from '../logging.js';
+import { GpuNodeStore } from '../store/gpu-nodes.js';
 import { ServiceTaskStore } from '../store/service-tasks.js';
 import { TaskStore } from '../store/tasks.js';
 import { orphanFields, terminalFieldsFrom, type ClosedWorkflow, type TerminalFields } from './repair.js';
@@ -76,6 +77,7 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
   const orphanCutoff = now.getTime() - opts.orphanSeconds * 1000;
   const tasks = new TaskStore(deps.db);
   const services = new ServiceTaskStore(deps.db, deps.config.mongo.serviceTaskCollection);
+  const gpuNodes = new GpuNodeStore(deps.db);
   const filter: Filter<TaskRecord> = { state: { $in: [...OPEN_STATES] } };
   if (opts.after) filter.create_time = { $gt: opts.after };
   const rows = await tasks.find(filter, { sort: { create_time: 1 }, limit: opts.limit ?? 500 });
@@ -117,6 +119,9 @@ export async function reconcileOnce(deps: ReconcileDeps, opts: ReconcileOptions)
       // The page was read up to seconds ago: the workflow may have written its own end since.
       const outcome = r.kind === 'service' ? await services.applyIfUnchanged(update, r.rev) : await tasks.applyIfUnchanged(update, r.rev);
       if (outcome === 'applied') {
+        // A GPU task's workflow gives its node slot back when it ends; one that ended unseen, or never ran (its API
+        // died after sending it to a node), cannot.
+        if (r.kind === 'gpu') await gpuNodes.releaseTask(r.task_id);
         report.repaired.push({ task_id: r.task_id, kind: r.kind, from: r.state, to: fields.state, why });
         deps.logger.warn({ taskId: r.task_id, kind: r.kind, from: r.state, to: fields.state, why }, 'reconcile: mirror record repaired from Temporal');
       }

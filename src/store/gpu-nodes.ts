@@ -108,6 +108,7 @@ export class GpuNodeStore {
     await this.collection.createIndex({ gpuId: 1 }, { unique: true, name: 'gpuId_unique' });
     await this.slots.createIndex({ gpuId: 1 }, { name: 'gpuId' });
     await this.slots.createIndex({ claimId: 1 }, { name: 'claimId' });
+    await this.claims.createIndex({ taskId: 1 }, { name: 'taskId' });
   }
 
   /** Idempotent per gpuId: a re-registration updates the node, keeps its running tasks and makes it ACTIVE. */
@@ -269,6 +270,21 @@ export class GpuNodeStore {
   async unclaim(claimId: string): Promise<void> {
     await this.slots.deleteOne({ claimId });
     await this.claims.deleteOne({ _id: claimId });
+  }
+
+  /** Which of these tasks hold a node slot now (placed on a node, whatever their record says yet). */
+  async holdingSlots(taskIds: string[]): Promise<Set<string>> {
+    if (taskIds.length === 0) return new Set();
+    const rows = await this.claims.find({ taskId: { $in: taskIds }, released: false }, { projection: { taskId: 1 } }).toArray();
+    return new Set(rows.map((r) => r.taskId));
+  }
+
+  /** Gives back every slot a task still holds (its workflow is gone and cannot give them back itself). */
+  async releaseTask(taskId: string): Promise<number> {
+    const held = await this.claims.find({ taskId, released: false }).toArray();
+    let n = 0;
+    for (const c of held) if (await this.release(c._id)) n++;
+    return n;
   }
 
   /** Gives a claimed slot back, once. */

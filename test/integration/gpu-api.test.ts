@@ -1,5 +1,7 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
+import { dispatcherWorkflowId } from '../../src/gpu/names.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 import { FakeGpuNode } from '../support/gpu-fake-node.js';
@@ -214,6 +216,40 @@ describe('GPU tasks', () => {
     await n.complete(current, 'ok');
     expect(n.received.slice(1).map((t) => t.payload)).toEqual(['v3', 'v2a', 'v2b', 'n1', 'n0a', 'n0b']);
     expect(n.maxRunning).toBe(1);
+  });
+
+  it('sends a task straight to a free node when nothing of its type waits, and queues it behind one that does', async () => {
+    const n = await node({ gpuId: 'n_direct', taskTypes: [607], capacity: 2, completeAfterMs: null });
+    const dispatcher = api.deps.temporal.workflow.getHandle(dispatcherWorkflowId(env.config.temporal.taskQueue, 607));
+    const noDispatcher = async () => dispatcher.describe().then(() => false, (e: unknown) => e instanceof WorkflowNotFoundError);
+    // Back to back: the first still reads QUEUED when the second arrives, but it holds its slot, so it is not waiting.
+    const first = await create({ taskType: 607, payload: 'd1' });
+    const second = await create({ taskType: 607, payload: 'd2' });
+    expect(n.received.map((t) => t.taskId)).toEqual([first.taskId, second.taskId]);
+    await waitStatus(first.taskId, 'PROCESSING');
+    await waitStatus(second.taskId, 'PROCESSING');
+    expect(await noDispatcher()).toBe(true);
+    // The node is full: the third waits in its dispatcher's queue and goes when a slot frees.
+    const third = await create({ taskType: 607, payload: 'd3' });
+    expect((await task(third.taskId)).status).toBe('QUEUED');
+    expect(await noDispatcher()).toBe(false);
+    await n.complete(first.taskId, 'ok');
+    await eventually(async () => n.received.length === 3, 'the third on the node');
+    expect(n.received[2]!.taskId).toBe(third.taskId);
+    await n.complete(second.taskId, 'ok');
+    await n.complete(third.taskId, 'ok');
+    await waitStatus(third.taskId, 'COMPLETED');
+    expect(n.maxRunning).toBe(2);
+    expect((await call<{ currentTasks: number }>('GET', '/gpus/n_direct')).body.data.currentTasks).toBe(0);
+  });
+
+  it('fails a task whose one allowed node refuses it at once, without retries', async () => {
+    await node({ gpuId: 'n_direct_ref', taskTypes: [608], capacity: 1, answer: 500 });
+    const created = await create({ taskType: 608, maxRetries: 0 });
+    const done = await waitStatus(created.taskId, 'FAILED');
+    expect(done.errorMessage).toContain('refused');
+    expect(done.errorMessage).toContain('no retries left (maxRetries 0)');
+    expect((await call<{ failureCount: number; currentTasks: number }>('GET', '/gpus/n_direct_ref')).body.data).toMatchObject({ failureCount: 1, currentTasks: 0 });
   });
 
   it('fails over from a node that refuses', async () => {

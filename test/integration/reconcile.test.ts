@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileOnce } from '../../src/reconcile/reconciler.js';
 import { serviceTaskInput, readyServiceRecord } from '../../src/service-tasks/ready.js';
 import { createServiceTasksPlugin } from '../../src/service-tasks/plugin.js';
+import { GpuNodeStore } from '../../src/store/gpu-nodes.js';
 import { connectMongo, type MongoHandle } from '../../src/store/mongo.js';
 import { ServiceTaskStore } from '../../src/store/service-tasks.js';
 import { TaskStore } from '../../src/store/tasks.js';
@@ -70,6 +71,20 @@ describe('the reconciliation pass', () => {
     const report = await reconcile();
     expect(report.repaired).toContainEqual(expect.objectContaining({ task_id: id, from: 'queued', to: 'failed' }));
     expect(await tasks.get(id)).toMatchObject({ state: 'failed', status: 'failed', error: { type: 'NotStarted' } });
+  });
+
+  it('gives back the node slot of a GPU task that never got its workflow (its API died after sending it to a node)', async () => {
+    const id = `task_orphan${env.suffix}`;
+    const nodes = new GpuNodeStore(mongo.db);
+    const gpuId = `gpu_orphan${env.suffix}`;
+    await nodes.register({ gpuId, hostname: 'h', ip: '127.0.0.1', port: 9, supportedTaskTypes: [1], supportedTaskPriority: 'NORMAL', version: 't', maxConcurrentTasks: 1, metadata: {} });
+    await tasks.apply({ task_id: id, rev: 1, kind: 'gpu', state: 'queued', status: 'QUEUED', queue: 'gpu:1', create_time: longAgo() }, longAgo());
+    expect(await nodes.claim(`${id}#0`, id, gpuId)).toBe(true);
+    expect((await nodes.get(gpuId))!.freeSlots).toBe(0);
+    const report = await reconcile();
+    expect(report.repaired).toContainEqual(expect.objectContaining({ task_id: id, from: 'queued', to: 'failed' }));
+    expect((await nodes.get(gpuId))!.freeSlots).toBe(1);
+    expect(await nodes.holdingSlots([id])).toEqual(new Set());
   });
 
   it('leaves a record without a workflow alone until the orphan time: its start may still be on its way', async () => {

@@ -57,6 +57,10 @@ function route<M extends 'get' | 'post' | 'delete', P extends string>(method: M,
 }
 
 /** The GPU dispatch dialect (`gpu-scheduler-api.md`): /api/v2. */
+/** How long a node report for a task whose workflow has not started yet is held before the node is told 503. */
+const NOT_STARTED_WAIT_MS = 1000;
+const NOT_STARTED_RETRY_MS = 100;
+
 export function createGpuDialect(deps: ApiDeps): Dialect {
   const app = createDialectApp();
   app.openAPIRegistry.registerComponent('securitySchemes', 'BearerKey', { type: 'http', scheme: 'bearer', description: 'the GPU API key' });
@@ -109,14 +113,20 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       if (!isUnavailableError(e) || !isGpuTaskId(taskId)) throw e;
       deps.logger.warn({ taskId }, 'MongoDB unavailable: GPU node report sent to the task workflow unchecked');
     }
-    try {
-      await signalTask(taskId, signal, { ...body, at: Date.now() });
-    } catch (e) {
-      // A task the dispatcher placed while its workflow's start was still on its way (retried through a Temporal
-      // restart): the node may finish before the workflow exists. It must report again shortly, not give up, or
-      // its result is lost and the task waits for its timeout (the fault suite saw it).
-      if (open && e instanceof ConflictError) throw new UnavailableError(`任务尚未启动，请稍后重试: ${taskId}`);
-      throw e;
+    const at = Date.now();
+    for (let waited = 0; ; waited += NOT_STARTED_RETRY_MS) {
+      try {
+        await signalTask(taskId, signal, { ...body, at });
+        return;
+      } catch (e) {
+        // A node may report before the task's workflow exists: the API sends a task with free capacity to its node
+        // and then starts the workflow, and a start retried through a Temporal restart can come seconds later.
+        // The usual gap is milliseconds, waited out here; a longer one is a 503, so the node reports again
+        // rather than giving up (its result would be lost and the task would wait for its timeout).
+        if (!open || !(e instanceof ConflictError)) throw e;
+        if (waited >= NOT_STARTED_WAIT_MS) throw new UnavailableError(`任务尚未启动，请稍后重试: ${taskId}`);
+        await new Promise((r) => setTimeout(r, NOT_STARTED_RETRY_MS));
+      }
     }
   };
 
