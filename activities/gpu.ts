@@ -37,6 +37,9 @@ export interface DispatchRoundOutput {
   soon: string[];
 }
 
+/** Most tasks one dispatcher round sends to nodes. */
+const MAX_PLACEMENTS_PER_ROUND = 32;
+
 /** How long after its creation a task whose workflow is not found yet is placed again rather than dropped. */
 const TASK_START_GRACE_MS = 30_000;
 
@@ -59,10 +62,11 @@ export function createGpuActivities(deps: ActivityDeps) {
       if (nodes.length === 0) return out;
       const byId = new Map(nodes.map((n) => [n.gpuId, n]));
       const entries = new Map(input.waiting.map((e) => [e.taskId, e]));
-      const plan = planAssignments(input.waiting, nodes);
+      // A bounded round keeps its workflow task short (a long local activity holds it open); the dispatcher
+      // starts the next round at once when this one placed something.
+      const plan = planAssignments(input.waiting, nodes).slice(0, MAX_PLACEMENTS_PER_ROUND);
       if (plan.length === 0) return out;
-      const recs = await Promise.all(plan.map((p) => o.tasks.get(p.taskId)));
-      const records = new Map(recs.filter((r) => r !== null).map((r) => [r.task_id, r]));
+      const records = await o.tasks.getMany(plan.map((p) => p.taskId));
 
       await Promise.all(
         plan.map(async ({ taskId, gpuId }) => {
@@ -80,7 +84,8 @@ export function createGpuActivities(deps: ActivityDeps) {
             return;
           }
           const claimId = `${taskId}#${entry.attempt}`;
-          if (!(await o.nodes.claim(claimId, taskId, gpuId))) return; // taken meanwhile: next round
+          const claim = await o.nodes.claimSlot(claimId, taskId, gpuId);
+          if (!claim.ok) return; // taken meanwhile: next round
           const details = (rec.details ?? {}) as Record<string, unknown>;
           const body: NodeTaskBody = {
             taskId,
@@ -90,7 +95,9 @@ export function createGpuActivities(deps: ActivityDeps) {
             timeout: typeof details.timeout === 'number' ? details.timeout : o.config.gpu.defaultTaskTimeoutSeconds * 1000,
           };
           try {
-            await sendToNode(node, body, o.config.gpu.nodeCallTimeoutMs);
+            // A round re-run after its workflow task was lost (a worker died, the task timed out) finds the claims
+            // it made: a task the node already accepted is not sent again, only its workflow is told.
+            if (!claim.sent) await sendToNode(node, body, o.config.gpu.nodeCallTimeoutMs);
           } catch (e) {
             const reason = (e as Error).message;
             await recordRefusal(o, gpuId, claimId);
@@ -107,7 +114,10 @@ export function createGpuActivities(deps: ActivityDeps) {
           }
           try {
             const told = o.client.workflow.getHandle(taskId).signal(GPU_SIGNALS.assigned, { gpuId, claimId, attempt: entry.attempt, ip: node.ip, port: node.port });
-            await Promise.all([told, o.nodes.recordSuccess(gpuId, 'failureCount')]);
+            const noted = o.nodes.markSent(claimId).catch(() => undefined);
+            // The failure run is reset only when there is one (the node was read at the start of the round).
+            const reset = node.failureCount > 0 ? o.nodes.recordSuccess(gpuId, 'failureCount') : undefined;
+            await Promise.all([told, noted, reset]);
             out.placed.push(taskId);
           } catch (e) {
             // The task ended meanwhile (timed out), or could not be told: give the slot back and take the work

@@ -1,9 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
-import { startGpuAgent, type GpuAgent } from '../src/gpu-agent/index.js';
 import { createLogger } from '../src/logging.js';
 import { connectMongo } from '../src/store/mongo.js';
 import { createWorkerRuntime } from '../src/worker.js';
@@ -64,7 +64,13 @@ const node = createServer((req, res) => {
 });
 await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
 const nodePort = (node.address() as AddressInfo).port;
-const agents: GpuAgent[] = [];
+const agents: ChildProcess[] = [];
+const waitFor = async (ok: () => Promise<boolean>, ms: number) => {
+  for (const end = Date.now() + ms; !(await ok()); ) {
+    if (Date.now() > end) throw new Error('agents did not register in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
 try {
   await call('POST', '/gpus/register', { gpuId: 'bench_lat', hostname: 'bench', ip: '127.0.0.1', port: nodePort, supportedTaskTypes: [1], maxConcurrentTasks: 64 });
   const beat = setInterval(() => void call('POST', '/gpus/bench_lat/heartbeat'), 5000);
@@ -92,14 +98,16 @@ try {
       ` (of which the POST /tasks answer: p50 ${percentile(apiMs, 50).toFixed(1)} ms)`,
   );
 
+  // The agents run as their own processes, as nodes do: forking each task's command from the bench's own large
+  // process (API, worker and client in one) cost more system time than everything else together.
   for (let a = 0; a < agentsN; a++) {
-    agents.push(
-      await startGpuAgent({
-        api: api.url, apiKey: KEY, gpuId: `bench_agent_${a}`, advertiseIp: '127.0.0.1', bindHost: '127.0.0.1', port: 0, taskTypes: [2], priorityClass: 'NORMAL',
-        maxConcurrentTasks: capacity, command: 'cat', heartbeatSeconds: 5, version: 'bench', logger,
-      }),
-    );
+    const args = ['--import', 'tsx', 'src/cli.ts', 'gpu-agent', '--api', api.url, '--key', KEY, '--gpu-id', `bench_agent_${a}`, '--task-types', '2', '--max-concurrent', String(capacity), '--command', 'cat', '--heartbeat-seconds', '5', '--version', 'bench'];
+    agents.push(spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } }));
   }
+  await waitFor(async () => {
+    const r = (await call('GET', '/gpus/by-task-type/2')) as unknown as { data: { status: string }[] };
+    return r.data.filter((n) => n.status === 'ACTIVE').length === agentsN;
+  }, 60_000);
   const mongo = await connectMongo(config);
   const started = performance.now();
   const created = new Map<string, number>();
@@ -124,7 +132,8 @@ try {
   console.log(formatThroughput(baseline));
   console.log(formatRatio(gpu, baseline));
 } finally {
-  for (const a of agents) await a.stop().catch(() => undefined);
+  // SIGTERM: each agent deregisters on its way out.
+  await Promise.all(agents.map((a) => new Promise<void>((r) => (a.exitCode !== null ? r() : (a.once('exit', () => r()), a.kill('SIGTERM'))))));
   node.close();
   await api.shutdown();
   await worker.shutdown();

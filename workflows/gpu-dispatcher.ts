@@ -22,6 +22,8 @@ const { gpuDispatchRound } = proxyLocalActivities<Pick<Activities, 'gpuDispatchR
 const ROUND_WINDOW = 500;
 /** Re-check even without a wake-up, in case one was missed (a node came back, a claim was freed elsewhere). */
 const IDLE_RECHECK = '5s';
+/** The pause between back-to-back rounds that lets waiting signals in. */
+const YIELD = 1;
 /** How soon a task whose record or workflow was not there yet is looked at again. */
 const SOON_RECHECK = '200ms';
 
@@ -70,7 +72,12 @@ export async function gpuDispatcher(state: GpuDispatcherState): Promise<void> {
       }
       // Something moved: there may be more to place (a failed task goes to another node at once). Tasks to
       // retry wait for the ticker, so a task that cannot be told yet does not spin the dispatcher.
-      if (out.placed.length > 0 || out.failed.length > 0) dirty = true;
+      if (out.placed.length > 0 || out.failed.length > 0) {
+        dirty = true;
+        // Rounds run back to back as local activities would hold one workflow task open (heartbeated every 8 s),
+        // and signals — new tasks, freed capacity — wait outside until it completes: a timer ends it now.
+        await sleep(YIELD);
+      }
       // A task created a moment ago is looked at again soon (a timer that is let fire, never cancelled).
       if (out.soon.length > 0) void sleep(SOON_RECHECK).then(() => (dirty = true));
     }

@@ -257,7 +257,7 @@ export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<C
       await cancelOnNode({ ip: target.ip, port: target.port, taskId: input.taskId }, ops.config.gpu.nodeCallTimeoutMs);
       throw e;
     }
-    await ops.nodes.recordSuccess(target.gpuId, 'failureCount');
+    await Promise.all([ops.nodes.recordSuccess(target.gpuId, 'failureCount'), ops.nodes.markSent(claimId).catch(() => undefined)]);
   } else if (input.maxRetries >= 1) {
     // The refusal was its first attempt, as it would have been in a dispatcher round.
     await Promise.all([start(input), enqueueTask(ops, body.taskType, { ...entry, attempt: 1, excluded: [target.gpuId] })]);

@@ -72,6 +72,8 @@ interface ClaimDoc {
   gpuId: string;
   slotId: string;
   released: boolean;
+  /** The node has accepted the task under this claim (a retried round must not send it again). */
+  sent?: boolean;
   at: Date;
 }
 
@@ -230,6 +232,11 @@ export class GpuNodeStore {
    * holds a slot of that node already. Answers false when the node is not ACTIVE or has no free slot.
    */
   async claim(claimId: string, taskId: string, gpuId: string): Promise<boolean> {
+    return (await this.claimSlot(claimId, taskId, gpuId)).ok;
+  }
+
+  /** `claim`, also saying whether the node already accepted the task under this claim (`markSent`). */
+  async claimSlot(claimId: string, taskId: string, gpuId: string): Promise<{ ok: boolean; sent: boolean }> {
     // Every read a claim needs, side by side: a claim is on the dispatch path of every task.
     const [held, mine, node, slots] = await Promise.all([
       this.claims.findOne({ _id: claimId }),
@@ -237,10 +244,10 @@ export class GpuNodeStore {
       this.collection.findOne({ _id: gpuId }),
       this.slots.find({ gpuId }).toArray(),
     ]);
-    if (held) return held.gpuId === gpuId && !held.released;
+    if (held) return { ok: held.gpuId === gpuId && !held.released, sent: held.sent === true };
     let slotId = mine?._id ?? null;
     if (!slotId) {
-      if (!node || node.status !== 'ACTIVE') return false;
+      if (!node || node.status !== 'ACTIVE') return { ok: false, sent: false };
       const taken = new Set(slots.map((s) => s._id));
       for (let k = 0; k < node.maxConcurrentTasks && !slotId; k++) {
         const id = `${gpuId}#${k}`;
@@ -252,14 +259,19 @@ export class GpuNodeStore {
           if (!isDuplicateKeyError(e)) throw e;
         }
       }
-      if (!slotId) return false;
+      if (!slotId) return { ok: false, sent: false };
     }
     try {
       await this.claims.insertOne({ _id: claimId, taskId, gpuId, slotId, released: false, at: new Date() });
     } catch (e) {
       if (!isDuplicateKeyError(e)) throw e;
     }
-    return true;
+    return { ok: true, sent: false };
+  }
+
+  /** The node accepted the task under this claim. */
+  async markSent(claimId: string): Promise<void> {
+    await this.claims.updateOne({ _id: claimId }, { $set: { sent: true } });
   }
 
   /**

@@ -51,3 +51,17 @@ it('claims again under the same id after an unclaim, never after a release', asy
   expect(await nodes.claim('t1#0', 't1', gpuId)).toBe(false);
   expect(await nodes.claim('t2#0', 't2', gpuId)).toBe(true);
 });
+
+// A dispatch round re-run after its workflow task was lost finds its own claims: what the node accepted under a
+// claim is not sent again, while a claim taken back (unclaim: the task was cancelled on the node) starts afresh.
+it('remembers that a claim was sent, until the claim is taken back', async () => {
+  const gpuId = `gpu-sent-${env.suffix}`;
+  await nodes.register({ gpuId, hostname: 'h', ip: '127.0.0.1', port: 1, supportedTaskTypes: [1], supportedTaskPriority: 'NORMAL', version: '1', maxConcurrentTasks: 2, metadata: {} });
+  expect(await nodes.claimSlot('s1#0', 's1', gpuId)).toEqual({ ok: true, sent: false });
+  expect(await nodes.claimSlot('s1#0', 's1', gpuId)).toEqual({ ok: true, sent: false });
+  await nodes.markSent('s1#0');
+  expect(await nodes.claimSlot('s1#0', 's1', gpuId)).toEqual({ ok: true, sent: true });
+  expect((await nodes.get(gpuId))!.currentTasks).toBe(1);
+  await nodes.unclaim('s1#0');
+  expect(await nodes.claimSlot('s1#0', 's1', gpuId)).toEqual({ ok: true, sent: false });
+});
