@@ -1,7 +1,7 @@
 import {
   ActivityFailure,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   defineSignal,
   defineUpdate,
   getExternalWorkflowHandle,
@@ -19,7 +19,7 @@ import type { DeviceBatchItem, DeviceRunActivities } from '../activities/device.
 import type { DeviceJobRequest } from '../src/device/request.js';
 import { claimRetryDelayMs, classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome, laneResultSignal, type DeviceJobOutcome } from './device-job.js';
 import { jobOutcomeOfRun } from '../src/domain/device-outcome.js';
-import { MIRROR_LOCAL } from './presets.js';
+import { LANE_WORKFLOW_TASK_TIMEOUT_S, MIRROR_LOCAL } from './presets.js';
 
 const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
 
@@ -52,7 +52,7 @@ export function laneWorkflowId(base: string, host: string): string {
 }
 
 /** Seconds a job may sit on a worker's own queue before the worker counts as gone and ownership moves. */
-export const PINNED_PICKUP_TIMEOUT_S = 5;
+export const PINNED_PICKUP_TIMEOUT_S = 3;
 /** Seconds without an activity heartbeat before a running job's worker counts as gone. */
 export const PINNED_HEARTBEAT_TIMEOUT_S = 5;
 /** Jobs per lane run before it continues as new (keeps its history small). */
@@ -256,7 +256,7 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
     if (served >= LANE_JOBS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await Promise.all([...inflight]);
       await condition(allHandlersFinished);
-      await continueAsNew<typeof deviceLane>({ ...input, pending: [...pending], owner });
+      await makeContinueAsNewFunc<typeof deviceLane>({ workflowTaskTimeout: `${LANE_WORKFLOW_TASK_TIMEOUT_S}s` })({ ...input, pending: [...pending], owner });
     }
     const batch = takeBatch();
     if (batch.length === 0) continue;

@@ -9,8 +9,11 @@ import type { TaskStore } from '../store/tasks.js';
 import { workerLiveness, type WorkerLiveness, type WorkerRecord, type WorkerStore } from '../store/workers.js';
 import { deviceJobSearchAttributes } from '../temporal/search-attributes.js';
 import { DEVICE_FIFO_QUEUE, fifoTaskQueue, pinnedQueueName, workerTaskQueue } from '../temporal/task-queues.js';
+import { isTerminal } from '../domain/status.js';
+import { FinishedJobViews } from './finished-jobs.js';
 import { isoWithOffset, jobFilter, toJobView, waitingReason, type DeviceJobView } from './job-view.js';
 import type { DeviceJobInput } from '../../workflows/device-job.js';
+import { LANE_WORKFLOW_TASK_TIMEOUT_S } from '../../workflows/presets.js';
 import { redactRequest, type DeviceJobRequest, type Renderer, type RequestDefaults } from './request.js';
 
 /** What the device service needs; the API passes its own deps. */
@@ -90,6 +93,7 @@ export async function enqueueOnLane(client: Client, config: Config, plan: Device
   await client.workflow.signalWithStart('deviceLane', {
     taskQueue: base,
     workflowId: laneId(base, plan.host),
+    workflowTaskTimeout: `${LANE_WORKFLOW_TASK_TIMEOUT_S}s`,
     args: [{ host: plan.host, base, workerQueuePrefix: workerTaskQueue(base, ''), fifoTaskQueue: fifoTaskQueue(base) }],
     signal: 'laneEnqueue',
     signalArgs: [{ jobId: plan.id, request: plan.input.request, queue: plan.queue, enqueuedAt: enqueuedAt.toISOString() }],
@@ -165,10 +169,23 @@ async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[]): 
 }
 
 /** `GET /job`: by id (beats every other filter) or by the combined filters, newest first. Null: no such id. */
+const finishedViews = new WeakMap<TaskStore, FinishedJobViews>();
+function finishedViewsOf(tasks: TaskStore): FinishedJobViews {
+  let c = finishedViews.get(tasks);
+  if (!c) finishedViews.set(tasks, (c = new FinishedJobViews()));
+  return c;
+}
+
 export async function listJobs(d: DeviceServiceDeps, q: JobQuery): Promise<DeviceJobView[] | null> {
   if (q.id) {
+    const cache = finishedViewsOf(d.tasks);
+    const kept = cache.get(q.id);
+    if (kept) return [kept];
     const r = await d.tasks.get(q.id);
-    return r ? withWaitingReasons(d, [r]) : null;
+    if (!r) return null;
+    const views = await withWaitingReasons(d, [r]);
+    if (isTerminal(r.state)) cache.put(q.id, views[0]!);
+    return views;
   }
   const filter = jobFilter({
     ...(q.queue ? { queue: q.queue } : {}),
