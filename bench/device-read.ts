@@ -59,10 +59,11 @@ try {
   // A sample of the ids (the load generator picks one per request).
   const paths = Array.from({ length: 5000 }, () => `/job?id=${ids[Math.floor(Math.random() * ids.length)]}`);
   console.log(formatLoad('GET /job?id= flat out, 20 connections, 5000 jobs polled', await runLoad({ url: api.url, connections: 20, duration: seconds, headers, paths })));
+  console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections, 5000 jobs polled`, await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, paths }), rate));
   // Every read of a job for the first time goes to MongoDB (finished jobs are kept a few seconds once read).
   const cold = ids.map((id) => `/job?id=${id}`);
   console.log(formatLoad(`GET /job?id= flat out, 20 connections, any of ${total} jobs (mostly first reads)`, await runLoad({ url: api.url, connections: 20, duration: seconds, headers, paths: cold })));
-  console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections`, await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, paths }), rate));
+  console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections, any of ${total} jobs`, await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, paths: cold }), rate));
 } finally {
   await api.deps.db.dropDatabase();
   await api.shutdown();
