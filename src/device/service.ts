@@ -168,7 +168,6 @@ async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[]): 
   return views;
 }
 
-/** `GET /job`: by id (beats every other filter) or by the combined filters, newest first. Null: no such id. */
 const finishedViews = new WeakMap<TaskStore, FinishedJobViews>();
 function finishedViewsOf(tasks: TaskStore): FinishedJobViews {
   let c = finishedViews.get(tasks);
@@ -176,6 +175,10 @@ function finishedViewsOf(tasks: TaskStore): FinishedJobViews {
   return c;
 }
 
+/**
+ * `GET /job`: by id (beats every other filter) or by the combined filters, newest first. Null: no such id. A
+ * finished job read by id is kept a few seconds (FinishedJobViews).
+ */
 export async function listJobs(d: DeviceServiceDeps, q: JobQuery): Promise<DeviceJobView[] | null> {
   if (q.id) {
     const cache = finishedViewsOf(d.tasks);

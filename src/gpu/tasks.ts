@@ -228,6 +228,7 @@ export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<C
   const answer: CreatedGpuTask = { taskId: input.taskId, displayId: input.displayId, status: 'QUEUED', estimatedWaitTime: input.estimatedWaitTime };
   const start = (args: GpuTaskInput) => ops.client.workflow.start('gpuTask', { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [args] });
   const recorded = ops.tasks.create(record, planned.now);
+  recorded.catch(() => undefined); // awaited below on either path; a failure is answered there
   const target = await directTarget(ops, planned).catch(() => null);
   const claimId = `${input.taskId}#0`;
   const claimed = target ? await ops.nodes.claim(claimId, input.taskId, target.gpuId).catch(() => false) : false;

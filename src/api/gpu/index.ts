@@ -56,11 +56,11 @@ function route<M extends 'get' | 'post' | 'delete', P extends string>(method: M,
   return { method, path: `${BASE}${path}` as `/api/v2${P}`, summary, tags: [tag], security: SECURITY };
 }
 
-/** The GPU dispatch dialect (`gpu-scheduler-api.md`): /api/v2. */
 /** How long a node report for a task whose workflow has not started yet is held before the node is told 503. */
 const NOT_STARTED_WAIT_MS = 1000;
 const NOT_STARTED_RETRY_MS = 100;
 
+/** The GPU dispatch dialect (`gpu-scheduler-api.md`): /api/v2. */
 export function createGpuDialect(deps: ApiDeps): Dialect {
   const app = createDialectApp();
   app.openAPIRegistry.registerComponent('securitySchemes', 'BearerKey', { type: 'http', scheme: 'bearer', description: 'the GPU API key' });
