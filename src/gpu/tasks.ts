@@ -258,7 +258,9 @@ export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<C
       await cancelOnNode({ ip: target.ip, port: target.port, taskId: input.taskId }, ops.config.gpu.nodeCallTimeoutMs);
       throw e;
     }
-    await Promise.all([ops.nodes.recordSuccess(target.gpuId, 'failureCount'), ops.nodes.markSent(claimId).catch(() => undefined)]);
+    // As in a dispatcher round: the failure run is reset only when there is one (the node was read just now).
+    const reset = target.failureCount > 0 ? ops.nodes.recordSuccess(target.gpuId, 'failureCount') : undefined;
+    await Promise.all([reset, ops.nodes.markSent(claimId).catch(() => undefined)]);
   } else if (input.maxRetries >= 1) {
     // The refusal was its first attempt, as it would have been in a dispatcher round.
     await Promise.all([start(input), enqueueTask(ops, body.taskType, { ...entry, attempt: 1, excluded: [target.gpuId] })]);
