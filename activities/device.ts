@@ -91,6 +91,21 @@ export type DeviceBatchItem = { jobId: string; outcome: DeviceRunOutcome; signal
  * decided first, so it did not run.
  */
 async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean, details?: () => unknown): Promise<DeviceRunOutcome | null> {
+  const run = await startJob(d, input, pooled, details);
+  return run && (await run.recorded);
+}
+
+/** A claimed job whose device work has ended: its outcome, once its terminal record has been written. */
+interface JobRun {
+  recorded: Promise<DeviceRunOutcome>;
+}
+
+/**
+ * Claims the job and does its device work; the records are written beside it. The `started` write runs while
+ * the command does, and the terminal write after it: a pinned batch starts its next job as soon as the device
+ * is free (the decision is the only MongoDB round trip between two jobs). Null: its cancel was decided first.
+ */
+async function startJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean, details?: () => unknown): Promise<JobRun | null> {
   const ctx = Context.current();
   const { deps } = d;
   const req = input.request;
@@ -98,20 +113,23 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean, 
   const rev = startedAt.getTime() * 1000 + 999;
   // A job races its cancel (DELETE /job) through one recorded decision, so it cannot both start and be
   // cancelled. Then the record says `started`, written by `_id`.
-  const claim = async () => {
-    if ((await deps.tasks.decideOnce(input.jobId, 'run')) !== 'run') return false;
-    const outcome = await deps.tasks.apply({ task_id: input.jobId, rev, state: 'running', status: 'started', start_time: startedAt, worker: deps.workerName, owner: input.owner ?? null, waiting_reason: null }, startedAt);
-    if (outcome === 'applied') publishTaskEvent(deps, { task_id: input.jobId, kind: 'device', state: 'running', status: 'started', queue: input.queue });
-    return true;
-  };
-  const claimed = await claim().catch((e: unknown) => {
+  const decided = await deps.tasks.decideOnce(input.jobId, 'run').catch((e: unknown) => {
     // MongoDB did not answer: nothing was sent to the device, so the attempt can safely be made again.
     throw ApplicationFailure.create({ message: `job not claimed: ${(e as Error).message}`, type: 'DeviceClaimError', nonRetryable: false });
   });
-  if (!claimed) {
+  if (decided !== 'run') {
     if (pooled) return null;
     throw ApplicationFailure.nonRetryable(`job ${input.jobId} is no longer queued`, 'JobNotClaimable');
   }
+  // Settles either way: a `started` write MongoDB refused is overtaken by the terminal one (a higher revision).
+  const startedWrite = deps.tasks
+    .apply({ task_id: input.jobId, rev, state: 'running', status: 'started', start_time: startedAt, worker: deps.workerName, owner: input.owner ?? null, waiting_reason: null }, startedAt)
+    .then((outcome) => {
+      if (outcome === 'applied') publishTaskEvent(deps, { task_id: input.jobId, kind: 'device', state: 'running', status: 'started', queue: input.queue });
+    })
+    .catch((e: unknown) => deps.logger.warn({ jobId: input.jobId, err: (e as Error).message }, 'started record not written'));
+  // The terminal record follows the `started` one, so the events reach Kafka in that order.
+  const end = (outcome: DeviceRunOutcome): JobRun => ({ recorded: startedWrite.then(() => recordEnd(deps, input, outcome)) });
 
   const secrets = secretsOfRequest(req);
   const beat = setInterval(() => ctx.heartbeat(details?.()), 1000);
@@ -137,15 +155,16 @@ async function runJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean, 
     const bad = Object.entries(res.exitCodes ?? {}).filter(([, c]) => c !== 0);
     if (!error && bad.length > 0) error = { type: 'CommandFailed', message: `exit status ${bad.map(([c, s]) => `${String(s)} from '${redactSecrets(c, secrets)}'`).join(', ')}` };
     void d.workers.countJob(deps.workerName, !error).catch(() => undefined); // a counter: not worth a wait
-    return recordEnd(deps, input, { ok: !error, retval, error, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev, ...(login === undefined ? {} : { login }) });
+    return end({ ok: !error, retval, error, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev, ...(login === undefined ? {} : { login }) });
   } catch (e) {
     const err = errorOf(e, secrets);
     if (e instanceof SshError && e.retryable) {
       // Connection trouble: Temporal retries it (fifo) or the lane does (pinned). The message is already redacted.
+      await startedWrite;
       throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: false });
     }
     void d.workers.countJob(deps.workerName, false).catch(() => undefined);
-    return recordEnd(deps, input, { ok: false, retval: null, error: err, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev });
+    return end({ ok: false, retval: null, error: err, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev });
   } finally {
     clearInterval(beat);
   }
@@ -193,24 +212,36 @@ export function createDeviceRunActivities(d: DeviceRunDeps) {
     async deviceRunPinnedBatch(input: DeviceBatchInput): Promise<DeviceBatchItem[]> {
       const done: DeviceBatchItem[] = [];
       const ctx = Context.current();
-      for (const job of input.jobs) {
-        if (ctx.cancellationSignal.aborted) break;
-        let outcome: DeviceRunOutcome | null;
-        try {
-          outcome = await runJob(d, { ...job, owner: input.owner }, true, () => done);
-        } catch (e) {
-          // Connection trouble: report what ran; the lane sends the rest again and retries this job on its own.
-          if (done.length > 0) return done;
-          throw e;
-        }
-        if (!outcome) done.push({ jobId: job.jobId, skipped: true });
-        else {
-          // Told straight away: the job's workflow ends without waiting for the batch, and the lane does not signal it.
-          const signalled = await tellJob(d.deps, job.jobId, outcome);
-          done.push({ jobId: job.jobId, outcome, signalled });
-        }
+      // Each job's records and its workflow's signal complete beside the next job's run; a job is reported
+      // (heartbeat, result) only once both are done, so what the lane learns is always written.
+      const tails: Promise<void>[] = [];
+      const report = (item: DeviceBatchItem) => {
+        done.push(item);
         ctx.heartbeat(done);
+      };
+      try {
+        for (const job of input.jobs) {
+          if (ctx.cancellationSignal.aborted) break;
+          const run = await startJob(d, { ...job, owner: input.owner }, true, () => done);
+          if (!run) {
+            report({ jobId: job.jobId, skipped: true });
+            continue;
+          }
+          tails.push(
+            run.recorded.then(async (outcome) => {
+              // Told straight away: the job's workflow ends without waiting for the batch, and the lane does not signal it.
+              const signalled = await tellJob(d.deps, job.jobId, outcome);
+              report({ jobId: job.jobId, outcome, signalled });
+            }),
+          );
+        }
+      } catch (e) {
+        // Connection trouble: report what ran; the lane sends the rest again and retries this job on its own.
+        await Promise.all(tails);
+        if (done.length > 0) return done;
+        throw e;
       }
+      await Promise.all(tails);
       return done;
     },
     /** Live workers that serve their own task queue under `base`, by name (for pinned ownership). */

@@ -5,15 +5,17 @@ import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
 import { ScheduleStore, type ScheduleDoc } from '../src/store/schedules.js';
+import { runScheduleCreateBaseline } from './engine-baseline/schedule-creates.js';
 import { formatLoad, runLoad, type LoadSpec } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
-
 
 // npx tsx bench/scheduler-api.ts [--tasks 10000] [--rate 200] [--seconds 10]
 // API latency of create / list / get at a fixed request rate with `tasks` tasks of one owner in MongoDB.
 // The bulk of the tasks is inserted straight into `schedules` (their Temporal Schedules would only slow the
 // set-up); tasks created during the run are real (paused) Temporal Schedules, and `get` asks Temporal for
 // next_run_time as it does in service. Every created schedule is deleted afterwards.
+// Creates are compared with the bare engine creating as many paused schedules at the same rate, in the same run
+// (bench/engine-baseline/schedule-creates.ts).
 const total = argNumber('tasks', 10_000);
 const rate = argNumber('rate', 200);
 const seconds = argNumber('seconds', 10);
@@ -57,11 +59,11 @@ try {
   const run = async (label: string, opts: Pick<LoadSpec, 'method' | 'paths' | 'bodyTemplate'>) =>
     console.log(formatLoad(label, await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, timeout: 30, headers, ...opts }), rate));
 
-  await run('create (POST /tasks, paused CRON)', {
-    method: 'POST',
-    paths: ['/api/v1/scheduler/tasks'],
-    bodyTemplate: JSON.stringify({ name: `bench-${tag}-{{n}}`, project_id: 1, schedule_type: 'CRON', schedule_config: '0 3 * * *', is_active: false }),
-  });
+  const engine = await runScheduleCreateBaseline({ address: config.temporal.address, rate, seconds, connections: 20 });
+  console.log(`bare engine schedule.create (paused CRON): ${engine.total} creates at ${rate}/s target (${engine.perSecond.toFixed(0)}/s achieved), latency p50 ${engine.p50} ms, p99 ${engine.p99} ms`);
+  const creates = await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, timeout: 30, headers, method: 'POST', paths: ['/api/v1/scheduler/tasks'], bodyTemplate: JSON.stringify({ name: `bench-${tag}-{{n}}`, project_id: 1, schedule_type: 'CRON', schedule_config: '0 3 * * *', is_active: false }) });
+  console.log(formatLoad('create (POST /tasks, paused CRON)', creates, rate));
+  console.log(`ratio create / bare engine: ${(creates.perSecond / engine.perSecond).toFixed(2)}× throughput, p50 ${(creates.p50 / engine.p50).toFixed(2)}×`);
   await run('list (GET /tasks?page=k&size=20)', { paths: Array.from({ length: 400 }, (_, k) => `/api/v1/scheduler/tasks?page=${k + 1}&size=20`) });
   // Creates answered after the load generator gave up are in MongoDB too: wait for the server to settle before reading them.
   await new Promise((r) => setTimeout(r, 5000));

@@ -10,6 +10,7 @@ import { createLogger } from '../src/logging.js';
 import { scheduledTimeFromExecutionId } from '../src/scheduler/spec.js';
 import { TaskStore } from '../src/store/tasks.js';
 import { createWorkerRuntime } from '../src/worker.js';
+import { runScheduleBaseline } from './engine-baseline/schedules.js';
 import { argNumber, percentile } from './lib/stats.js';
 
 // npx tsx bench/scheduler-lateness.ts [--date 40] [--interval 10] [--spread 20]
@@ -17,6 +18,8 @@ import { argNumber, percentile } from './lib/stats.js';
 // time Temporal wrote into the run's workflow id. DATE tasks are spread over `spread` seconds starting 10 s out
 // (at least 5 s after each task's creation);
 // INTERVAL tasks (60 s, the minimum) fire once about a minute after creation.
+// First the bare engine in the same run (bench/engine-baseline/schedules.ts): as many bare schedules, firing
+// at the same pace, each starting a workflow that runs one trivial activity.
 const dates = argNumber('date', 40);
 const intervals = argNumber('interval', 10);
 const spread = argNumber('spread', 20);
@@ -45,10 +48,21 @@ const call = async (method: string, path: string, body?: unknown) => {
   return (await res.json()) as { data: { id: number } };
 };
 
+const line = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(0)} ms, p90 ${percentile(xs, 90).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
+/** Fire times spread over `spread` seconds from `base`, whole seconds, none sooner than 5 s from now. */
+const dateAt = (base: number, i: number) => new Date(Math.ceil(Math.max(base + (i * spread * 1000) / dates, Date.now() + 5000) / 1000) * 1000);
+
 try {
+  const engineBase = Date.now() + 8_000;
+  // The INTERVAL tasks' first fires come together (created back to back): the baseline's last runs do too.
+  const engineTimes = [...Array(dates).keys()].map((i) => dateAt(engineBase, i));
+  const burst = new Date(engineBase + spread * 1000 + 2000);
+  for (let i = 0; i < intervals; i++) engineTimes.push(new Date(Math.ceil(burst.getTime() / 1000) * 1000 + (i < intervals / 2 ? 0 : 1000)));
+  const engine = await runScheduleBaseline({ address: config.temporal.address, fireTimes: engineTimes });
+
   const base = Date.now() + 10_000;
   for (let i = 0; i < dates; i++) {
-    const at = new Date(Math.ceil(Math.max(base + (i * spread * 1000) / dates, Date.now() + 5000) / 1000) * 1000).toISOString();
+    const at = dateAt(base, i).toISOString();
     const r = await call('POST', '/tasks', { name: `date-${i}`, project_id: 1, schedule_type: 'DATE', schedule_config: at, action: { type: 'command', command: 'true' } });
     if (!r.data) throw new Error(`create failed: ${JSON.stringify(r)}`);
     ids.push(r.data.id);
@@ -79,10 +93,14 @@ try {
     // create_time is the workflow's first task (workflow time): the engine's share of the lateness.
     if (scheduled) toWorkflow.push(r.create_time.getTime() - scheduled.getTime());
   }
+  console.log(`bare engine (bench/engine-baseline/schedules.ts), ${engine.activityMs.length} of ${engineTimes.length} runs:`);
+  console.log(`  activity start:       ${line(engine.activityMs)}`);
+  console.log(`  first workflow task:  ${line(engine.workflowMs)}`);
   console.log(`scheduler fire lateness (command start − scheduled time), ${lateness.length} runs (${dates} DATE + ${intervals} INTERVAL):`);
-  const line = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(0)} ms, p90 ${percentile(xs, 90).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
   console.log(`  command start:        ${line(lateness)}`);
   console.log(`  first workflow task:  ${line(toWorkflow)}`);
+  const ratio = (p: number) => (percentile(lateness, p) / percentile(engine.activityMs, p)).toFixed(2);
+  console.log(`ratio command start / bare engine activity start: p50 ${ratio(50)}×, p99 ${ratio(99)}×`);
   const load = (await import('node:os')).loadavg();
   console.log(`  host load average at the end: ${load.map((l) => l.toFixed(1)).join(' ')} (${(await import('node:os')).cpus().length} cores)`);
 } finally {

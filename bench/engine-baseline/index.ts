@@ -32,17 +32,7 @@ export async function runEngineBaseline(options: BaselineOptions = {}): Promise<
     }
   }
   const taskQueue = `bench-baseline-${randomBytes(4).toString('hex')}`;
-  const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace,
-    taskQueue,
-    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
-    activities: createBaselineActivities(),
-    maxConcurrentActivityTaskExecutions: 200,
-  });
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const { worker, client, close } = await connectBaseline(address, namespace, taskQueue, createBaselineActivities());
 
   try {
     return await worker.runUntil(async () => {
@@ -59,7 +49,26 @@ export async function runEngineBaseline(options: BaselineOptions = {}): Promise<
       return summarize('engine-baseline', latencies, (performance.now() - started) / 1000);
     });
   } finally {
+    await close();
+  }
+}
+
+/** A plain worker and client on `taskQueue`: no codec, no interceptors, no mirror. The bare side of every baseline. */
+export async function connectBaseline(address: string, namespace: string, taskQueue: string, activities: ReturnType<typeof createBaselineActivities>) {
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+    activities,
+    maxConcurrentActivityTaskExecutions: 200,
+  });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  const close = async () => {
     await connection.close();
     await nativeConnection.close();
-  }
+  };
+  return { worker, client, close };
 }

@@ -7,3 +7,10 @@ const { noop } = proxyActivities<ReturnType<typeof createBaselineActivities>>({ 
 export async function baselineWorkflow(n: number): Promise<number> {
   return noop(n);
 }
+
+const { noteStart } = proxyActivities<ReturnType<typeof createBaselineActivities>>({ startToCloseTimeout: '30s' });
+
+/** A bare scheduled run: its first workflow task's time, then one activity that notes when it started. */
+export async function baselineScheduledWorkflow(): Promise<void> {
+  await noteStart(Date.now());
+}

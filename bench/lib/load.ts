@@ -10,7 +10,7 @@ export interface LoadSpec {
   connections: number;
   /** Seconds. */
   duration: number;
-  /** Requests per second across all connections; flat out when absent. */
+  /** Requests per second across all connections (paced, open loop: paced-load.ts); flat out (autocannon) when absent. */
   overallRate?: number;
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   headers?: Record<string, string>;
