@@ -20,22 +20,24 @@ export async function runPacedLoad(spec: LoadSpec & { overallRate: number }): Pr
     new Promise<void>((resolve) => {
       const path = spec.paths[Math.floor(Math.random() * spec.paths.length)]!;
       const body = spec.bodyTemplate ? spec.bodyTemplate.replaceAll('{{n}}', String(++n)) : undefined;
+      let settled = false;
+      const settle = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        if (ok) latencies.push(performance.now() - due);
+        else failures++;
+        resolve();
+      };
       const req = request(
         { agent, host: url.hostname, port: url.port, method: spec.method ?? 'GET', path, headers: { ...(spec.headers ?? {}), ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) }, timeout: (spec.timeout ?? 30) * 1000 },
         (res) => {
           res.resume();
-          res.on('end', () => {
-            if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) latencies.push(performance.now() - due);
-            else failures++;
-            resolve();
-          });
+          res.on('end', () => settle((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300));
+          res.on('error', () => settle(false));
         },
       );
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', () => {
-        failures++;
-        resolve();
-      });
+      req.on('error', () => settle(false));
       req.end(body);
     });
   const started = performance.now() + 50;
