@@ -95,3 +95,22 @@ async function http(task: ServiceTaskMessage): Promise<unknown> {
 
 /** The services Switchyard ships; a worker serves `service.<name>` for each one the configuration lists. */
 export const BUILTIN_SERVICES: Record<string, BuiltinService> = { echo, http };
+export const BUILTIN_SERVICE_NAMES = Object.keys(BUILTIN_SERVICES);
+
+/** Seconds a built-in service's attempt may go without a heartbeat before it runs again on another worker. */
+export const BUILTIN_HEARTBEAT_TIMEOUT_SECONDS = 10;
+const BUILTIN_HEARTBEAT_EVERY_MS = 2000;
+
+/** A built-in service that heartbeats while it runs, so a worker that dies mid-attempt is noticed in seconds. */
+export function heartbeating(run: BuiltinService): BuiltinService {
+  return async (task) => {
+    const ctx = Context.current();
+    ctx.heartbeat();
+    const beat = setInterval(() => ctx.heartbeat(), BUILTIN_HEARTBEAT_EVERY_MS);
+    try {
+      return await run(task);
+    } finally {
+      clearInterval(beat);
+    }
+  };
+}

@@ -10,6 +10,11 @@ export interface ServiceTaskInput {
   /** Kafka topic of the algorithm module (dispatch kafka). */
   topic?: string;
   timeoutSeconds: number;
+  /**
+   * Seconds a `dispatch: temporal` attempt may go without a heartbeat before its worker counts as lost and the
+   * attempt runs again elsewhere. Absent: no heartbeat is asked for (a service worker that does not heartbeat).
+   */
+  heartbeatSeconds?: number;
 }
 
 /** The word a status update may carry (the document's `update_status_task`). */

@@ -143,6 +143,8 @@ export async function serviceTask(input: ServiceTaskInput): Promise<ServiceTaskR
       taskQueue: `service.${input.service}`,
       startToCloseTimeout: input.timeoutSeconds * 1000,
       scheduleToCloseTimeout: input.timeoutSeconds * 1000,
+      // Without it an attempt whose worker died would hold the task until timeout_seconds, then fail it unrun.
+      ...(input.heartbeatSeconds ? { heartbeatTimeout: input.heartbeatSeconds * 1000 } : {}),
       retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: ['ServiceInputError', 'ResponseTooLarge'] },
     });
     void RUN_SERVICE_ACTIVITY; // the proxy's property name is the activity type: runServiceTask

@@ -74,7 +74,7 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'RECONCILE_GRACE_SECONDS', path: 'reconcile.graceSeconds', kind: 'int', help: 'a record changed this recently is not reconciled yet' },
   { name: 'RECONCILE_ORPHAN_SECONDS', path: 'reconcile.orphanSeconds', kind: 'int', help: 'a waiting record with no workflow at all is ended (NotStarted) once older than this' },
   { name: 'MAX_STATUS_TASK', path: 'services.maxStatusTask', kind: 'int', help: 'most ids one status_task call may ask (the YAML `max_status_task`)' },
-  { name: 'SERVICES', path: 'services.list', kind: 'json', help: 'JSON list of {name, source_name, topic_name, consumer_id, dispatch, timeout_seconds}' },
+  { name: 'SERVICES', path: 'services.list', kind: 'json', help: 'JSON list of {name, source_name, topic_name, consumer_id, dispatch, timeout_seconds, heartbeat_seconds}' },
 ];
 
 export const SECRET_ENV_NAMES = new Set(ENV_KEYS.filter((k) => k.secret).map((k) => k.name));

@@ -38,6 +38,7 @@ export function fromLongTaskYaml(doc: Tree): { tree: Tree; usesMongoBlock: boole
         // A service the document describes by topic is handed to its algorithm module over Kafka.
         dispatch: src.dispatch ?? (src.topic_name ? 'kafka' : 'temporal'),
         timeout_seconds: src.timeout_seconds ?? 3600,
+        ...(src.heartbeat_seconds !== undefined ? { heartbeat_seconds: src.heartbeat_seconds } : {}),
       };
     });
     tree.services = { ...(isTree(tree.services) ? tree.services : {}), list };

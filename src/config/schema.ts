@@ -28,6 +28,8 @@ const serviceSchema = z.object({
   consumer_id: z.string().min(1).optional(),
   dispatch: z.enum(['kafka', 'temporal']),
   timeout_seconds: positiveInt,
+  /** `dispatch: temporal`: seconds without a heartbeat before an attempt's worker counts as lost (built-ins: 10). */
+  heartbeat_seconds: positiveInt.optional(),
 });
 
 const mongoEnvSchema = z.object({

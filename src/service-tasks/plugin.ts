@@ -1,5 +1,5 @@
 import { Worker } from '@temporalio/worker';
-import { BUILTIN_SERVICES } from '../../activities/service-builtins.js';
+import { BUILTIN_SERVICES, heartbeating } from '../../activities/service-builtins.js';
 import { createKafka } from '../kafka/client.js';
 import { ServiceTaskStore } from '../store/service-tasks.js';
 import { connectTemporalClient, type TemporalClientHandle } from '../temporal/connection.js';
@@ -26,7 +26,7 @@ export function createServiceTasksPlugin(options: ServiceTasksPluginOptions = {}
     const builtins = config.services.list.filter((s) => s.dispatch === 'temporal' && BUILTIN_SERVICES[s.name]);
     const workers: Worker[] = [];
     for (const svc of builtins) {
-      const run = BUILTIN_SERVICES[svc.name]!;
+      const run = heartbeating(BUILTIN_SERVICES[svc.name]!);
       workers.push(
         await Worker.create({
           ...ctx.baseOptions,

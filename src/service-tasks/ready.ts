@@ -1,3 +1,4 @@
+import { BUILTIN_HEARTBEAT_TIMEOUT_SECONDS, BUILTIN_SERVICE_NAMES } from '../../activities/service-builtins.js';
 import type { ServiceConfig } from '../config/index.js';
 import { emptyTaskFields, type TaskRecord } from '../domain/task.js';
 import { emptyStatusMessage } from '../store/service-tasks.js';
@@ -29,5 +30,12 @@ export function serviceTaskInput(svc: ServiceConfig, taskId: string, condition: 
     dispatch: svc.dispatch,
     topic: svc.topic_name,
     timeoutSeconds: svc.timeout_seconds,
+    ...(svc.dispatch === 'temporal' ? withHeartbeat(svc) : {}),
   };
+}
+
+/** Built-in services heartbeat (src/service-tasks/plugin.ts); any other service only when configured to. */
+function withHeartbeat(svc: ServiceConfig): { heartbeatSeconds?: number } {
+  const seconds = svc.heartbeat_seconds ?? (BUILTIN_SERVICE_NAMES.includes(svc.name) ? BUILTIN_HEARTBEAT_TIMEOUT_SECONDS : undefined);
+  return seconds ? { heartbeatSeconds: seconds } : {};
 }

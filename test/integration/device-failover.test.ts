@@ -1,48 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { startWorkerProcess } from '../support/worker-process.js';
 
 const env = testEnv('devfail');
 const { config } = env;
 const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const bundleFile = join(tmpdir(), `sy-devfail-${env.suffix}.js`);
 
 let api: ApiRuntime;
 let emu: DeviceEmulator;
 const children = new Map<string, ChildProcess>();
 
-function startWorker(name: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/integration/device-failover.worker.ts')], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      MONGO_DB: config.mongo.db,
-      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-      WORKER_NAME: name,
-      WORKER_HEARTBEAT_SECONDS: '1',
-      WORKER_DEAD_AFTER_SECONDS: '5',
-      WORKER_SHUTDOWN_GRACE_SECONDS: '5',
-      SY_TEST_WORKFLOW_BUNDLE: bundleFile,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.set(name, child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(`READY ${name}`)) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`worker ${name} exited early (${code})`)));
-  });
+async function startWorker(name: string): Promise<void> {
+  children.set(name, await startWorkerProcess({ name, plugin: 'device', config, bundleFile }));
 }
 
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatTime, spendSeconds } from '../../src/api/service-tasks/format.js';
 import { parseIngestMessage } from '../../src/service-tasks/ingest.js';
+import { serviceTaskInput } from '../../src/service-tasks/ready.js';
 import { toServiceTaskDocument } from '../../src/store/service-tasks.js';
 import type { TaskRecord } from '../../src/domain/task.js';
 
@@ -75,5 +76,18 @@ describe('the documented record', () => {
     const doc = toServiceTaskDocument(record);
     expect(Object.keys(doc).sort()).toEqual(['condition', 'create_time', 'end_time', 'service', 'source_name', 'start_time', 'status', 'status_message', 'task_id']);
     expect(doc.status_message).toEqual({ failed: null, running: 'go', finished: null });
+  });
+});
+
+describe('the heartbeat a service attempt is held to', () => {
+  const svc = (over: Record<string, unknown>) => ({ name: 'echo', source_name: 'builtin', dispatch: 'temporal' as const, timeout_seconds: 300, ...over });
+  it('is 10 s for a built-in service, so an attempt on a dead worker runs again elsewhere', () => {
+    expect(serviceTaskInput(svc({}), 't', {}).heartbeatSeconds).toBe(10);
+    expect(serviceTaskInput(svc({ name: 'http', heartbeat_seconds: 4 }), 't', {}).heartbeatSeconds).toBe(4);
+  });
+  it('is asked of another service only when its entry sets heartbeat_seconds, and never of a Kafka one', () => {
+    expect(serviceTaskInput(svc({ name: 'teams-own' }), 't', {}).heartbeatSeconds).toBeUndefined();
+    expect(serviceTaskInput(svc({ name: 'teams-own', heartbeat_seconds: 20 }), 't', {}).heartbeatSeconds).toBe(20);
+    expect(serviceTaskInput(svc({ name: 'algo', dispatch: 'kafka', topic_name: 'algo', heartbeat_seconds: 20 }), 't', {}).heartbeatSeconds).toBeUndefined();
   });
 });
