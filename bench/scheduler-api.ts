@@ -56,13 +56,19 @@ try {
   for (let i = 0; i < docs.length; i += 1000) await store.collection.db.collection<ScheduleDoc & { _id: number }>(store.collection.collectionName).insertMany(docs.slice(i, i + 1000));
   console.log(`seeded ${total} tasks`);
 
-  const run = async (label: string, opts: Pick<LoadSpec, 'method' | 'paths' | 'bodyTemplate'>) =>
-    console.log(formatLoad(label, await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, timeout: 30, headers, ...opts }), rate));
+  const run = async (label: string, opts: Pick<LoadSpec, 'method' | 'paths' | 'bodyTemplate'>) => {
+    const result = await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, timeout: 30, headers, ...opts });
+    console.log(formatLoad(label, result, rate));
+    return result;
+  };
 
   const engine = await runScheduleCreateBaseline({ address: config.temporal.address, rate, seconds, connections: 20 });
   console.log(`bare engine schedule.create (paused CRON): ${engine.total} creates at ${rate}/s target (${engine.perSecond.toFixed(0)}/s achieved), latency p50 ${engine.p50} ms, p99 ${engine.p99} ms`);
-  const creates = await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, timeout: 30, headers, method: 'POST', paths: ['/api/v1/scheduler/tasks'], bodyTemplate: JSON.stringify({ name: `bench-${tag}-{{n}}`, project_id: 1, schedule_type: 'CRON', schedule_config: '0 3 * * *', is_active: false }) });
-  console.log(formatLoad('create (POST /tasks, paused CRON)', creates, rate));
+  const creates = await run('create (POST /tasks, paused CRON)', {
+    method: 'POST',
+    paths: ['/api/v1/scheduler/tasks'],
+    bodyTemplate: JSON.stringify({ name: `bench-${tag}-{{n}}`, project_id: 1, schedule_type: 'CRON', schedule_config: '0 3 * * *', is_active: false }),
+  });
   console.log(`ratio create / bare engine: ${(creates.perSecond / engine.perSecond).toFixed(2)}× throughput, p50 ${(creates.p50 / engine.p50).toFixed(2)}×`);
   await run('list (GET /tasks?page=k&size=20)', { paths: Array.from({ length: 400 }, (_, k) => `/api/v1/scheduler/tasks?page=${k + 1}&size=20`) });
   // Creates answered after the load generator gave up are in MongoDB too: wait for the server to settle before reading them.

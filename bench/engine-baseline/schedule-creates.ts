@@ -12,7 +12,8 @@ export interface ScheduleCreateBaseline {
 /**
  * The bare engine's Schedule creation on this machine, now: `rate` creates a second for `seconds` from
  * `connections` callers (as the API bench's load generator sends them), each a paused CRON schedule that
- * starts nothing. Every schedule is deleted afterwards.
+ * starts nothing. Latency counts from when a create was due, as bench/lib/paced-load.ts counts it for the API's.
+ * Every schedule is deleted afterwards.
  */
 export async function runScheduleCreateBaseline(options: { address?: string; namespace?: string; rate: number; seconds: number; connections: number }): Promise<ScheduleCreateBaseline> {
   const connection = await Connection.connect({ address: options.address ?? '127.0.0.1:7233' });
@@ -33,7 +34,6 @@ export async function runScheduleCreateBaseline(options: { address?: string; nam
           const due = started + (i * 1000) / options.rate;
           const wait = due - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          const t0 = performance.now();
           const scheduleId = `${prefix}-${i}`;
           await client.schedule.create({
             scheduleId,
@@ -41,7 +41,7 @@ export async function runScheduleCreateBaseline(options: { address?: string; nam
             action: { type: 'startWorkflow', workflowType: 'baselineWorkflow', workflowId: scheduleId, taskQueue: prefix, args: [0] },
             state: { paused: true },
           });
-          latencies.push(performance.now() - t0);
+          latencies.push(performance.now() - due);
           ids.push(scheduleId);
         }
       }),

@@ -1,14 +1,12 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createBaselineActivities } from './activities.js';
 
-const { noop } = proxyActivities<ReturnType<typeof createBaselineActivities>>({ startToCloseTimeout: '30s' });
+const { noop, noteStart } = proxyActivities<ReturnType<typeof createBaselineActivities>>({ startToCloseTimeout: '30s' });
 
 /** The bare engine's unit of work: one workflow, one trivial activity, no mirror, no codec. */
 export async function baselineWorkflow(n: number): Promise<number> {
   return noop(n);
 }
-
-const { noteStart } = proxyActivities<ReturnType<typeof createBaselineActivities>>({ startToCloseTimeout: '30s' });
 
 /** A bare scheduled run: its first workflow task's time, then one activity that notes when it started. */
 export async function baselineScheduledWorkflow(): Promise<void> {
