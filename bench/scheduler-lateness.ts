@@ -49,6 +49,11 @@ const call = async (method: string, path: string, body?: unknown) => {
 };
 
 const line = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(0)} ms, p90 ${percentile(xs, 90).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
+const mostInOneSecond = (times: number[]) => {
+  const per = new Map<number, number>();
+  for (const t of times) per.set(Math.floor(t / 1000), (per.get(Math.floor(t / 1000)) ?? 0) + 1);
+  return Math.max(0, ...per.values());
+};
 /** Fire times spread over `spread` seconds from `base`, whole seconds, none sooner than 5 s from now. */
 const dateAt = (base: number, i: number) => new Date(Math.ceil(Math.max(base + (i * spread * 1000) / dates, Date.now() + 5000) / 1000) * 1000);
 
@@ -67,7 +72,10 @@ try {
     if (!r.data) throw new Error(`create failed: ${JSON.stringify(r)}`);
     ids.push(r.data.id);
   }
+  // An INTERVAL task first fires 60 s after its creation, to the second: half are created just after one whole
+  // second and half just after the next, so their fires come in the baseline's two bursts.
   for (let i = 0; i < intervals; i++) {
+    if (i === 0 || i === Math.floor(intervals / 2)) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
     const r = await call('POST', '/tasks', { name: `interval-${i}`, project_id: 1, schedule_type: 'INTERVAL', schedule_config: '60', action: { type: 'command', command: 'true' } });
     ids.push(r.data.id);
   }
@@ -83,12 +91,14 @@ try {
   }
   const lateness: number[] = [];
   const toWorkflow: number[] = [];
+  const fireSeconds: number[] = [];
   const seen = new Set<number>();
   for (const r of rows.sort((a, b) => a.create_time.getTime() - b.create_time.getTime())) {
     const d = r.details as { schedule_id: number; started_at: string };
     if (seen.has(d.schedule_id)) continue; // the first fire of each task
     seen.add(d.schedule_id);
     const scheduled = scheduledTimeFromExecutionId(r.task_id);
+    if (scheduled) fireSeconds.push(scheduled.getTime());
     if (scheduled && d.started_at) lateness.push(new Date(d.started_at).getTime() - scheduled.getTime());
     // create_time is the workflow's first task (workflow time): the engine's share of the lateness.
     if (scheduled) toWorkflow.push(r.create_time.getTime() - scheduled.getTime());
@@ -99,6 +109,7 @@ try {
   console.log(`scheduler fire lateness (command start − scheduled time), ${lateness.length} runs (${dates} DATE + ${intervals} INTERVAL):`);
   console.log(`  command start:        ${line(lateness)}`);
   console.log(`  first workflow task:  ${line(toWorkflow)}`);
+  console.log(`  most fires in one second: engine ${mostInOneSecond(engineTimes.map((t) => t.getTime()))}, ours ${mostInOneSecond(fireSeconds)}`);
   const ratio = (p: number) => (percentile(lateness, p) / percentile(engine.activityMs, p)).toFixed(2);
   console.log(`ratio command start / bare engine activity start: p50 ${ratio(50)}×, p99 ${ratio(99)}×`);
   const load = (await import('node:os')).loadavg();
