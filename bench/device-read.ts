@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import type { TaskRecord } from '../src/domain/task.js';
@@ -58,9 +61,23 @@ try {
   console.log(`seeded ${total} job records in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // The peer's run: one job read by id again and again (a client polling it), read once before.
   const one = [`/job?id=${ids[Math.floor(ids.length / 2)]}`];
-  await (await fetch(`${api.url}${one[0]}`, { headers })).arrayBuffer();
-  console.log(formatLoad('GET /job?id= flat out, 20 connections, one job', await runLoad({ url: api.url, connections: 20, duration: seconds, headers, paths: one })));
-  console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections, one job`, await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, paths: one }), rate));
+  const body = await (await fetch(`${api.url}${one[0]}`, { headers })).text();
+  // This machine's floor for the same answer: a bare Hono app in the same process, sending the same body.
+  const bare = new Hono().get('/job', (c) => c.body(body, 200, { 'content-type': 'application/json' }));
+  const bareServer: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: bare.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
+  const bareFlat = await runLoad({ url: bareUrl, connections: 20, duration: seconds, paths: one });
+  console.log(formatLoad('baseline: bare Hono sending the same body, flat out, 20 connections', bareFlat));
+  const barePaced = await runLoad({ url: bareUrl, connections: 20, overallRate: rate, duration: seconds, paths: one });
+  console.log(formatLoad(`baseline: bare Hono sending the same body at ${rate} req/s, 20 connections`, barePaced, rate));
+  bareServer.close();
+  const flat = await runLoad({ url: api.url, connections: 20, duration: seconds, headers, paths: one });
+  console.log(formatLoad('GET /job?id= flat out, 20 connections, one job', flat));
+  const paced = await runLoad({ url: api.url, connections: 20, overallRate: rate, duration: seconds, headers, paths: one });
+  console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections, one job`, paced, rate));
+  console.log(`ratio one job / bare Hono: ${(flat.perSecond / bareFlat.perSecond).toFixed(2)}× req/s flat out; at ${rate} req/s p50 ${(paced.p50 / Math.max(barePaced.p50, 0.1)).toFixed(2)}×, p99 ${(paced.p99 / Math.max(barePaced.p99, 0.1)).toFixed(2)}×`);
   // Every read of a job for the first time goes to MongoDB (finished jobs are kept a few seconds once read).
   const cold = ids.map((id) => `/job?id=${id}`);
   console.log(formatLoad(`GET /job?id= flat out, 20 connections, any of ${total} jobs (mostly first reads)`, await runLoad({ url: api.url, connections: 20, duration: seconds, headers, paths: cold })));

@@ -22,7 +22,8 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Methods whose requests may carry a body; the others are not read or measured. */
+export const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
