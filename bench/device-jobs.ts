@@ -4,15 +4,20 @@ import { loadConfig } from '../src/config/index.js';
 import { createDeviceWorkerPlugin } from '../src/device/worker-plugin.js';
 import { createLogger } from '../src/logging.js';
 import { connectMongo } from '../src/store/mongo.js';
+import { connectTemporalClient } from '../src/temporal/connection.js';
 import { createWorkerRuntime } from '../src/worker.js';
+import type { deviceJob } from '../workflows/device-job.js';
 import { startDeviceEmulator } from '../test/support/device-emulator.js';
 import { startSshd } from '../test/support/sshd.js';
 import { runEngineBaseline } from './engine-baseline/index.js';
+import { formatCpuPer, measureCpu, type CpuSplit } from './lib/cpu.js';
 import { argNumber, formatRatio, formatThroughput, mapLimit, summarize, type Throughput } from './lib/stats.js';
 
 // npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 20] [--only pinned,fifo,netmiko]
 // Device jobs end to end: each job goes through POST /device/exec (API → Temporal → worker → SSH → MongoDB) and
-// counts when its record says it ended. Against the bare engine (bench/engine-baseline) in the same run.
+// counts when its workflow has ended (after its terminal record is written), waited for as the baseline waits.
+// Against the bare engine (bench/engine-baseline) in the same run, at the same concurrency; CPU per job is split
+// between this process (API, worker and client) and the stack's servers.
 // Needs root (the private sshd) and the local stack.
 const total = argNumber('jobs', 200);
 const concurrency = argNumber('concurrency', 20);
@@ -25,19 +30,22 @@ const config = loadConfig({
 });
 const logger = createLogger('warn');
 
-const baseline = await runEngineBaseline({ address: config.temporal.address, workflows: total, concurrency: 50 });
+const { result: baseline, cpu: baselineCpu } = await measureCpu(() => runEngineBaseline({ address: config.temporal.address, workflows: total, concurrency }));
 console.log(formatThroughput(baseline));
+console.log(`  ${formatCpuPer(baselineCpu, total, 'workflow')}`);
 
 const [sshd, emu] = await Promise.all([startSshd(), startDeviceEmulator({ pageLength: 24 })]);
 const worker = await createWorkerRuntime({ config, logger, plugins: [createDeviceWorkerPlugin()] });
 const done = worker.run();
 const api = await createApiRuntime({ config, logger, port: 0 });
 const mongo = await connectMongo(config);
-const tasks = mongo.db.collection('tasks');
+const temporal = await connectTemporalClient(config);
 const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
 
 async function run(label: string, n: number, body: (i: number) => Record<string, unknown>): Promise<Throughput> {
   const submitted = new Map<string, number>();
+  const ended = new Map<string, number>();
+  const waits: Promise<void>[] = [];
   const started = performance.now();
   await mapLimit([...Array(n).keys()], concurrency, async (i) => {
     const t0 = performance.now();
@@ -51,25 +59,23 @@ async function run(label: string, n: number, body: (i: number) => Record<string,
       if (res.status !== 503 || attempt >= 5) throw new Error(`submit failed: ${JSON.stringify(j)}`);
       await new Promise((r) => setTimeout(r, 500 * attempt));
     }
-    submitted.set(j.data.id, t0);
+    const id = j.data.id;
+    submitted.set(id, t0);
+    // A job's workflow ends once its terminal record is written: waited for as the baseline waits for its
+    // workflows (a result long poll), rather than by polling MongoDB, which would load it with the watcher's reads.
+    waits.push(
+      temporal.client.workflow
+        .getHandle<typeof deviceJob>(id)
+        .result()
+        .then((outcome) => {
+          ended.set(id, performance.now());
+          if (outcome.state !== 'succeeded') console.warn(`${label}: job ${id} ${outcome.state} ${JSON.stringify(outcome.error)}`);
+        }),
+    );
   });
   console.log(`${label}: ${n} accepted in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  const ended = new Map<string, number>();
+  await Promise.all(waits);
   const ids = [...submitted.keys()];
-  const terminal = new Set(['succeeded', 'failed', 'timed_out', 'cancelled']);
-  // Looks records up by `_id` (the one lookup FerretDB serves from an index), oldest pending first, so the
-  // watcher stays a light load next to the jobs it watches.
-  while (ended.size < ids.length) {
-    const pending = ids.filter((id) => !ended.has(id)).slice(0, 5);
-    const rows = await Promise.all(pending.map((id) => tasks.findOne({ _id: id as never }, { projection: { task_id: 1, state: 1, error: 1 } }).catch(() => null)));
-    const now = performance.now();
-    for (const r of rows) {
-      if (!r || !terminal.has(r.state as string)) continue;
-      ended.set(r.task_id as string, now);
-      if (r.state !== 'succeeded') console.warn(`${label}: job ${String(r.task_id)} ${String(r.state)} ${JSON.stringify(r.error)}`);
-    }
-    if (ended.size < ids.length) await new Promise((r) => setTimeout(r, 50));
-  }
   const seconds = (Math.max(...ended.values()) - started) / 1000;
   return summarize(label, ids.map((id) => ended.get(id)! - submitted.get(id)!), seconds);
 }
@@ -79,16 +85,19 @@ const results: Throughput[] = [];
 try {
   // Warm-up: the first jobs pay for the sandbox, the lane start and the first login.
   await run('warm-up', 10, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo warm${i}` }));
-  const report = (r: Throughput) => {
+  const report = async (measured: Promise<{ result: Throughput; cpu: CpuSplit }>) => {
+    const { result: r, cpu } = await measured;
     results.push(r);
     console.log(formatThroughput(r, 'jobs'));
+    console.log(`  ${formatCpuPer(cpu, r.count, 'job')} (sshd not counted)`);
     console.log(formatRatio(r, baseline));
   };
-  if (only.includes('pinned')) report(await run('pinned paramiko echo (one host)', total, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo p${i}` })));
-  if (only.includes('fifo')) report(await run('fifo paramiko echo (fresh connection each)', total, (i) => ({ driver: 'paramiko', connection_args: ssh, command: `echo f${i}` })));
+  const measured = (label: string, body: (i: number) => Record<string, unknown>) => measureCpu(() => run(label, total, body));
+  if (only.includes('pinned')) await report(measured('pinned paramiko echo (one host)', (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo p${i}` })));
+  if (only.includes('fifo')) await report(measured('fifo paramiko echo (fresh connection each)', (i) => ({ driver: 'paramiko', connection_args: ssh, command: `echo f${i}` })));
   if (only.includes('netmiko')) {
     const dev = { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios' };
-    report(await run('pinned netmiko show (emulator)', total, (i) => ({ driver: 'netmiko', connection_args: dev, command: i % 2 ? 'show clock' : 'show ip interface brief' })));
+    await report(measured('pinned netmiko show (emulator)', (i) => ({ driver: 'netmiko', connection_args: dev, command: i % 2 ? 'show clock' : 'show ip interface brief' })));
     console.log(`emulator logins during the run: ${emu.logins}`);
   }
   if (results.length > 1) console.log(`summary: ${results.map((r) => `${r.label} ${r.perSecond.toFixed(1)} jobs/s`).join('; ')}; baseline ${baseline.perSecond.toFixed(1)} workflows/s`);
@@ -96,6 +105,7 @@ try {
   await api.shutdown();
   await worker.shutdown();
   await done;
+  await temporal.close();
   await mongo.db.dropDatabase();
   await mongo.close();
   await sshd.close();
