@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+
+// node --import tsx bench/lib/bare-hono.ts <body file>
+// This machine's floor for an HTTP answer: a bare Hono app, alone in its process, answering GET /job with the
+// file's bytes as JSON. Prints its port once it listens; stops on SIGTERM.
+const body = readFileSync(process.argv[2]!, 'utf8');
+const app = new Hono().get('/job', (c) => c.body(body, 200, { 'content-type': 'application/json' }));
+const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => {
+  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
