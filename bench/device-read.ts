@@ -49,6 +49,7 @@ async function startBareHono(body: string): Promise<{ url: string; stop: () => v
   return { url: `http://127.0.0.1:${bare}`, stop: () => child.kill('SIGTERM') };
 }
 
+let bare: { url: string; stop: () => void } | undefined;
 try {
   await api.start();
   const t0 = Date.now();
@@ -88,12 +89,13 @@ try {
   // The peer's run: one job read by id again and again (a client polling it), read once before.
   const one = [`/job?id=${ids[Math.floor(ids.length / 2)]}`];
   const body = await (await fetch(`${apiUrl}${one[0]}`, { headers })).text();
-  const bare = await startBareHono(body);
+  bare = await startBareHono(body);
   const bareFlat = await runLoad({ url: bare.url, connections: 20, duration: seconds, paths: one });
   console.log(formatLoad('baseline: bare Hono sending the same body, flat out, 20 connections', bareFlat));
   const barePaced = await runLoad({ url: bare.url, connections: 20, overallRate: rate, duration: seconds, paths: one });
   console.log(formatLoad(`baseline: bare Hono sending the same body at ${rate} req/s, 20 connections`, barePaced, rate));
   bare.stop();
+  bare = undefined;
   const flat = await runLoad({ url: apiUrl, connections: 20, duration: seconds, headers, paths: one });
   console.log(formatLoad('GET /job?id= flat out, 20 connections, one job', flat));
   const paced = await runLoad({ url: apiUrl, connections: 20, overallRate: rate, duration: seconds, headers, paths: one });
@@ -104,6 +106,7 @@ try {
   console.log(formatLoad(`GET /job?id= flat out, 20 connections, any of ${total} jobs (mostly first reads)`, await runLoad({ url: apiUrl, connections: 20, duration: seconds, headers, paths: cold })));
   console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections, any of ${total} jobs`, await runLoad({ url: apiUrl, connections: 20, overallRate: rate, duration: seconds, headers, paths: cold }), rate));
 } finally {
+  bare?.stop();
   await api.stop();
   api.closeLog();
   await mongo.db.dropDatabase();

@@ -51,7 +51,10 @@ const call = async (method: string, path: string, body?: unknown) => {
 const line = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(0)} ms, p90 ${percentile(xs, 90).toFixed(0)} ms, p99 ${percentile(xs, 99).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
 const mostInOneSecond = (times: number[]) => {
   const per = new Map<number, number>();
-  for (const t of times) per.set(Math.floor(t / 1000), (per.get(Math.floor(t / 1000)) ?? 0) + 1);
+  for (const t of times) {
+    const second = Math.floor(t / 1000);
+    per.set(second, (per.get(second) ?? 0) + 1);
+  }
   return Math.max(0, ...per.values());
 };
 /** Fire times spread over `spread` seconds from `base`, whole seconds, none sooner than 5 s from now. */
@@ -75,7 +78,7 @@ try {
   // An INTERVAL task first fires 60 s after its creation, to the second: half are created just after one whole
   // second and half just after the next, so their fires come in the baseline's two bursts.
   for (let i = 0; i < intervals; i++) {
-    if (i === 0 || i === Math.floor(intervals / 2)) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+    if (i === 0 || i === Math.ceil(intervals / 2)) await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
     const r = await call('POST', '/tasks', { name: `interval-${i}`, project_id: 1, schedule_type: 'INTERVAL', schedule_config: '60', action: { type: 'command', command: 'true' } });
     ids.push(r.data.id);
   }

@@ -32,8 +32,9 @@ export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []
     const started = performance.now();
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    if (c.res.status >= 500) log.error({ method: c.req.method, path: safePath(c), status: c.res.status, ms }, 'request failed');
-    else if (log.isLevelEnabled('debug')) log.debug({ method: c.req.method, path: safePath(c), status: c.res.status, ms }, 'request');
+    const line = () => ({ method: c.req.method, path: safePath(c), status: c.res.status, ms });
+    if (c.res.status >= 500) log.error(line(), 'request failed');
+    else if (log.isLevelEnabled('debug')) log.debug(line(), 'request');
   });
   app.use('*', metrics.middleware);
   const limitBody = bodyLimit({
