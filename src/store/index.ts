@@ -3,3 +3,5 @@ export * from './mongo.js';
 export * from './tasks.js';
 export * from './counters.js';
 export * from './workers.js';
+export * from './indexes.js';
+export * from './migrations.js';
