@@ -14,7 +14,7 @@ const total = argNumber('workflows', 300);
 const concurrency = argNumber('concurrency', 50);
 const tag = randomBytes(4).toString('hex');
 const config = loadConfig({
-  overrides: { mongo: { db: `bench_chain_${tag}` }, temporal: { taskQueue: `bench-chain-${tag}` }, kafka: { eventsTopic: `bench.chain.${tag}` }, worker: { name: `bench_${tag}` } },
+  overrides: { mongo: { db: `bench_chain_${tag}` }, temporal: { taskQueue: `bench-chain-${tag}` }, kafka: { eventsTopic: `bench.chain.${tag}` }, worker: { name: `bench_${tag}`, httpPort: 0 } },
 });
 const logger = createLogger('warn');
 

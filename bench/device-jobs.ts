@@ -26,7 +26,7 @@ const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['pinned', 'f
 const tag = randomBytes(4).toString('hex');
 const config = loadConfig({
   env: { LOG_LEVEL: 'warn' },
-  overrides: { mongo: { db: `bench_device_${tag}` }, temporal: { taskQueue: `bench-device-${tag}` }, kafka: { eventsTopic: `bench.device.${tag}` }, worker: { name: `bench_dev_${tag}` } },
+  overrides: { mongo: { db: `bench_device_${tag}` }, temporal: { taskQueue: `bench-device-${tag}` }, kafka: { eventsTopic: `bench.device.${tag}` }, worker: { name: `bench_dev_${tag}`, httpPort: 0 } },
 });
 const logger = createLogger('warn');
 

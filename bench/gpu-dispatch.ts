@@ -24,7 +24,7 @@ const config = loadConfig({
   overrides: {
     mongo: { db: `bench_gpu_${tag}` },
     temporal: { taskQueue: `bench-gpu-${tag}` },
-    worker: { name: `bench_gpu_${tag}` },
+    worker: { name: `bench_gpu_${tag}`, httpPort: 0 },
     gpu: { heartbeatTimeoutSeconds: 30 },
   },
 });

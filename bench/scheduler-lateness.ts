@@ -29,7 +29,7 @@ const config = loadConfig({
   overrides: {
     mongo: { db: `bench_sched_${tag}` },
     temporal: { taskQueue: `bench-sched-${tag}` },
-    worker: { name: `bench_${tag}` },
+    worker: { name: `bench_${tag}`, httpPort: 0 },
     scheduler: { workspaceRoot: root },
   },
 });

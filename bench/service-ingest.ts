@@ -30,7 +30,7 @@ const config = loadConfig({
     mongo: { db: `bench_ingest_${tag}` },
     temporal: { taskQueue: `bench-ingest-${tag}` },
     kafka: { eventsTopic: `bench.ingest.${tag}.events`, ingestTopics: [`bench.ingest.${tag}`], ingestGroup: `bench-ingest-${tag}`, deadLetterTopic: `bench.ingest.${tag}.dlq` },
-    worker: { name: `bench_ingest_${tag}` },
+    worker: { name: `bench_ingest_${tag}`, httpPort: 0 },
     services: { maxStatusTask: 10, list: [{ name: 'echo', source_name: 'builtin', dispatch: 'temporal', timeout_seconds: 600 }] },
   },
 });

@@ -24,7 +24,7 @@ const config = loadConfig({
     mongo: { db: `bench_status_${tag}` },
     temporal: { taskQueue: `bench-status-${tag}` },
     kafka: { eventsTopic: `bench.status.${tag}.events`, ingestTopics: [] },
-    worker: { name: `bench_status_${tag}` },
+    worker: { name: `bench_status_${tag}`, httpPort: 0 },
     services: { maxStatusTask: Math.max(10, idCount), list: [{ name: 'echo', source_name: 'builtin', dispatch: 'temporal', timeout_seconds: 600 }] },
   },
 });

@@ -8,6 +8,9 @@ import { createWorkerRuntime, type WorkerRuntime } from './worker.js';
 import { WORKER_PLUGINS } from './worker-plugins.js';
 import { GPU_AGENT_USAGE, runGpuAgentCommand } from './gpu-agent/cli.js';
 import { reconcileAll } from './reconcile/command.js';
+import { BootDeadlineError } from './lifecycle/wait.js';
+import { ListenError } from './lifecycle/probes.js';
+import { migrateCommand } from './lifecycle/migrate.js';
 
 const USAGE = `usage: switchyard <command>
 
@@ -22,6 +25,8 @@ commands:
              also do it every RECONCILE_INTERVAL_SECONDS in the cluster leader. A record with no
              workflow at all is ended only after RECONCILE_ORPHAN_SECONDS
   token      print a scheduler-dialect JWT: token <user> [admin|user] [expiry, default 12h]
+  migrate    repair data that blocks a required unique index, build every index, and print what changed
+             (api and worker processes do the same at every start, before they serve)
 `;
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -119,6 +124,11 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;
     }
+    case 'migrate': {
+      const changes = await migrateCommand(config, logger);
+      process.stdout.write(`${JSON.stringify({ changes }, null, 2)}\n`);
+      return;
+    }
     case 'gpu-agent': {
       if (argv.includes('--help') || argv.includes('-h')) {
         process.stdout.write(GPU_AGENT_USAGE);
@@ -139,6 +149,11 @@ main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof ConfigError) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
+  }
+  // A dependency that never came, or a port that cannot be bound: one line, no stack (the log said the rest).
+  if (e instanceof BootDeadlineError || e instanceof ListenError) {
+    process.stderr.write(`switchyard ${process.argv[2] ?? ''}: ${e.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`switchyard: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);

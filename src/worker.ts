@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config/index.js';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { closeActivityResources } from '../activities/resources.js';
@@ -8,14 +8,18 @@ import { startClusterRegistry } from './cluster/registry.js';
 import { createKafka } from './kafka/client.js';
 import { EventPublisher } from './kafka/event-publisher.js';
 import { JsonProducer } from './kafka/producer.js';
+import { workerTopics } from './kafka/topics.js';
+import { bootWorkerDependencies } from './lifecycle/dependencies.js';
+import { startProbeServer, type ProbeServer } from './lifecycle/probes.js';
+import { Readiness } from './lifecycle/readiness.js';
 import type { Logger } from './logging.js';
-import { connectMongo, ensureIndexes, type MongoHandle } from './store/mongo.js';
+import { pingMongo, type MongoHandle } from './store/mongo.js';
 import { TaskStore } from './store/tasks.js';
 import { WorkerStore } from './store/workers.js';
 import { startReconciler } from './reconcile/reconciler.js';
-import { connectTemporalClient, createCodec, ensureSearchAttributes, type TemporalClientHandle } from './temporal/connection.js';
-import { installTemporalRuntime } from './temporal/runtime.js';
+import { connectTemporalClient, createCodec, type TemporalClientHandle } from './temporal/connection.js';
 import { workerTaskQueue } from './temporal/task-queues.js';
+import { createWorkerMetrics } from './worker-metrics.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -55,6 +59,9 @@ export interface WorkerRuntimeOptions {
 export interface WorkerRuntime {
   name: string;
   taskQueues: string[];
+  /** The probe port (/livez, /readyz, /metrics), e.g. http://127.0.0.1:9001. */
+  probeUrl: string;
+  readiness: Readiness;
   /** Resolves when every worker has stopped (after shutdown(), a stop request or a fatal error). */
   run(): Promise<void>;
   shutdown(): Promise<void>;
@@ -69,14 +76,53 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   const name = options.name ?? defaultWorkerName(config);
   const log = logger.child({ worker: name });
 
-  const mongo = await connectMongo(config, config.mongo.db, log);
-  await ensureIndexes(mongo.db);
+  // The probe port comes first: /livez answers while boot waits, /readyz says `starting` until the pollers run.
+  const readiness = new Readiness({ logger: log });
+  let workers: Worker[] = [];
+  const probes = await startProbeServer({
+    host: config.worker.httpHost,
+    port: config.worker.httpPort,
+    readiness,
+    registry: createWorkerMetrics(() => workers, readiness),
+    logger: log,
+  });
+  let booted: { mongo: MongoHandle; connection: NativeConnection };
+  try {
+    // Waits (a log line per attempt) for MongoDB (migrated, indexed), Temporal (search attributes) and Kafka (this
+    // process's topics), or throws BootDeadlineError after BOOT_DEADLINE_SECONDS.
+    booted = await bootWorkerDependencies({ config, logger: log, kafka: options.kafka !== false, topics: workerTopics(config) });
+  } catch (e) {
+    await probes.close();
+    throw e;
+  }
+  const { mongo, connection } = booted;
+  try {
+    return await assemble({ options, name, log, mongo, connection, readiness, probes, setWorkers: (w) => (workers = w) });
+  } catch (e) {
+    await probes.close();
+    await connection.close().catch(() => undefined);
+    await mongo.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+interface AssembleContext {
+  options: WorkerRuntimeOptions;
+  name: string;
+  log: Logger;
+  mongo: MongoHandle;
+  connection: NativeConnection;
+  readiness: Readiness;
+  probes: ProbeServer;
+  setWorkers(workers: Worker[]): void;
+}
+
+/** Everything after the dependencies are in place: the Temporal workers, plugins, heartbeats and the reconciler. */
+async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
+  const { options, name, log, mongo, connection, readiness, probes } = a;
+  const { config } = options;
   const workerStore = new WorkerStore(mongo.db);
   const producer = options.kafka === false ? null : new JsonProducer(createKafka(config, log, `-${name}`));
-
-  installTemporalRuntime(logger);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  await ensureSearchAttributes(connection, config.temporal.namespace);
 
   const events = producer ? new EventPublisher(producer, log) : null;
   const deps: ActivityDeps = { config, logger: log, tasks: new TaskStore(mongo.db), producer, events, workerName: name };
@@ -106,6 +152,14 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   for (const plugin of options.plugins ?? []) plugins.push(await plugin(ctx));
 
   const workers = [main, ...plugins.flatMap((p) => p.workers)];
+  a.setWorkers(workers);
+  readiness
+    .addCheck('mongodb', () => pingMongo(mongo.db))
+    .addCheck('temporal', () => connection.workflowService.getSystemInfo({}))
+    .addCheck('pollers', async () => {
+      const stopped = workers.filter((w) => w.getState() !== 'RUNNING').map((w) => w.options.taskQueue);
+      if (stopped.length > 0) throw new Error(`not polling: ${stopped.join(', ')}`);
+    });
   const queues = plugins.flatMap((p) => p.queues);
   const taskQueues = workers.map((w) => w.options.taskQueue);
   await workerStore.register({ name, pid: process.pid, hostname: hostname(), queues, task_queues: taskQueues });
@@ -131,6 +185,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
 
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
+      // /readyz answers 503 from here on, before the pollers stop taking tasks.
+      readiness.drain();
       log.info('worker shutting down: no new tasks, running activities may finish');
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     })();
@@ -151,18 +207,18 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   const timer = setInterval(() => void beat(), config.worker.heartbeatSeconds * 1000);
 
   const run = async () => {
-    log.info({ taskQueues }, 'worker running');
     try {
       // One worker failing stops the others too: a half-running process would hide the failure.
-      const results = await Promise.allSettled(
-        workers.map((w) =>
-          w.run().catch(async (e: unknown) => {
-            log.error({ err: (e as Error).message, taskQueue: w.options.taskQueue }, 'worker failed');
-            await shutdown();
-            throw e;
-          }),
-        ),
+      const running = workers.map((w) =>
+        w.run().catch(async (e: unknown) => {
+          log.error({ err: (e as Error).message, taskQueue: w.options.taskQueue }, 'worker failed');
+          await shutdown();
+          throw e;
+        }),
       );
+      readiness.serving();
+      log.info({ taskQueues, probes: probes.url }, 'worker running');
+      const results = await Promise.allSettled(running);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     } finally {
@@ -177,9 +233,10 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
       await producer?.close().catch(() => undefined);
       await connection.close().catch(() => undefined);
       await mongo.close().catch(() => undefined);
+      await probes.close();
       log.info('worker stopped');
     }
   };
 
-  return { name, taskQueues, run, shutdown };
+  return { name, taskQueues, probeUrl: probes.url, readiness, run, shutdown };
 }

@@ -8,8 +8,12 @@ import { dialectForPath, type Dialect } from './dialect.js';
 import { createDocsApp } from './docs.js';
 import { ApiError, codeMessageDataShaper, toApiError } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { createProbeRoutes, LIVEZ_PATH, READYZ_PATH } from '../lifecycle/probes.js';
+import { createOperationsDoc, OPERATIONS_OPENAPI_PATH, OPERATIONS_TITLE } from './operations.js';
 
 export type DialectFactory = (deps: ApiDeps) => Dialect;
+
+const PROBE_PATHS = new Set([LIVEZ_PATH, READYZ_PATH]);
 
 /** Redacts credentials that clients may pass in the query string (NetPulse accepts `?x-api-key=`). */
 export function safePath(c: Context): string {
@@ -33,7 +37,8 @@ export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []
     await next();
     const ms = Math.round((performance.now() - started) * 10) / 10;
     const line = () => ({ method: c.req.method, path: safePath(c), status: c.res.status, ms });
-    if (c.res.status >= 500) log.error(line(), 'request failed');
+    // A probe's 503 is its answer (starting, unavailable, draining), not a failed request.
+    if (c.res.status >= 500 && !PROBE_PATHS.has(c.req.path)) log.error(line(), 'request failed');
     else if (log.isLevelEnabled('debug')) log.debug(line(), 'request');
   });
   app.use('*', metrics.middleware);
@@ -48,9 +53,12 @@ export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []
   app.use('*', (c, next) => (BODY_METHODS.has(c.req.method) ? limitBody(c, next) : next()));
   app.use('*', bodyGuard());
 
+  // Unauthenticated, like /metrics: the probes say the state and nothing else.
+  app.route('/', createProbeRoutes(deps.readiness));
   app.get('/metrics', async (c) => c.text(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   app.route('/', createCodecEndpoint({ codec: deps.codec, operatorToken: deps.config.auth.codecOperatorToken, uiOrigins: deps.config.api.uiOrigins }));
-  app.route('/', createDocsApp(dialects));
+  app.route('/', createOperationsDoc());
+  app.route('/', createDocsApp(dialects, [{ url: OPERATIONS_OPENAPI_PATH, name: OPERATIONS_TITLE }]));
   for (const d of dialects) app.route('/', d.app);
 
   const shape = (c: Context<AppEnv>, error: ApiError) => {

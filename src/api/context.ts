@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { Config } from '../config/index.js';
 import type { JsonProducer } from '../kafka/producer.js';
+import type { Readiness } from '../lifecycle/readiness.js';
 import type { Logger } from '../logging.js';
 import type { TaskStore } from '../store/tasks.js';
 import type { WorkerStore } from '../store/workers.js';
@@ -19,6 +20,8 @@ export interface ApiDeps {
   producer: JsonProducer | null;
   /** Reachability checks for /health; each resolves or throws. */
   checks: Record<string, () => Promise<unknown>>;
+  /** What /readyz answers (starting, ready, unavailable, draining). */
+  readiness: Readiness;
 }
 
 export type AppEnv = {

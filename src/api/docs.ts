@@ -17,9 +17,9 @@ const ASSETS: Record<string, string> = {
  * `/docs`: an interactive reference of every dialect's OpenAPI document. Swagger UI's assets are served from
  * the installed package, so the page works where no CDN is reachable.
  */
-export function createDocsApp(dialects: Dialect[]) {
+export function createDocsApp(dialects: Dialect[], more: { url: string; name: string }[] = []) {
   const app = new Hono<AppEnv>();
-  const urls = dialects.filter((d) => d.openapiPath).map((d) => ({ url: d.openapiPath!, name: d.title }));
+  const urls = [...dialects.filter((d) => d.openapiPath).map((d) => ({ url: d.openapiPath!, name: d.title })), ...more];
 
   app.get('/docs/vendor/swagger-ui-dist/:file', async (c) => {
     const file = c.req.param('file');

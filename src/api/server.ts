@@ -1,15 +1,19 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../config/index.js';
 import { createKafka } from '../kafka/client.js';
 import { JsonProducer } from '../kafka/producer.js';
 import { kafkaReachable } from '../kafka/topics.js';
+import { bootApiDependencies } from '../lifecycle/dependencies.js';
+import { ListenError } from '../lifecycle/probes.js';
+import { Readiness } from '../lifecycle/readiness.js';
 import type { Logger } from '../logging.js';
-import { connectMongo, ensureIndexes, pingMongo } from '../store/mongo.js';
+import { pingMongo } from '../store/mongo.js';
 import { TaskStore } from '../store/tasks.js';
 import { WorkerStore } from '../store/workers.js';
-import { connectTemporalClient, createCodec, ensureSearchAttributes } from '../temporal/connection.js';
+import { createCodec } from '../temporal/connection.js';
 import { attachClusterRegistry, startClusterRegistry } from '../cluster/registry.js';
 import { startReconciler } from '../reconcile/reconciler.js';
 import { createApp, type DialectFactory } from './app.js';
@@ -20,7 +24,12 @@ export interface ApiRuntime {
   deps: ApiDeps;
   url: string;
   port: number;
-  /** Stops accepting connections, lets in-flight requests finish (bounded), then closes every client. */
+  /** `/readyz`'s state: `draining` from the first moment of shutdown(). */
+  readiness: Readiness;
+  /**
+   * Turns /readyz to 503, keeps serving for API_DRAIN_NOTICE_SECONDS, stops accepting connections, lets in-flight
+   * requests finish (bounded by API_DRAIN_SECONDS), then closes every client.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -35,10 +44,9 @@ export interface ApiRuntimeOptions {
 
 export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiRuntime> {
   const { config, logger } = options;
-  const mongo = await connectMongo(config, config.mongo.db, logger);
-  await ensureIndexes(mongo.db);
-  const temporal = await connectTemporalClient(config);
-  await ensureSearchAttributes(temporal.connection, config.temporal.namespace);
+  // Waits (with a log line per attempt) until MongoDB is migrated and indexed, Temporal has the search attributes
+  // and Kafka answers, or throws BootDeadlineError after BOOT_DEADLINE_SECONDS: nothing is served before.
+  const { mongo, temporal } = await bootApiDependencies({ config, logger, kafka: options.kafka !== false });
   const kafka = options.kafka === false ? null : createKafka(config, logger, '-api');
   const producer = kafka ? new JsonProducer(kafka) : null;
   const workers = new WorkerStore(mongo.db);
@@ -55,6 +63,8 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
     },
   };
   if (kafka) checks.kafka = () => kafkaReachable(kafka);
+  // Ready while MongoDB and Temporal answer (docs/decisions.md: why not Kafka, nor a live worker).
+  const readiness = new Readiness({ logger }).addCheck('mongodb', checks.mongodb!).addCheck('temporal', checks.temporal!);
 
   const deps: ApiDeps = {
     config,
@@ -66,6 +76,7 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
     codec: createCodec(config),
     producer,
     checks,
+    readiness,
   };
   const cluster = await startClusterRegistry({ config, logger, db: mongo.db, kind: 'api' });
   attachClusterRegistry(deps, cluster);
@@ -78,18 +89,33 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
   });
   const { app } = createApp(deps, options.dialects ?? ALL_DIALECTS);
 
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: config.api.host, port: options.port ?? config.api.port }, () => resolve(s));
-    s.once('error', reject);
-  });
+  const wantedPort = options.port ?? config.api.port;
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.api.host, port: wantedPort }, () => resolve(s));
+      s.once('error', (e) => reject(new ListenError(config.api.host, wantedPort, 'API_HOST, API_PORT', e)));
+    });
+  } catch (e) {
+    reconciler.stop();
+    await cluster.stop().catch(() => undefined);
+    await temporal.close().catch(() => undefined);
+    await mongo.close().catch(() => undefined);
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.api.host}:${port}`;
+  readiness.serving();
   logger.info({ url }, 'API listening');
 
   let closing: Promise<void> | null = null;
   const shutdown = () =>
     (closing ??= (async () => {
-      logger.info('API draining');
+      // Not ready from this moment: a load balancer stops sending while requests are still served.
+      readiness.drain();
+      const notice = config.api.drainNoticeSeconds;
+      logger.info({ noticeSeconds: notice }, notice > 0 ? `API draining: /readyz answers 503, the port closes in ${notice} s` : 'API draining');
+      if (notice > 0) await sleep(notice * 1000);
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           logger.warn('drain time over: closing remaining connections');
@@ -110,5 +136,5 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
       logger.info('API stopped');
     })());
 
-  return { deps, url, port, shutdown };
+  return { deps, url, port, readiness, shutdown };
 }

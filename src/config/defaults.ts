@@ -7,7 +7,8 @@ export function defaultConfig(): Record<string, unknown> {
   return {
     env: 'TEST',
     logLevel: 'info',
-    api: { host: '127.0.0.1', port: 9000, bodyLimitBytes: 1_048_576, uiOrigins: ['http://localhost:8233', 'http://127.0.0.1:8233'], drainSeconds: 10 },
+    api: { host: '127.0.0.1', port: 9000, bodyLimitBytes: 1_048_576, uiOrigins: ['http://localhost:8233', 'http://127.0.0.1:8233'], drainSeconds: 10, drainNoticeSeconds: 0 },
+    boot: { deadlineSeconds: 120 },
     temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'switchyard', uiUrl: 'http://127.0.0.1:8233' },
     mongo: { url: 'mongodb://127.0.0.1:27017', db: 'switchyard', serviceTaskCollection: 'dev_task', timeoutMs: 5000 },
     kafka: {
@@ -28,7 +29,7 @@ export function defaultConfig(): Record<string, unknown> {
       codecOperatorToken: DEV_DEFAULTS.codecOperatorToken,
     },
     codec: { key: DEV_DEFAULTS.codecKey, keyId: 'dev' },
-    worker: { maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, heartbeatSeconds: 5, deadAfterSeconds: 30, shutdownGraceSeconds: 30 },
+    worker: { maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, heartbeatSeconds: 5, deadAfterSeconds: 30, shutdownGraceSeconds: 30, httpHost: '127.0.0.1', httpPort: 9001 },
     device: { defaultTtlSeconds: 300, bulkTtlSeconds: 600, defaultExecutionTimeoutSeconds: 120, sessionIdleSeconds: 60, fifoConcurrency: 16 },
     scheduler: {
       projects: [{ id: 1, name: 'default', entry_command: 'echo "project 1 ran at $(date -u +%FT%TZ)"' }],

@@ -51,6 +51,12 @@ export const configSchema = z.object({
     /** Browser origins of the Temporal UI, allowed to call the codec endpoint (CORS). */
     uiOrigins: z.array(z.string().url()).min(1),
     drainSeconds: positiveInt,
+    /** After SIGTERM: seconds of serving on with /readyz at 503 before the port closes (load balancers' notice). */
+    drainNoticeSeconds: z.number().int().min(0),
+  }),
+  boot: z.object({
+    /** How long start-up waits for its dependencies (connections, indexes, search attributes, topics). */
+    deadlineSeconds: positiveInt,
   }),
   temporal: z.object({
     address: z.string().min(1),
@@ -97,6 +103,9 @@ export const configSchema = z.object({
     heartbeatSeconds: positiveInt,
     deadAfterSeconds: positiveInt,
     shutdownGraceSeconds: positiveInt,
+    /** The worker's own small HTTP port: /livez, /readyz, /metrics. Port 0 picks a free one. */
+    httpHost: z.string().min(1),
+    httpPort: z.number().int().min(0).max(65535),
   }),
   device: z.object({
     defaultTtlSeconds: z.number().int().min(1).max(86400),

@@ -15,7 +15,8 @@ function logCreator(logger: Logger | undefined) {
   };
 }
 
-export function createKafka(config: Config, logger?: Logger, clientSuffix = ''): Kafka {
+/** `retries` overrides the client's own retry count (boot checks make one try per attempt and back off themselves). */
+export function createKafka(config: Config, logger?: Logger, clientSuffix = '', overrides: { retries?: number } = {}): Kafka {
   const { kafka } = config;
   const options: KafkaConfig = {
     clientId: `${kafka.clientId}${clientSuffix}`,
@@ -23,7 +24,7 @@ export function createKafka(config: Config, logger?: Logger, clientSuffix = ''):
     ssl: kafka.ssl,
     connectionTimeout: 3000,
     requestTimeout: 10_000,
-    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5000 },
+    retry: { retries: overrides.retries ?? 5, initialRetryTime: 200, maxRetryTime: 5000 },
     logLevel: logLevel.WARN,
     logCreator: logCreator(logger),
   };

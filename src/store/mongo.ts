@@ -1,9 +1,6 @@
 import { MongoClient, type Db, type ServerDescriptionChangedEvent } from 'mongodb';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging.js';
-import { ensureTaskIndexes } from './tasks.js';
-import { ensureCounterIndexes } from './counters.js';
-import { WorkerStore } from './workers.js';
 
 export interface MongoHandle {
   client: MongoClient;
@@ -71,7 +68,12 @@ function watchForStuckClient(client: MongoClient, config: Config, logger?: Logge
 
 export async function connectMongo(config: Config, dbName = config.mongo.db, logger?: Logger): Promise<MongoHandle> {
   const client = new MongoClient(config.mongo.url, clientOptions(config));
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.close().catch(() => undefined);
+    throw e;
+  }
   const stopWatch = watchForStuckClient(client, config, logger);
   const db = client.db(dbName);
   return {
@@ -82,13 +84,6 @@ export async function connectMongo(config: Config, dbName = config.mongo.db, log
       await client.close();
     },
   };
-}
-
-/** Creates every index the service relies on; idempotent, run at start-up by API and worker. */
-export async function ensureIndexes(db: Db): Promise<void> {
-  await ensureTaskIndexes(db);
-  await ensureCounterIndexes(db);
-  await new WorkerStore(db).ensureIndexes();
 }
 
 export async function pingMongo(db: Db): Promise<void> {

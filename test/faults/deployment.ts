@@ -128,7 +128,15 @@ export class Deployment {
 
   async addWorker(): Promise<ServiceProcess> {
     const name = `w${this.workers.length + 1}_${this.opts.tag}`;
-    const proc = new ServiceProcess({ kind: 'worker', name, env: { ...this.baseEnv(), WORKER_NAME: name }, logFile: join(this.runDir, 'logs', `${name}.log`) });
+    // Each worker's probe port (/livez, /readyz, /metrics) is a free one of its own: two workers run side by side.
+    const probePort = await freePort();
+    const proc = new ServiceProcess({
+      kind: 'worker',
+      name,
+      env: { ...this.baseEnv(), WORKER_NAME: name, WORKER_HTTP_HOST: '127.0.0.1', WORKER_HTTP_PORT: String(probePort) },
+      logFile: join(this.runDir, 'logs', `${name}.log`),
+      url: `http://127.0.0.1:${probePort}`,
+    });
     await proc.start();
     this.workers.push(proc);
     return proc;

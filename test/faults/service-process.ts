@@ -24,7 +24,7 @@ export interface ServiceProcessOptions {
   /** The whole environment of the child besides PATH and HOME: nothing is inherited from this process. */
   env: Record<string, string>;
   logFile: string;
-  /** For an api: the URL whose answer means "up". */
+  /** For an api: the URL whose answer means "up"; for a worker: its probe port (/livez, /readyz, /metrics). */
   url?: string;
 }
 

@@ -9,6 +9,8 @@ const env = testEnv('authmatrix');
 const { config } = env;
 let api: ApiRuntime;
 let operations: { dialect: string; method: string; path: string }[] = [];
+/** Operations whose document declares `security: []`: the probes and /metrics, open on purpose. */
+const open: { method: string; path: string }[] = [];
 
 type Dialect = 'device' | 'scheduler' | 'gpu' | 'service';
 
@@ -37,10 +39,14 @@ beforeAll(async () => {
   api = await createApiRuntime({ config, logger: env.logger, port: 0, kafka: false });
   const index = (await (await fetch(`${api.url}/openapi`)).json()) as { documents: { url: string }[] };
   for (const { url } of index.documents) {
-    const doc = (await (await fetch(`${api.url}${url}`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${api.url}${url}`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     for (const [path, methods] of Object.entries(doc.paths)) {
-      for (const method of Object.keys(methods)) {
+      for (const [method, op] of Object.entries(methods)) {
         if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
+        if (Array.isArray(op.security) && op.security.length === 0) {
+          open.push({ method: method.toUpperCase(), path });
+          continue;
+        }
         operations.push({ dialect: dialectOf(url), method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'some-id') });
       }
     }
@@ -65,6 +71,11 @@ describe('credential matrix over every documented operation', () => {
   it('finds the operations of all four dialects', () => {
     expect(new Set(operations.map((o) => o.dialect))).toEqual(new Set(['device', 'scheduler', 'gpu', 'service']));
     expect(operations.length).toBeGreaterThan(40);
+  });
+
+  it('finds only the probes and /metrics open, and they answer without credentials', async () => {
+    expect(open.map((o) => `${o.method} ${o.path}`).sort()).toEqual(['GET /livez', 'GET /metrics', 'GET /readyz']);
+    for (const op of open) expect((await fetch(`${api.url}${op.path}`)).status, op.path).toBe(200);
   });
 
   it('refuses every operation without, with wrong, and with another dialect’s credentials', async () => {

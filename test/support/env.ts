@@ -37,8 +37,9 @@ export function testEnv(name: string, overrides: Record<string, unknown> = {}): 
         ingestGroup: `g_${tag}`,
         deadLetterTopic: `t.${tag}.dlq`,
       },
-      worker: { name: `w_${tag}`, heartbeatSeconds: 1, deadAfterSeconds: 5, shutdownGraceSeconds: 5 },
       ...overrides,
+      // Port 0: test files run side by side, each with workers of its own, and each worker opens a probe port.
+      worker: { name: `w_${tag}`, heartbeatSeconds: 1, deadAfterSeconds: 5, shutdownGraceSeconds: 5, httpPort: 0, ...(overrides.worker as Record<string, unknown> | undefined) },
     },
   });
   const logger = createLogger(config.logLevel, { test: name });

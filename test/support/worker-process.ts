@@ -21,6 +21,7 @@ export function startWorkerProcess(opts: { name: string; plugin: 'device' | 'ser
       WORKER_HEARTBEAT_SECONDS: '1',
       WORKER_DEAD_AFTER_SECONDS: '5',
       WORKER_SHUTDOWN_GRACE_SECONDS: '5',
+      WORKER_HTTP_PORT: '0',
       SY_TEST_WORKFLOW_BUNDLE: opts.bundleFile,
       SY_TEST_PLUGIN: opts.plugin,
     },

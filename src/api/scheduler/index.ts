@@ -146,7 +146,7 @@ function lastExecutionView(r: TaskRecord | null) {
 export function createSchedulerDialect(deps: ApiDeps): Dialect {
   const { config, tasks } = deps;
   const store = new ScheduleStore(deps.db);
-  const ready = store.ensureIndexes().catch((e: unknown) => deps.logger.warn({ err: (e as Error).message }, 'scheduler indexes not created'));
+  // Its indexes (the unique (owner, name) behind the 409 among them) are built at boot, before the API serves.
   const temporal = new SchedulerTemporal(deps.temporal, config);
   const projects = new Map(config.scheduler.projects.map((p) => [p.id, p]));
   const app = createDialectApp();
@@ -166,7 +166,6 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
   const execFilter = (user: SchedulerUser, extra: Filter<TaskRecord> = {}): Filter<TaskRecord> => ({ kind: 'command', owner: user.sub, 'details.schedule_id': { $gte: 1 }, ...extra });
 
   async function loadTask(user: SchedulerUser, id: number): Promise<ScheduleDoc> {
-    await ready;
     const doc = await store.get(id, user.sub);
     if (!doc) throw new ApiError(404, MSG.taskNotFound, [{ field: 'task_id', message: `task ${id} not found` }]);
     return doc;
@@ -355,7 +354,6 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
     checkProject(body.project_id);
     checkSchedule(body.schedule_type, body.schedule_config, now);
     const action = checkAction(user, body.action);
-    await ready;
     const id = await store.nextId();
     const doc: ScheduleDoc = {
       id,
@@ -405,7 +403,6 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       throw bad(MSG.badRequest, [{ field: 'status', message: `status must be one of ${[...new Set(Object.values(SCHEDULER_STATUS))].join(', ')}` }]);
     }
     if (active !== undefined && active !== 'true' && active !== 'false') throw bad(MSG.badRequest, [{ field: 'is_active', message: 'is_active must be true or false' }]);
-    await ready;
     const filter: Filter<ScheduleDoc> = { owner: user.sub, ...(active !== undefined ? { is_active: active === 'true' } : {}) };
     // A page's last executions in two queries (pointers, then records), not two lookups per task.
     const items = async (docs: ScheduleDoc[]) => {

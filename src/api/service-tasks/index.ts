@@ -92,7 +92,7 @@ function statusEntry(r: TaskRecord) {
 export function createServiceTasksDialect(deps: ApiDeps): Dialect {
   const { config } = deps;
   const store = new ServiceTaskStore(deps.db, config.mongo.serviceTaskCollection);
-  const ready = store.ensureIndexes().catch((e: unknown) => deps.logger.warn({ err: (e as Error).message }, 'service-task indexes not created'));
+  // Its indexes are built at boot, before the API serves (src/store/indexes.ts).
   const tasks = new ServiceTasks({ config, logger: deps.logger, temporal: deps.temporal, store });
   const app = createDialectApp();
   app.openAPIRegistry.registerComponent('securitySchemes', 'ServiceToken', {
@@ -123,7 +123,6 @@ export function createServiceTasksDialect(deps: ApiDeps): Dialect {
   };
 
   route('/api/create_task', 'Create a task of a configured service and hand it off', s.createTaskBody, s.createTaskResponse, async ({ data }) => {
-    await ready;
     const out = await tasks.create({ service: data.service, condition: data.condition });
     return { task_id: out.taskId };
   });
