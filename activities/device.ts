@@ -7,7 +7,8 @@ import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.j
 import { toJobView } from '../src/device/job-view.js';
 import type { WorkerStore } from '../src/store/workers.js';
 import type { ActivityDeps } from './deps.js';
-import { deviceFinalWrite, jobOutcomeOfRun, LANE_RESULT_SIGNAL, type DeviceRunReport } from '../src/domain/device-outcome.js';
+import { laneResultSignal } from '../src/device/contract.js';
+import { deviceFinalWrite, jobOutcomeOfRun, type DeviceRunReport } from '../src/domain/device-outcome.js';
 import { publishTaskEvent, writeMirror } from './mirror.js';
 import { activityResources } from './resources.js';
 
@@ -190,7 +191,7 @@ async function recordEnd(deps: ActivityDeps, input: DeviceRunInput, outcome: Dev
 async function tellJob(deps: ActivityDeps, jobId: string, outcome: DeviceRunOutcome): Promise<boolean> {
   try {
     const { client } = await activityResources(deps);
-    await client.workflow.getHandle(jobId).signal(LANE_RESULT_SIGNAL, jobOutcomeOfRun(outcome));
+    await client.workflow.getHandle(jobId).signal(laneResultSignal, jobOutcomeOfRun(outcome));
     return true;
   } catch {
     return false;

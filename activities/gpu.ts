@@ -1,6 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { NodeTaskBody } from '../src/gpu/names.js';
-import { GPU_SIGNALS } from '../src/gpu/names.js';
+import { gpuAssignedSignal, gpuDispatchFailedSignal, type NodeTaskBody } from '../src/gpu/contract.js';
 import {
   cancelOnNode,
   createGpuOps,
@@ -105,7 +104,7 @@ export function createGpuActivities(deps: ActivityDeps) {
               out.dropped.push(taskId);
               await o.client.workflow
                 .getHandle(taskId)
-                .signal(GPU_SIGNALS.dispatchFailed, { reason: `${reason}; no retries left (maxRetries ${entry.maxRetries})`, gpuId })
+                .signal(gpuDispatchFailedSignal, { reason: `${reason}; no retries left (maxRetries ${entry.maxRetries})`, gpuId })
                 .catch(() => undefined);
             } else {
               out.failed.push({ taskId, gpuId, reason });
@@ -113,7 +112,7 @@ export function createGpuActivities(deps: ActivityDeps) {
             return;
           }
           try {
-            const told = o.client.workflow.getHandle(taskId).signal(GPU_SIGNALS.assigned, { gpuId, claimId, attempt: entry.attempt, ip: node.ip, port: node.port });
+            const told = o.client.workflow.getHandle(taskId).signal(gpuAssignedSignal, { gpuId, claimId, attempt: entry.attempt, ip: node.ip, port: node.port });
             const noted = o.nodes.markSent(claimId).catch(() => undefined);
             // The failure run is reset only when there is one (the node was read at the start of the round).
             const reset = node.failureCount > 0 ? o.nodes.recordSuccess(gpuId, 'failureCount') : undefined;

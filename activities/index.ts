@@ -1,5 +1,4 @@
 import type { ActivityDeps } from './deps.js';
-import { createDemoActivities } from './demo.js';
 import { createGpuActivities } from './gpu.js';
 import { createDeviceActivities } from './device.js';
 import { createMirrorActivities } from './mirror.js';
@@ -14,7 +13,6 @@ export type { MirrorWrite, TaskEvent } from './mirror.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createMirrorActivities(deps),
-    ...createDemoActivities(deps),
     ...createGpuActivities(deps),
     ...createDeviceActivities(deps),
     ...createServiceTaskActivities(deps),

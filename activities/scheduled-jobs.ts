@@ -1,14 +1,11 @@
 import { enqueueOnLane, planDeviceJob, recordQueuedDeviceJob, type DeviceJobPlan } from '../src/device/service.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
-import { prepareGpuTask, type GpuCreateTask, type PreparedGpuTask } from '../src/gpu/tasks.js';
+import type { GpuCreateTask } from '../src/gpu/request.js';
+import { prepareGpuTask, type PreparedGpuTask } from '../src/gpu/tasks.js';
+import type { JobOrigin } from '../src/scheduler/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { activityResources } from './resources.js';
 
-/** Which scheduled execution submitted a job: kept in the job's record (`details.origin`). */
-export interface JobOrigin {
-  schedule_id: number;
-  execution_id: string;
-}
 
 /**
  * A scheduled execution's `device` and `gpu` actions: the same submission steps as `POST /device/exec` and

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { ServiceTaskMessage } from '../workflows/service-task-defs.js';
+import type { BuiltinServiceName, ServiceTaskMessage } from '../src/service-tasks/contract.js';
 
 /** Largest response body the `http` service keeps; more fails the task rather than filling memory. */
 export const HTTP_MAX_RESPONSE_BYTES = 1_048_576;
@@ -94,11 +94,8 @@ async function http(task: ServiceTaskMessage): Promise<unknown> {
 }
 
 /** The services Switchyard ships; a worker serves `service.<name>` for each one the configuration lists. */
-export const BUILTIN_SERVICES: Record<string, BuiltinService> = { echo, http };
-export const BUILTIN_SERVICE_NAMES = Object.keys(BUILTIN_SERVICES);
+export const BUILTIN_SERVICES: Record<string, BuiltinService> = { echo, http } satisfies Record<BuiltinServiceName, BuiltinService>;
 
-/** Seconds a built-in service's attempt may go without a heartbeat before it runs again on another worker. */
-export const BUILTIN_HEARTBEAT_TIMEOUT_SECONDS = 10;
 const BUILTIN_HEARTBEAT_EVERY_MS = 2000;
 
 /** A built-in service that heartbeats while it runs, so a worker that dies mid-attempt is noticed in seconds. */

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { readyServiceRecord, serviceTaskInput } from '../src/service-tasks/ready.js';
 import { ServiceTaskStore } from '../src/store/service-tasks.js';
-import type { ServiceTaskInput, ServiceTaskMessage } from '../workflows/service-task-defs.js';
+import type { ServiceTaskInput, ServiceTaskMessage } from '../src/service-tasks/contract.js';
 import type { ActivityDeps } from './deps.js';
 import { createMirrorActivities, toTaskUpdate, type MirrorWrite } from './mirror.js';
 

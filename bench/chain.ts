@@ -4,6 +4,8 @@ import { createLogger } from '../src/logging.js';
 import { connectTemporalClient } from '../src/temporal/connection.js';
 import { connectMongo } from '../src/store/mongo.js';
 import { createWorkerRuntime } from '../src/worker.js';
+import { createDemoActivities } from '../test/support/demo/activities.js';
+import { demoWorkflowBundle } from '../test/support/env.js';
 import { runEngineBaseline } from './engine-baseline/index.js';
 import { argNumber, formatRatio, formatThroughput, mapLimit, summarize } from './lib/stats.js';
 
@@ -21,7 +23,7 @@ const logger = createLogger('warn');
 const baseline = await runEngineBaseline({ address: config.temporal.address, workflows: total, concurrency });
 console.log(formatThroughput(baseline));
 
-const worker = await createWorkerRuntime({ config, logger });
+const worker = await createWorkerRuntime({ config, logger, workflowBundle: await demoWorkflowBundle(), activities: createDemoActivities });
 const done = worker.run();
 const temporal = await connectTemporalClient(config);
 try {

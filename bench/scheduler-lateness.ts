@@ -7,7 +7,7 @@ import { mintSchedulerToken } from '../src/api/scheduler/auth.js';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
-import { scheduledTimeFromExecutionId } from '../src/scheduler/spec.js';
+import { scheduledTimeOf } from '../src/scheduler/contract.js';
 import { TaskStore } from '../src/store/tasks.js';
 import { createWorkerRuntime } from '../src/worker.js';
 import { runScheduleBaseline } from './engine-baseline/schedules.js';
@@ -100,7 +100,8 @@ try {
     const d = r.details as { schedule_id: number; started_at: string };
     if (seen.has(d.schedule_id)) continue; // the first fire of each task
     seen.add(d.schedule_id);
-    const scheduled = scheduledTimeFromExecutionId(r.task_id);
+    const at = scheduledTimeOf(r.task_id);
+    const scheduled = at ? new Date(at) : null;
     if (scheduled) fireSeconds.push(scheduled.getTime());
     if (scheduled && d.started_at) lateness.push(new Date(d.started_at).getTime() - scheduled.getTime());
     // create_time is the workflow's first task (workflow time): the engine's share of the lateness.

@@ -27,6 +27,9 @@ trap stop_stack EXIT
 step "lint"
 npx eslint . || failed+=(lint)
 
+step "import graph (no cycle, no arrow up the layers: docs/DEVELOPING.md)"
+npx depcruise src workflows activities --config .dependency-cruiser.cjs || failed+=(import-graph)
+
 step "type-check"
 npx tsc --noEmit -p tsconfig.json || failed+=(type-check)
 

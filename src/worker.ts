@@ -54,6 +54,8 @@ export interface WorkerRuntimeOptions {
   plugins?: WorkerPlugin[];
   /** Without Kafka the worker still runs; task events are then not published. */
   kafka?: boolean;
+  /** More activities on the main task queue (tests add those of their test-only workflows). */
+  activities?: (deps: ActivityDeps) => object;
 }
 
 export interface WorkerRuntime {
@@ -138,7 +140,7 @@ async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
     ...baseOptions,
     taskQueue: config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(deps),
+    activities: { ...createActivities(deps), ...options.activities?.(deps) },
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     // A workflow task waits this long on this worker's sticky queue before any worker may take it. The default

@@ -11,58 +11,30 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RunCommandResult } from '../activities/shell.js';
+import { DEVICE_JOB_WORKFLOW, type DeviceJobWorkflow } from '../src/device/contract.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
-import type { GpuCreateTask } from '../src/gpu/tasks.js';
-import type { GpuTaskOutcome } from './gpu-task.js';
+import { deviceJobId, gpuTaskId, serviceTaskId } from '../src/domain/ids.js';
+import { GPU_TASK_WORKFLOW, type GpuTaskWorkflow } from '../src/gpu/contract.js';
+import type { GpuCreateTask } from '../src/gpu/request.js';
+import { scheduledTimeOf, type CommandRunInput, type CommandRunResult } from '../src/scheduler/contract.js';
+import { SERVICE_TASK_WORKFLOW, type ServiceTaskWorkflow } from '../src/service-tasks/contract.js';
 import { schedulerPriorityKey } from '../src/domain/priority.js';
 import type { CanonicalState } from '../src/domain/status.js';
 import { DEVICE_STATUS, GPU_STATUS, SCHEDULER_STATUS } from '../src/domain/status-mapping.js';
 import { deviceJobSearchAttributes, SA_KIND, SA_SERVICE } from '../src/temporal/search-attributes.js';
-import type { DeviceJobOutcome } from './device-job.js';
-import type { ServiceTaskResult } from './service-task.js';
 import { MIRROR_LOCAL } from './presets.js';
 import { nowIso, TaskMirror } from './mirror.js';
-
-/** What a scheduled task's schedule hands each run (set again by every task update). */
-export interface CommandRunInput {
-  scheduleId: number;
-  taskName: string;
-  owner: string;
-  command: string;
-  env: Record<string, string>;
-  cwd?: string;
-  timeoutSeconds: number;
-  retryCount: number;
-  priority: number;
-  maxInstances: number;
-  /**
-   * `command` (the task's own), `project` (the project's entry command), or the job kind a run creates and
-   * follows to its end: `service` (a long-task service task), `device` (a device job), `gpu` (a GPU task).
-   */
-  source: 'command' | 'project' | 'service' | 'device' | 'gpu';
-  /** A `service` action: each run creates a task of this service and follows it to its end. */
-  serviceJob?: { service: string; condition: Record<string, unknown> };
-  /** A `device` action: the validated `/device/exec` request (credentials included: a Temporal payload only). */
-  deviceJob?: { request: DeviceJobRequest };
-  /** A `gpu` action: the validated `/api/v2/tasks` body. */
-  gpuJob?: { body: GpuCreateTask };
-}
 
 const { countRunningExecutions, prepareScheduledServiceTask, prepareScheduledDeviceJob, enqueueScheduledDeviceJob, prepareScheduledGpuTask, gpuEnqueue } = proxyLocalActivities<
   Pick<Activities, 'countRunningExecutions' | 'prepareScheduledServiceTask' | 'prepareScheduledDeviceJob' | 'enqueueScheduledDeviceJob' | 'prepareScheduledGpuTask' | 'gpuEnqueue'>
 >(MIRROR_LOCAL);
-
-function scheduledTime(id: string): string | null {
-  const m = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(id);
-  return m ? m[1]! : null;
-}
 
 /**
  * One execution of a scheduled task (kind `command`): mirrored as RUNNING, then SUCCESS, FAILED, CANCELLED or
  * TIMEOUT with exit code, duration, resource usage and log paths. A failed or timed-out attempt is retried
  * `retryCount` times; the worker-side activity retries only infrastructure failures (a lost worker).
  */
-export async function commandRun(input: CommandRunInput): Promise<{ state: CanonicalState; exitCode: number | null }> {
+export async function commandRun(input: CommandRunInput): Promise<CommandRunResult> {
   const info = workflowInfo();
   const executionId = info.workflowId;
   const mirror = new TaskMirror(executionId);
@@ -78,7 +50,7 @@ export async function commandRun(input: CommandRunInput): Promise<{ state: Canon
   const details: Record<string, unknown> = {
     schedule_id: input.scheduleId,
     task_name: input.taskName,
-    scheduled_time: scheduledTime(executionId),
+    scheduled_time: scheduledTimeOf(executionId),
     source: input.source,
     timeout_seconds: input.timeoutSeconds,
     attempts: 0,
@@ -192,14 +164,14 @@ function childFailure(e: unknown, id: string): JobEnd {
  * The execution ends with the task's outcome.
  */
 function serviceJob(job: NonNullable<CommandRunInput['serviceJob']>): ChildJob {
-  const taskId = `ts_${job.service}_${uuid4()}`;
+  const taskId = serviceTaskId(job.service, uuid4());
   return {
     kind: 'service',
     id: taskId,
     noun: 'service task',
     async start() {
       const taskInput = await prepareScheduledServiceTask({ taskId, service: job.service, condition: job.condition });
-      const child = await startChild('serviceTask', {
+      const child = await startChild<ServiceTaskWorkflow>(SERVICE_TASK_WORKFLOW, {
         workflowId: taskId,
         args: [taskInput],
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -208,7 +180,7 @@ function serviceJob(job: NonNullable<CommandRunInput['serviceJob']>): ChildJob {
           { key: SA_SERVICE, value: job.service },
         ],
       });
-      const end = (child.result() as Promise<ServiceTaskResult>).then(
+      const end = child.result().then(
         (ended): JobEnd => {
           const ok = ended.status === 'finished';
           return {
@@ -231,21 +203,21 @@ function serviceJob(job: NonNullable<CommandRunInput['serviceJob']>): ChildJob {
  * outcome: finished → SUCCESS, failed → FAILED, failed by timeout → TIMEOUT, cancelled → CANCELLED.
  */
 function deviceJob(input: CommandRunInput, executionId: string, request: DeviceJobRequest): ChildJob {
-  const jobId = `job_${uuid4().replaceAll('-', '')}`;
+  const jobId = deviceJobId(uuid4());
   return {
     kind: 'device',
     id: jobId,
     noun: 'device job',
     async start() {
       const plan = await prepareScheduledDeviceJob({ jobId, request, origin: { schedule_id: input.scheduleId, execution_id: executionId } });
-      const child = await startChild('deviceJob', {
+      const child = await startChild<DeviceJobWorkflow>(DEVICE_JOB_WORKFLOW, {
         workflowId: jobId,
         args: [plan.input],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: deviceJobSearchAttributes(plan.queue, plan.host),
       });
       if (plan.pinned) await enqueueScheduledDeviceJob({ plan, enqueuedAt: nowIso() });
-      const end = (child.result() as Promise<DeviceJobOutcome>).then(
+      const end = child.result().then(
         (o): JobEnd => ({
           state: o.state,
           status: DEVICE_STATUS[o.state],
@@ -265,16 +237,16 @@ function deviceJob(input: CommandRunInput, executionId: string, request: DeviceJ
  * COMPLETED → SUCCESS, FAILED → FAILED, TIMEOUT → TIMEOUT.
  */
 function gpuJob(input: CommandRunInput, executionId: string, body: GpuCreateTask): ChildJob {
-  const taskId = `task_${uuid4().replaceAll('-', '')}`;
+  const taskId = gpuTaskId(uuid4());
   return {
     kind: 'gpu',
     id: taskId,
     noun: 'GPU task',
     async start() {
       const prepared = await prepareScheduledGpuTask({ taskId, body, origin: { schedule_id: input.scheduleId, execution_id: executionId } });
-      const child = await startChild('gpuTask', { workflowId: taskId, args: [prepared.input], parentClosePolicy: ParentClosePolicy.ABANDON });
+      const child = await startChild<GpuTaskWorkflow>(GPU_TASK_WORKFLOW, { workflowId: taskId, args: [prepared.input], parentClosePolicy: ParentClosePolicy.ABANDON });
       await gpuEnqueue({ taskType: body.taskType, entry: prepared.entry });
-      const end = (child.result() as Promise<GpuTaskOutcome>).then(
+      const end = child.result().then(
         (o): JobEnd => {
           const state: CanonicalState = o.status === GPU_STATUS.succeeded ? 'succeeded' : o.status === GPU_STATUS.timed_out ? 'timed_out' : 'failed';
           return {
@@ -304,7 +276,7 @@ async function followJob(
   details: Record<string, unknown>,
   firstFields: { create_time: string; enqueue_time: string },
   job: ChildJob,
-): Promise<{ state: CanonicalState; exitCode: number | null }> {
+): Promise<CommandRunResult> {
   details.job_id = job.id;
   details.job_kind = job.kind;
   details.attempts = 1;

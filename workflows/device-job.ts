@@ -3,8 +3,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  defineSignal,
-  defineUpdate,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -16,28 +14,11 @@ import {
 import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import type { DeviceRunActivities } from '../activities/device.js';
-import type { DeviceJobRequest } from '../src/device/request.js';
-import { deviceFinalWrite, jobOutcomeOfRun, LANE_RESULT_SIGNAL, type DeviceJobOutcome } from '../src/domain/device-outcome.js';
+import { cancelJobUpdate, laneResultSignal, type DeviceJobInput, type DeviceJobOutcome } from '../src/device/contract.js';
+import { deviceFinalWrite, jobOutcomeOfRun } from '../src/domain/device-outcome.js';
 import { SA_STATUS } from '../src/temporal/search-attributes.js';
 import { MIRROR_LOCAL } from './presets.js';
 import { nowIso, TaskMirror } from './mirror.js';
-
-export interface DeviceJobInput {
-  jobId: string;
-  request: DeviceJobRequest;
-  /** `FifoQ` or `pinned_<host>`. */
-  queue: string;
-  host: string;
-  /** Temporal task queue of the fifo SSH activities. */
-  fifoTaskQueue: string;
-}
-
-export type { DeviceJobOutcome };
-
-/** Cancels a fifo job that has not started; answers whether it was cancelled. Pinned jobs are cancelled in their lane. */
-export const cancelJobUpdate = defineUpdate<boolean, []>('cancelJob');
-/** The lane's hand-off of a pinned job's outcome. */
-export const laneResultSignal = defineSignal<[DeviceJobOutcome]>(LANE_RESULT_SIGNAL);
 
 const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
 const { deviceWebhook } = proxyActivities<Pick<Activities, 'deviceWebhook'>>({

@@ -2,8 +2,6 @@ import {
   ActivityFailure,
   condition,
   makeContinueAsNewFunc,
-  defineSignal,
-  defineUpdate,
   getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
@@ -16,40 +14,20 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { DeviceBatchItem, DeviceRunActivities } from '../activities/device.js';
-import type { DeviceJobRequest } from '../src/device/request.js';
-import { claimRetryDelayMs, classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome, laneResultSignal, type DeviceJobOutcome } from './device-job.js';
+import {
+  laneCancelUpdate,
+  laneEnqueueSignal,
+  laneResultSignal,
+  LANE_WORKFLOW_TASK_TIMEOUT_S,
+  type DeviceJobOutcome,
+  type DeviceLaneInput,
+  type LaneJob,
+} from '../src/device/contract.js';
 import { jobOutcomeOfRun } from '../src/domain/device-outcome.js';
-import { LANE_WORKFLOW_TASK_TIMEOUT_S, MIRROR_LOCAL } from './presets.js';
+import { claimRetryDelayMs, classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome } from './device-job.js';
+import { MIRROR_LOCAL } from './presets.js';
 
 const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
-
-/** One pinned job waiting in its host's lane. */
-export interface LaneJob {
-  jobId: string;
-  request: DeviceJobRequest;
-  queue: string;
-  enqueuedAt: string;
-}
-
-export interface DeviceLaneInput {
-  host: string;
-  /** `workerTaskQueue(base, '')`: a worker's own queue is this prefix + its name. */
-  workerQueuePrefix: string;
-  /** Base task queue (for the live-worker lookup) and the fifo queue that serves it. */
-  base: string;
-  fifoTaskQueue: string;
-  pending?: LaneJob[];
-  owner?: string | null;
-}
-
-export const laneEnqueueSignal = defineSignal<[LaneJob]>('laneEnqueue');
-/** Removes a job from the lane if it has not started; rejected (validator) once it has. */
-export const laneCancelUpdate = defineUpdate<boolean, [string]>('laneCancel');
-
-/** The lane's workflow id: one lane per host (and per deployment's base task queue). */
-export function laneWorkflowId(base: string, host: string): string {
-  return `lane-${host}@${base}`;
-}
 
 /** Seconds a job may sit on a worker's own queue before the worker counts as gone and ownership moves. */
 export const PINNED_PICKUP_TIMEOUT_S = 3;

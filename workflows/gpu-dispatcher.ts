@@ -1,16 +1,7 @@
-import { allHandlersFinished, condition, continueAsNew, defineSignal, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, proxyLocalActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { GPU_SIGNALS } from '../src/gpu/names.js';
-import { orderQueue, type QueueEntry } from '../src/gpu/priority.js';
-
-export interface GpuDispatcherState {
-  taskType: number;
-  queue: QueueEntry[];
-}
-
-export const gpuEnqueueSignal = defineSignal<[QueueEntry]>(GPU_SIGNALS.enqueue);
-export const gpuWakeSignal = defineSignal(GPU_SIGNALS.wake);
-export const gpuRemoveSignal = defineSignal<[string]>(GPU_SIGNALS.remove);
+import { gpuEnqueueSignal, gpuRemoveSignal, gpuWakeSignal, type GpuDispatcherState } from '../src/gpu/contract.js';
+import { orderQueue } from '../src/gpu/priority.js';
 
 const { gpuDispatchRound } = proxyLocalActivities<Pick<Activities, 'gpuDispatchRound'>>({
   startToCloseTimeout: '60s',

@@ -1,5 +1,6 @@
 import { continueAsNew, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import type { GpuMonitorInput } from '../src/gpu/contract.js';
 
 const { gpuSweep } = proxyLocalActivities<Pick<Activities, 'gpuSweep'>>({
   startToCloseTimeout: '60s',
@@ -10,7 +11,7 @@ const { gpuSweep } = proxyLocalActivities<Pick<Activities, 'gpuSweep'>>({
  * The GPU health monitor: every `intervalMs` one sweep marks silent nodes OFFLINE (their running tasks go
  * elsewhere), raises and resolves alerts. A failed sweep is logged by the activity and tried again next round.
  */
-export async function gpuMonitor(input: { intervalMs: number }): Promise<void> {
+export async function gpuMonitor(input: GpuMonitorInput): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
       await gpuSweep();

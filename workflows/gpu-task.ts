@@ -1,17 +1,23 @@
-import { condition, defineSignal, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, proxyLocalActivities, setHandler, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { CanonicalState } from '../src/domain/status.js';
 import { GPU_STATUS } from '../src/domain/status-mapping.js';
-import { GPU_SIGNALS, gpuQueueName, type AssignedSignal, type GpuTaskInput, type NodeResultSignal, type NodeStatusSignal } from '../src/gpu/names.js';
+import {
+  gpuAssignedSignal,
+  gpuDispatchFailedSignal,
+  gpuNodeLostSignal,
+  gpuNodeResultSignal,
+  gpuNodeStatusSignal,
+  gpuQueueName,
+  type AssignedSignal,
+  type GpuTaskInput,
+  type GpuTaskOutcome,
+  type NodeResultSignal,
+  type NodeStatusSignal,
+} from '../src/gpu/contract.js';
 import { priorityClass } from '../src/gpu/priority.js';
 import { SA_KIND, SA_STATUS } from '../src/temporal/search-attributes.js';
 import { TaskMirror } from './mirror.js';
-
-export const gpuAssignedSignal = defineSignal<[AssignedSignal]>(GPU_SIGNALS.assigned);
-export const gpuDispatchFailedSignal = defineSignal<[{ reason: string; gpuId?: string }]>(GPU_SIGNALS.dispatchFailed);
-export const gpuNodeStatusSignal = defineSignal<[NodeStatusSignal]>(GPU_SIGNALS.nodeStatus);
-export const gpuNodeResultSignal = defineSignal<[NodeResultSignal]>(GPU_SIGNALS.nodeResult);
-export const gpuNodeLostSignal = defineSignal<[{ gpuId: string; reason: string }]>(GPU_SIGNALS.nodeLost);
 
 const { gpuEnqueue, gpuRelease, gpuNodeOutcome } = proxyLocalActivities<Pick<Activities, 'gpuEnqueue' | 'gpuRelease' | 'gpuNodeOutcome'>>({
   startToCloseTimeout: '30s',
@@ -25,13 +31,6 @@ type Event =
   | { t: 'status'; s: NodeStatusSignal }
   | { t: 'result'; s: NodeResultSignal }
   | { t: 'lost'; gpuId: string; reason: string };
-
-export interface GpuTaskOutcome {
-  status: string;
-  gpuId: string | null;
-  result: string | null;
-  errorMessage: string | null;
-}
 
 /**
  * One GPU task: waits in its type's dispatcher queue, runs on the node the dispatcher chose, follows the node's

@@ -14,18 +14,19 @@ import type { Activities, MirrorWrite } from '../activities/index.js';
 import type { CanonicalState } from '../src/domain/status.js';
 import { SA_KIND, SA_SERVICE, SA_STATUS } from '../src/temporal/search-attributes.js';
 import { MIRROR_LOCAL } from './presets.js';
+import { serviceTaskQueue } from '../src/temporal/task-queues.js';
 import {
   RUN_SERVICE_ACTIVITY,
   serviceStatusUpdate,
+  statusReportRefusal,
   TRANSITION_REFUSED,
   type ReportedStatus,
   type ServiceTaskInput,
   type ServiceTaskMessage,
+  type ServiceTaskResult,
   type StatusChange,
   type StatusChangeReply,
-} from './service-task-defs.js';
-
-export type { ServiceTaskInput } from './service-task-defs.js';
+} from '../src/service-tasks/contract.js';
 
 const { mirrorServiceTask } = proxyLocalActivities<Pick<Activities, 'mirrorServiceTask'>>(MIRROR_LOCAL);
 // Each attempt already retries inside the Kafka client for several seconds; a short gap between attempts hands
@@ -38,12 +39,6 @@ const { publishServiceTask } = proxyActivities<Pick<Activities, 'publishServiceT
 type Status = 'waiting' | ReportedStatus;
 
 const STATE_OF: Record<Status, CanonicalState> = { waiting: 'queued', running: 'running', finished: 'succeeded', failed: 'failed' };
-
-export interface ServiceTaskResult {
-  status: 'finished' | 'failed';
-  data: unknown;
-  message: string | null;
-}
 
 /**
  * One long-running service task (the long-task document). `dispatch: kafka` publishes the documented message to
@@ -58,7 +53,7 @@ export async function serviceTask(input: ServiceTaskInput): Promise<ServiceTaskR
   let chain: Promise<unknown> = Promise.resolve();
   const base = {
     kind: 'service' as const,
-    queue: `service.${input.service}`,
+    queue: serviceTaskQueue(input.service),
     service: input.service,
     source_name: input.sourceName,
     condition: input.condition,
@@ -113,9 +108,8 @@ export async function serviceTask(input: ServiceTaskInput): Promise<ServiceTaskR
     },
     {
       validator: (change: StatusChange) => {
-        if (input.dispatch !== 'kafka') throw ApplicationFailure.nonRetryable(`task ${taskId} is run by its Temporal service worker, not reported`, TRANSITION_REFUSED);
-        if (!['running', 'finished', 'failed'].includes(change.status)) throw ApplicationFailure.nonRetryable(`bad status: ${String(change.status)}`, TRANSITION_REFUSED);
-        if (terminal()) throw ApplicationFailure.nonRetryable(`task is already ${status}: cannot become ${change.status}`, TRANSITION_REFUSED);
+        const refusal = statusReportRefusal({ taskId, dispatch: input.dispatch, status }, change);
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal, TRANSITION_REFUSED);
       },
     },
   );
@@ -140,7 +134,7 @@ export async function serviceTask(input: ServiceTaskInput): Promise<ServiceTaskR
     }
   } else {
     const { runServiceTask } = proxyActivities<{ runServiceTask(task: ServiceTaskMessage): Promise<unknown> }>({
-      taskQueue: `service.${input.service}`,
+      taskQueue: serviceTaskQueue(input.service),
       startToCloseTimeout: input.timeoutSeconds * 1000,
       scheduleToCloseTimeout: input.timeoutSeconds * 1000,
       // Without it an attempt whose worker died would hold the task until timeout_seconds, then fail it unrun.

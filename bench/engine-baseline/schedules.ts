@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ScheduleOptions } from '@temporalio/client';
-import { buildSpec, scheduledTimeFromExecutionId } from '../../src/scheduler/spec.js';
+import { scheduledTimeOf } from '../../src/scheduler/contract.js';
+import { buildSpec } from '../../src/scheduler/spec.js';
 import { createBaselineActivities, type StartNotes } from './activities.js';
 import { connectBaseline } from './index.js';
 
@@ -47,8 +48,8 @@ export async function runScheduleBaseline(options: ScheduleBaselineOptions): Pro
       const workflowMs: number[] = [];
       const activityMs: number[] = [];
       for (const [workflowId, n] of notes) {
-        const scheduled = scheduledTimeFromExecutionId(workflowId)?.getTime();
-        if (scheduled === undefined) continue;
+        const scheduled = Date.parse(scheduledTimeOf(workflowId) ?? '');
+        if (Number.isNaN(scheduled)) continue;
         workflowMs.push(n.workflowMs - scheduled);
         activityMs.push(n.activityMs - scheduled);
       }

@@ -8,12 +8,24 @@ import type { Logger } from '../logging.js';
 import type { TaskStore } from '../store/tasks.js';
 import { workerLiveness, type WorkerLiveness, type WorkerRecord, type WorkerStore } from '../store/workers.js';
 import { deviceJobSearchAttributes } from '../temporal/search-attributes.js';
-import { DEVICE_FIFO_QUEUE, fifoTaskQueue, pinnedQueueName, workerTaskQueue } from '../temporal/task-queues.js';
+import { DEVICE_FIFO_QUEUE, fifoTaskQueue, pinnedQueueName } from '../temporal/task-queues.js';
 import { isTerminal } from '../domain/status.js';
+import {
+  cancelJobUpdate,
+  DEVICE_JOB_WORKFLOW,
+  DEVICE_LANE_WORKFLOW,
+  laneCancelUpdate,
+  laneEnqueueSignal,
+  laneInput,
+  laneWorkflowId,
+  LANE_WORKFLOW_TASK_TIMEOUT_S,
+  type DeviceJobInput,
+  type DeviceJobWorkflow,
+  type DeviceLaneWorkflow,
+  type LaneJob,
+} from './contract.js';
 import { FinishedJobViews } from './finished-jobs.js';
 import { isoWithOffset, jobFilter, toJobView, waitingReason, type DeviceJobView } from './job-view.js';
-import type { DeviceJobInput } from '../../workflows/device-job.js';
-import { LANE_WORKFLOW_TASK_TIMEOUT_S } from '../../workflows/presets.js';
 import { redactRequest, type DeviceJobRequest, type Renderer, type RequestDefaults } from './request.js';
 
 /** What the device service needs; the API passes its own deps. */
@@ -23,11 +35,6 @@ export interface DeviceServiceDeps {
   temporal: Client;
   tasks: TaskStore;
   workers: WorkerStore;
-}
-
-/** `lane-<host>@<base task queue>`: one lane per host and deployment (kept equal to workflows/device-lane.ts). */
-export function laneId(base: string, host: string): string {
-  return `lane-${host}@${base}`;
 }
 
 const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
@@ -90,12 +97,12 @@ export async function recordQueuedDeviceJob(tasks: TaskStore, plan: DeviceJobPla
 /** A pinned job joins its host's lane (signal-with-start): the lane runs the host's jobs one at a time, in order. */
 export async function enqueueOnLane(client: Client, config: Config, plan: DeviceJobPlan, enqueuedAt: Date): Promise<void> {
   const base = config.temporal.taskQueue;
-  await client.workflow.signalWithStart('deviceLane', {
+  await client.workflow.signalWithStart<DeviceLaneWorkflow, [LaneJob]>(DEVICE_LANE_WORKFLOW, {
     taskQueue: base,
-    workflowId: laneId(base, plan.host),
+    workflowId: laneWorkflowId(base, plan.host),
     workflowTaskTimeout: `${LANE_WORKFLOW_TASK_TIMEOUT_S}s`,
-    args: [{ host: plan.host, base, workerQueuePrefix: workerTaskQueue(base, ''), fifoTaskQueue: fifoTaskQueue(base) }],
-    signal: 'laneEnqueue',
+    args: [laneInput(base, plan.host)],
+    signal: laneEnqueueSignal,
     signalArgs: [{ jobId: plan.id, request: plan.input.request, queue: plan.queue, enqueuedAt: enqueuedAt.toISOString() }],
   });
 }
@@ -111,7 +118,7 @@ export async function submitDeviceJob(d: DeviceServiceDeps, req: DeviceJobReques
   const now = new Date();
   await recordQueuedDeviceJob(d.tasks, plan, now);
   try {
-    await d.temporal.workflow.start('deviceJob', {
+    await d.temporal.workflow.start<DeviceJobWorkflow>(DEVICE_JOB_WORKFLOW, {
       taskQueue: d.config.temporal.taskQueue,
       workflowId: plan.id,
       args: [plan.input],
@@ -228,9 +235,9 @@ export async function cancelJobs(d: DeviceServiceDeps, q: { id?: string; queue?:
     let ok = false;
     try {
       if (pinned && r.host) {
-        ok = await d.temporal.workflow.getHandle(laneId(base, r.host)).executeUpdate<boolean, [string]>('laneCancel', { args: [r.task_id] });
+        ok = await d.temporal.workflow.getHandle(laneWorkflowId(base, r.host)).executeUpdate(laneCancelUpdate, { args: [r.task_id] });
       } else {
-        ok = await d.temporal.workflow.getHandle(r.task_id).executeUpdate<boolean, []>('cancelJob');
+        ok = await d.temporal.workflow.getHandle(r.task_id).executeUpdate(cancelJobUpdate);
       }
     } catch (e) {
       if (!isUpdateRejected(e)) throw e;

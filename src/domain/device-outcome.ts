@@ -1,8 +1,5 @@
 import { DEVICE_STATUS } from './status-mapping.js';
 
-/** The signal that hands a pinned job's workflow its outcome (sent by the job's run, or by its lane). */
-export const LANE_RESULT_SIGNAL = 'laneResult';
-
 /** How a device job ended, as its run reports it and its workflow returns it. */
 export interface DeviceOutcomeFields {
   state: 'succeeded' | 'failed' | 'timed_out' | 'cancelled';

@@ -5,7 +5,20 @@ import type { Logger } from '../logging.js';
 import { AlertStore } from '../store/alerts.js';
 import { GpuNodeStore, type GpuNodeRecord } from '../store/gpu-nodes.js';
 import { TaskStore } from '../store/tasks.js';
-import { dispatcherWorkflowId, GPU_SIGNALS, monitorWorkflowId, type NodeTaskBody } from './names.js';
+import type { SignalDefinition } from '@temporalio/common';
+import {
+  dispatcherWorkflowId,
+  gpuEnqueueSignal,
+  gpuNodeLostSignal,
+  gpuRemoveSignal,
+  gpuWakeSignal,
+  GPU_DISPATCHER_WORKFLOW,
+  GPU_MONITOR_WORKFLOW,
+  monitorWorkflowId,
+  type GpuDispatcherWorkflow,
+  type GpuMonitorWorkflow,
+  type NodeTaskBody,
+} from './contract.js';
 import type { QueueEntry } from './priority.js';
 
 /**
@@ -33,40 +46,40 @@ export async function ensureGpuIndexes(db: Db): Promise<void> {
 
 /** Adds a task to its type's dispatcher queue, starting the dispatcher if it is not running. */
 export async function enqueueTask(ops: GpuOps, taskType: number, entry: QueueEntry): Promise<void> {
-  await ops.client.workflow.signalWithStart('gpuDispatcher', {
+  await ops.client.workflow.signalWithStart<GpuDispatcherWorkflow, [QueueEntry]>(GPU_DISPATCHER_WORKFLOW, {
     workflowId: dispatcherWorkflowId(ops.config.temporal.taskQueue, taskType),
     taskQueue: ops.config.temporal.taskQueue,
     args: [{ taskType, queue: [] }],
-    signal: GPU_SIGNALS.enqueue,
+    signal: gpuEnqueueSignal,
     signalArgs: [entry],
   });
 }
 
-async function signalQuietly(ops: GpuOps, workflowId: string, signal: string, arg?: unknown): Promise<boolean> {
+async function signalQuietly<Args extends unknown[]>(ops: GpuOps, workflowId: string, signal: SignalDefinition<Args>, ...args: Args): Promise<boolean> {
   try {
-    await ops.client.workflow.getHandle(workflowId).signal(signal, ...(arg === undefined ? [] : [arg]));
+    await ops.client.workflow.getHandle(workflowId).signal(signal, ...args);
     return true;
   } catch (e) {
     if (e instanceof WorkflowNotFoundError) return false;
-    ops.logger.warn({ workflowId, signal, err: (e as Error).message }, 'signal not delivered');
+    ops.logger.warn({ workflowId, signal: signal.name, err: (e as Error).message }, 'signal not delivered');
     return false;
   }
 }
 
 export async function removeFromQueue(ops: GpuOps, taskType: number, taskId: string): Promise<void> {
-  await signalQuietly(ops, dispatcherWorkflowId(ops.config.temporal.taskQueue, taskType), GPU_SIGNALS.remove, taskId);
+  await signalQuietly(ops, dispatcherWorkflowId(ops.config.temporal.taskQueue, taskType), gpuRemoveSignal, taskId);
 }
 
 /** Capacity or nodes changed: the dispatchers of these task types look again now. */
 export async function wakeDispatchers(ops: GpuOps, taskTypes: readonly number[]): Promise<void> {
-  await Promise.all([...new Set(taskTypes)].map((t) => signalQuietly(ops, dispatcherWorkflowId(ops.config.temporal.taskQueue, t), GPU_SIGNALS.wake)));
+  await Promise.all([...new Set(taskTypes)].map((t) => signalQuietly(ops, dispatcherWorkflowId(ops.config.temporal.taskQueue, t), gpuWakeSignal)));
 }
 
 /** Starts the health monitor workflow unless it already runs. */
 export async function ensureMonitor(ops: GpuOps): Promise<void> {
   const intervalMs = Math.min(10_000, Math.max(500, Math.floor((ops.config.gpu.heartbeatTimeoutSeconds * 1000) / 3)));
   try {
-    await ops.client.workflow.start('gpuMonitor', {
+    await ops.client.workflow.start<GpuMonitorWorkflow>(GPU_MONITOR_WORKFLOW, {
       workflowId: monitorWorkflowId(ops.config.temporal.taskQueue),
       taskQueue: ops.config.temporal.taskQueue,
       args: [{ intervalMs }],
@@ -79,7 +92,7 @@ export async function ensureMonitor(ops: GpuOps): Promise<void> {
 /** Tells every task running on the node that the node is gone; each goes back to the queue or fails. */
 export async function notifyNodeLost(ops: GpuOps, gpuId: string, reason: string): Promise<number> {
   const running = await ops.tasks.find({ kind: 'gpu', state: 'running', host: gpuId }, { limit: 10_000 });
-  await Promise.all(running.map((t) => signalQuietly(ops, t.task_id, GPU_SIGNALS.nodeLost, { gpuId, reason })));
+  await Promise.all(running.map((t) => signalQuietly(ops, t.task_id, gpuNodeLostSignal, { gpuId, reason })));
   return running.length;
 }
 

@@ -1,11 +1,11 @@
 import type { Db } from 'mongodb';
-import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { newGpuTaskId } from '../domain/ids.js';
 import { GpuNodeStore, nextGpuDisplayId, type GpuNodeRecord } from '../store/gpu-nodes.js';
 import type { TaskStore } from '../store/tasks.js';
 import type { TaskUpdate } from '../domain/task.js';
-import { GPU_SIGNALS, gpuQueueName, type GpuTaskInput } from './names.js';
+import { gpuDispatchFailedSignal, gpuQueueName, GPU_TASK_WORKFLOW, type DispatchFailedSignal, type GpuTaskInput, type GpuTaskWorkflow } from './contract.js';
+import type { GpuCreateTask } from './request.js';
 import { cancelOnNode, enqueueTask, recordRefusal, sendToNode, type GpuOps } from './ops.js';
 import { estimateWaitSeconds, planAssignments, waitingReason, type QueueEntry } from './priority.js';
 
@@ -14,21 +14,6 @@ import { estimateWaitSeconds, planAssignments, waitingReason, type QueueEntry } 
  * QUEUED record (with its displayId and queue facts), and the start of its `gpuTask` workflow with its
  * dispatcher. No dialect code: the GPU dialect and the scheduler both call this.
  */
-
-const jsonText = z.union([z.string(), z.record(z.string(), z.any()), z.array(z.any())]).transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-
-/** The `POST /api/v2/tasks` body (gpu-scheduler-api.md). */
-export const gpuCreateTaskSchema = z.object({
-  taskType: z.number().int(),
-  userId: z.string().optional(),
-  app: z.string().optional(),
-  priority: z.number().int().min(0).max(1000).default(0),
-  payload: jsonText.default(''),
-  env: z.string().optional(),
-  timeout: z.number().int().positive().optional().describe('ms; default GPU_DEFAULT_TASK_TIMEOUT_SECONDS'),
-  maxRetries: z.number().int().min(0).max(100).optional(),
-});
-export type GpuCreateTask = z.output<typeof gpuCreateTaskSchema>;
 
 /** Observed averages per task type, kept a few seconds: an estimate need not rescan finished tasks on every create. */
 const averageCache = new WeakMap<TaskStore, Map<number, { at: number; value: Promise<number> }>>();
@@ -226,7 +211,7 @@ export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<C
   const planned = await planGpuTask({ config: ops.config, db: ops.db, tasks: ops.tasks }, body, {});
   const { input, entry, record } = planned;
   const answer: CreatedGpuTask = { taskId: input.taskId, displayId: input.displayId, status: 'QUEUED', estimatedWaitTime: input.estimatedWaitTime };
-  const start = (args: GpuTaskInput) => ops.client.workflow.start('gpuTask', { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [args] });
+  const start = (args: GpuTaskInput) => ops.client.workflow.start<GpuTaskWorkflow>(GPU_TASK_WORKFLOW, { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [args] });
   const recorded = ops.tasks.create(record, planned.now);
   recorded.catch(() => undefined); // awaited below on either path; a failure is answered there
   const target = await directTarget(ops, planned).catch(() => null);
@@ -265,11 +250,11 @@ export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<C
     // The refusal was its first attempt, as it would have been in a dispatcher round.
     await Promise.all([start(input), enqueueTask(ops, body.taskType, { ...entry, attempt: 1, excluded: [target.gpuId] })]);
   } else {
-    await ops.client.workflow.signalWithStart('gpuTask', {
+    await ops.client.workflow.signalWithStart<GpuTaskWorkflow, [DispatchFailedSignal]>(GPU_TASK_WORKFLOW, {
       workflowId: input.taskId,
       taskQueue: ops.config.temporal.taskQueue,
       args: [input],
-      signal: GPU_SIGNALS.dispatchFailed,
+      signal: gpuDispatchFailedSignal,
       signalArgs: [{ reason: `${refusal}; no retries left (maxRetries 0)`, gpuId: target.gpuId }],
     });
   }

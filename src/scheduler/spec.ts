@@ -235,18 +235,3 @@ export function storedSchedule(type: ScheduleType, config: string): ParsedSchedu
   storedSchedules.set(key, check.schedule);
   return check.schedule;
 }
-
-/** The workflow id prefix of a task's scheduled runs (Temporal appends `-<ISO time>`), unique per database. */
-export function executionPrefix(dbName: string, taskId: number): string {
-  return `exec-${dbName}-${taskId}`;
-}
-
-export function scheduleIdFor(dbName: string, taskId: number): string {
-  return `sched-${dbName}-${taskId}`;
-}
-
-/** The scheduled time Temporal wrote into a scheduled run's workflow id, or null for an id without one. */
-export function scheduledTimeFromExecutionId(executionId: string): Date | null {
-  const m = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(executionId);
-  return m ? new Date(m[1]!) : null;
-}

@@ -3,11 +3,8 @@ import type { Config, ProjectConfig } from '../config/index.js';
 import type { DeviceJobRequest } from '../device/request.js';
 import { schedulerPriorityKey } from '../domain/priority.js';
 import type { ScheduleDoc } from '../store/schedules.js';
-import type { CommandRunInput } from '../../workflows/command-run.js';
-import { buildSpec, executionPrefix, scheduleIdFor, storedSchedule } from './spec.js';
-
-/** The input each scheduled run receives: the workflow's own input type. */
-export type CommandRunArgs = CommandRunInput;
+import { COMMAND_RUN_WORKFLOW, executionPrefix, scheduleIdFor, triggeredExecutionId, type CommandRunInput, type CommandRunWorkflow } from './contract.js';
+import { buildSpec, storedSchedule } from './spec.js';
 
 /** What a run needs that MongoDB does not keep: a `device` action's request with its credentials. */
 export interface RunSecrets {
@@ -22,7 +19,7 @@ export class DeviceRequestMissingError extends Error {
   }
 }
 
-export function runArgs(doc: ScheduleDoc, project: ProjectConfig, secrets: RunSecrets = {}): CommandRunArgs {
+export function runArgs(doc: ScheduleDoc, project: ProjectConfig, secrets: RunSecrets = {}): CommandRunInput {
   const action = doc.action;
   const common = {
     scheduleId: doc.id,
@@ -66,7 +63,7 @@ export class SchedulerTemporal {
       spec: plan.spec as ScheduleOptions['spec'],
       action: {
         type: 'startWorkflow' as const,
-        workflowType: 'commandRun',
+        workflowType: COMMAND_RUN_WORKFLOW,
         workflowId: executionPrefix(this.config.mongo.db, doc.id),
         taskQueue: this.config.temporal.taskQueue,
         args: [runArgs(doc, project, secrets)],
@@ -153,14 +150,13 @@ export class SchedulerTemporal {
    */
   async trigger(taskId: number): Promise<void> {
     const { action } = await this.client.schedule.getHandle(this.scheduleId(taskId)).describe();
-    const args = action.args ?? [];
-    const input = args[0] as CommandRunInput;
+    const input = (action.args ?? [])[0] as CommandRunInput;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.workflow.start(action.workflowType, {
-          workflowId: `${action.workflowId}-${new Date().toISOString()}`,
+        await this.client.workflow.start<CommandRunWorkflow>(action.workflowType, {
+          workflowId: triggeredExecutionId(action.workflowId, new Date()),
           taskQueue: action.taskQueue,
-          args,
+          args: [input],
           priority: { priorityKey: schedulerPriorityKey(input.priority) },
         });
         return;

@@ -1,8 +1,8 @@
-import { BUILTIN_HEARTBEAT_TIMEOUT_SECONDS, BUILTIN_SERVICE_NAMES } from '../../activities/service-builtins.js';
 import type { ServiceConfig } from '../config/index.js';
 import { emptyTaskFields, type TaskRecord } from '../domain/task.js';
 import { emptyStatusMessage } from '../store/service-tasks.js';
-import type { ServiceTaskInput } from '../../workflows/service-task-defs.js';
+import { serviceTaskQueue } from '../temporal/task-queues.js';
+import { BUILTIN_HEARTBEAT_TIMEOUT_SECONDS, BUILTIN_SERVICE_NAMES, type ServiceTaskInput } from './contract.js';
 
 /** A new service task's first record (`ready`, the document's initial status), as create_task writes it. */
 export function readyServiceRecord(svc: ServiceConfig, taskId: string, condition: unknown, now = new Date()): Omit<TaskRecord, 'rev' | 'updated_at'> {
@@ -11,7 +11,7 @@ export function readyServiceRecord(svc: ServiceConfig, taskId: string, condition
     kind: 'service',
     state: 'ready',
     status: 'ready',
-    queue: `service.${svc.name}`,
+    queue: serviceTaskQueue(svc.name),
     service: svc.name,
     source_name: svc.source_name,
     condition,
@@ -36,6 +36,6 @@ export function serviceTaskInput(svc: ServiceConfig, taskId: string, condition: 
 
 /** Built-in services heartbeat (src/service-tasks/plugin.ts); any other service only when configured to. */
 function withHeartbeat(svc: ServiceConfig): { heartbeatSeconds?: number } {
-  const seconds = svc.heartbeat_seconds ?? (BUILTIN_SERVICE_NAMES.includes(svc.name) ? BUILTIN_HEARTBEAT_TIMEOUT_SECONDS : undefined);
+  const seconds = svc.heartbeat_seconds ?? ((BUILTIN_SERVICE_NAMES as readonly string[]).includes(svc.name) ? BUILTIN_HEARTBEAT_TIMEOUT_SECONDS : undefined);
   return seconds ? { heartbeatSeconds: seconds } : {};
 }

@@ -8,7 +8,15 @@ import type { TaskRecord } from '../domain/task.js';
 import type { Logger } from '../logging.js';
 import { emptyStatusMessage, type ServiceTaskStore } from '../store/service-tasks.js';
 import { SA_KIND, SA_SERVICE } from '../temporal/search-attributes.js';
-import { serviceStatusUpdate, type ServiceTaskInput, type StatusChange, type StatusChangeReply } from '../../workflows/service-task-defs.js';
+import {
+  serviceStatusUpdate,
+  SERVICE_TASK_WORKFLOW,
+  statusReportRefusal,
+  type ServiceTaskInput,
+  type ServiceTaskWorkflow,
+  type StatusChange,
+  type StatusChangeReply,
+} from './contract.js';
 
 const UPDATE_DEADLINE_MS = 10_000;
 
@@ -60,7 +68,7 @@ export class ServiceTasks {
 
   private async startWorkflow(input: ServiceTaskInput, reuse: WorkflowIdReusePolicy): Promise<boolean> {
     try {
-      await this.deps.temporal.workflow.start('serviceTask', {
+      await this.deps.temporal.workflow.start<ServiceTaskWorkflow>(SERVICE_TASK_WORKFLOW, {
         taskQueue: this.deps.config.temporal.taskQueue,
         workflowId: input.taskId,
         args: [input],
@@ -142,17 +150,13 @@ export class ServiceTasks {
   /** update_status_task: delivered to the workflow as an Update; its validator refuses illegal transitions. */
   async reportStatus(taskId: string, change: StatusChange): Promise<StatusChangeReply> {
     const record = await this.get(taskId);
-    // Decided here as in the workflow's validator, without asking a worker: a Temporal-dispatched service
-    // reports through its own activity, and a task that is not waiting or running has no run to report to.
-    if (record.service && this.serviceConfig(record.service)?.dispatch !== 'kafka') {
-      throw new ServiceTaskError('conflict', `task ${taskId} is run by its Temporal service worker, not reported`);
-    }
+    // The workflow's own rule, decided here from the record without asking a worker.
+    const dispatch = this.serviceConfig(record.service ?? '')?.dispatch;
+    const refusal = statusReportRefusal({ taskId, dispatch, status: record.status }, change);
     // A record that says the task has ended is asked of Temporal before refusing: a report whose Update was lost
     // with a Temporal restart after its mirror write had landed leaves the record ended and the run still waiting
     // for that report (the fault suite saw it); the run's own validator decides then.
-    if (record.status !== 'waiting' && record.status !== 'running' && !(await this.isRunning(taskId))) {
-      throw new ServiceTaskError('conflict', `task is ${record.status}: cannot become ${change.status}`);
-    }
+    if (refusal && !(dispatch === 'kafka' && (await this.isRunning(taskId)))) throw new ServiceTaskError('conflict', refusal);
     try {
       // An Update waits for a worker to run its validator; with none answering, say so instead of hanging.
       return await this.deps.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>

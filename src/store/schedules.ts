@@ -1,5 +1,5 @@
 import type { Collection, Db, Filter } from 'mongodb';
-import type { GpuCreateTask } from '../gpu/tasks.js';
+import type { GpuCreateTask } from '../gpu/request.js';
 import type { ScheduleType } from '../scheduler/spec.js';
 import { nextSequence } from './counters.js';
 import { isDuplicateKeyError } from './errors.js';

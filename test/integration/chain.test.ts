@@ -8,7 +8,8 @@ import { connectTemporalClient, type TemporalClientHandle } from '../../src/temp
 import { ENCRYPTED_ENCODING } from '../../src/temporal/codec.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import type { TaskRecord } from '../../src/domain/task.js';
-import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { createDemoActivities } from '../support/demo/activities.js';
+import { demoWorkflowBundle, eventually, testEnv } from '../support/env.js';
 import { kcatConsumeAll } from '../support/kcat.js';
 
 const env = testEnv('chain');
@@ -21,7 +22,7 @@ let tasks: TaskStore;
 
 beforeAll(async () => {
   await ensureTopics(createKafka(config), [config.kafka.eventsTopic], 1);
-  worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle() });
+  worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await demoWorkflowBundle(), activities: createDemoActivities });
   workerDone = worker.run();
   temporal = await connectTemporalClient(config);
   mongo = await connectMongo(config);
@@ -110,7 +111,7 @@ describe('the whole chain: client → Temporal → worker → MongoDB mirror →
 describe('graceful shutdown', () => {
   it('lets a running activity finish when the worker is asked to stop', async () => {
     const local = testEnv('drain');
-    const w = await createWorkerRuntime({ config: local.config, logger: local.logger, workflowBundle: await workflowBundle(), kafka: false });
+    const w = await createWorkerRuntime({ config: local.config, logger: local.logger, workflowBundle: await demoWorkflowBundle(), activities: createDemoActivities, kafka: false });
     const done = w.run();
     const client = await connectTemporalClient(local.config);
     try {
@@ -125,7 +126,7 @@ describe('graceful shutdown', () => {
       await w.shutdown();
       // The worker finishes the activity it holds before it stops: the workflow completes without a retry.
       await done;
-      const second = await createWorkerRuntime({ config: local.config, logger: local.logger, workflowBundle: await workflowBundle(), kafka: false });
+      const second = await createWorkerRuntime({ config: local.config, logger: local.logger, workflowBundle: await demoWorkflowBundle(), activities: createDemoActivities, kafka: false });
       const secondDone = second.run();
       try {
         expect(await handle.result()).toEqual({ message: 'drained', worker: w.name });

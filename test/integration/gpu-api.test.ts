@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { dispatcherWorkflowId } from '../../src/gpu/names.js';
+import { dispatcherWorkflowId } from '../../src/gpu/contract.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 import { FakeGpuNode } from '../support/gpu-fake-node.js';

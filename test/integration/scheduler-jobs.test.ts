@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
-import { scheduleIdFor } from '../../src/scheduler/spec.js';
+import { scheduleIdFor } from '../../src/scheduler/contract.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { scheduleIdFor } from '../../src/scheduler/spec.js';
+import { scheduleIdFor } from '../../src/scheduler/contract.js';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connection.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { eventually, testEnv, workflowBundle, type TestEnv } from '../support/env.js';

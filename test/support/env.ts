@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { loadConfig, type Config } from '../../src/config/index.js';
@@ -60,11 +61,21 @@ export function testEnv(name: string, overrides: Record<string, unknown> = {}): 
 }
 
 let bundle: Promise<{ code: string }> | null = null;
+let demoBundle: Promise<{ code: string }> | null = null;
 
-/** Bundles the workflows once per test process (webpack takes seconds). */
+/** The production workflow bundle, bundled once per test process (webpack takes seconds). */
 export function workflowBundle(): Promise<{ code: string }> {
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
+}
+
+/** test/support/demo/workflows.ts: the production workflows plus the test-only demoTask. */
+export const DEMO_WORKFLOWS_PATH = fileURLToPath(new URL('./demo/workflows.ts', import.meta.url));
+
+/** The production workflows plus demoTask; a worker runs it with `activities: createDemoActivities`. */
+export function demoWorkflowBundle(): Promise<{ code: string }> {
+  demoBundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return demoBundle;
 }
 
 /** Polls `fn` until it returns a truthy value or the time is up (then throws with `what`). */

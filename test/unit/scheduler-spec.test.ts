@@ -6,9 +6,9 @@ import {
   nextCronTime,
   nextIntervalTime,
   parseSchedule,
-  scheduledTimeFromExecutionId,
   storedSchedule,
 } from '../../src/scheduler/spec.js';
+import { scheduledTimeOf } from '../../src/scheduler/contract.js';
 
 const now = new Date('2024-01-01T00:00:00Z');
 
@@ -98,7 +98,8 @@ describe('Temporal specs', () => {
   });
 
   it('reads the scheduled time back from a scheduled run’s workflow id', () => {
-    expect(scheduledTimeFromExecutionId('exec-switchyard-4-2024-01-01T02:00:00Z')!.toISOString()).toBe('2024-01-01T02:00:00.000Z');
-    expect(scheduledTimeFromExecutionId('exec-4')).toBeNull();
+    expect(scheduledTimeOf('exec-switchyard-4-2024-01-01T02:00:00Z')).toBe('2024-01-01T02:00:00Z');
+    expect(scheduledTimeOf('exec-switchyard-4-2024-01-01T02:00:00.123Z')).toBe('2024-01-01T02:00:00.123Z');
+    expect(scheduledTimeOf('exec-4')).toBeNull();
   });
 });

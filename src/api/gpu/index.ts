@@ -1,11 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import type { MiddlewareHandler } from 'hono';
 import { clusterRegistryFor } from '../../cluster/registry.js';
 import { fromDialectStatus } from '../../domain/status-mapping.js';
 import { isTerminal } from '../../domain/status.js';
 import { isGpuTaskId } from '../../domain/ids.js';
-import { gpuQueueName, GPU_SIGNALS } from '../../gpu/names.js';
+import { gpuNodeResultSignal, gpuNodeStatusSignal, gpuQueueName } from '../../gpu/contract.js';
 import { createGpuOps, ensureGpuIndexes, ensureMonitor, markNodeDown, markNodeUp, notifyNodeLost, queueLengths, recentFailureRate, runSweep } from '../../gpu/ops.js';
 import { submitGpuTask } from '../../gpu/tasks.js';
 import { isUnavailableError } from '../../store/errors.js';
@@ -90,7 +91,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
     if (!n) throw new NotFoundError(`GPU不存在: ${gpuId}`);
     return n;
   };
-  const signalTask = async (taskId: string, signal: string, arg: unknown) => {
+  const signalTask = async <T>(taskId: string, signal: SignalDefinition<[T]>, arg: T) => {
     try {
       await deps.temporal.workflow.getHandle(taskId).signal(signal, arg);
     } catch (e) {
@@ -103,7 +104,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
    * MongoDB is away the record cannot be read, but the workflow (the truth, which ignores a report it cannot use)
    * still takes it: a node that reports during an outage must not have to outlast it, or its result is lost.
    */
-  const forwardNodeReport = async (taskId: string, signal: string, body: object) => {
+  const forwardNodeReport = async <T extends { at: number }>(taskId: string, signal: SignalDefinition<[T]>, body: Omit<T, 'at'>) => {
     let open = false;
     try {
       const r = await getTask(taskId);
@@ -116,7 +117,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
     const at = Date.now();
     for (let waited = 0; ; waited += NOT_STARTED_RETRY_MS) {
       try {
-        await signalTask(taskId, signal, { ...body, at });
+        await signalTask(taskId, signal, { ...body, at } as T);
         return;
       } catch (e) {
         // A node may report before the task's workflow exists: the API sends a task with free capacity to its node
@@ -303,7 +304,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       responses: responses(z.string()),
     }),
     async (c) => {
-      await forwardNodeReport(c.req.valid('param').taskId, GPU_SIGNALS.nodeStatus, c.req.valid('json'));
+      await forwardNodeReport(c.req.valid('param').taskId, gpuNodeStatusSignal, c.req.valid('json'));
       return c.json(ok('任务状态更新成功'), 200);
     },
   );
@@ -315,7 +316,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       responses: responses(z.string()),
     }),
     async (c) => {
-      await forwardNodeReport(c.req.valid('param').taskId, GPU_SIGNALS.nodeResult, c.req.valid('json'));
+      await forwardNodeReport(c.req.valid('param').taskId, gpuNodeResultSignal, c.req.valid('json'));
       return c.json(ok('任务结果更新成功'), 200);
     },
   );

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { gpuCreateTaskSchema } from '../../gpu/tasks.js';
+import { gpuCreateTaskSchema } from '../../gpu/request.js';
 
 export const envelope = <T extends z.ZodTypeAny>(data: T) => z.object({ code: z.number().int(), message: z.string(), data });
 export const ErrorEnvelope = z.object({ code: z.number().int(), message: z.string(), data: z.any().nullable() }).openapi('GpuError');

@@ -12,7 +12,7 @@ import { cleanupWorkspaces, hostUsage, lastLineOf, readFrom } from '../../schedu
 import { localNextRun, parseSchedule, storedSchedule, type ScheduleType } from '../../scheduler/spec.js';
 import { execBodySchema, DeviceRequestError, normalizeExecRequest, redactRequest, type DeviceJobRequest } from '../../device/request.js';
 import { deviceRequestDefaults, renderJinja2 } from '../../device/service.js';
-import { gpuCreateTaskSchema } from '../../gpu/tasks.js';
+import { gpuCreateTaskSchema } from '../../gpu/request.js';
 import { SchedulerTemporal, type RunSecrets } from '../../scheduler/temporal.js';
 import { DuplicateScheduleNameError, ScheduleStore, type ScheduleAction, type ScheduleDoc } from '../../store/schedules.js';
 import type { ApiDeps } from '../context.js';

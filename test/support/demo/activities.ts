@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { ActivityDeps } from './deps.js';
+import type { ActivityDeps } from '../../../activities/deps.js';
 
 export interface EchoInput {
   message: string;
@@ -22,3 +22,5 @@ export function createDemoActivities(deps: ActivityDeps) {
     },
   };
 }
+
+export type DemoActivities = ReturnType<typeof createDemoActivities>;

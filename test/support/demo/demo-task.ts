@@ -1,10 +1,16 @@
 import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { SA_KIND, SA_STATUS } from '../src/temporal/search-attributes.js';
-import { SHORT_ACTIVITY } from './presets.js';
-import { nowIso, TaskMirror } from './mirror.js';
+import { SA_KIND, SA_STATUS } from '../../../src/temporal/search-attributes.js';
+import { nowIso, TaskMirror } from '../../../workflows/mirror.js';
+import type { DemoActivities } from './activities.js';
 
-const { echo } = proxyActivities<Pick<Activities, 'echo'>>(SHORT_ACTIVITY);
+/**
+ * A test-only workflow (bundled by test/support/demo/workflows.ts, never by the worker): the smallest job that
+ * crosses every part of the foundation.
+ */
+const { echo } = proxyActivities<DemoActivities>({
+  startToCloseTimeout: '60s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
 
 export interface DemoTaskInput {
   taskId: string;
