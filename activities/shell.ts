@@ -3,6 +3,8 @@ import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { executionPaths } from '../src/scheduler/host.js';
+import { ExecutionStore } from '../src/store/executions.js';
 import type { ActivityDeps } from './deps.js';
 import { writeMirror, type MirrorWrite } from './mirror.js';
 
@@ -41,12 +43,6 @@ export interface RunCommandResult {
 
 const TIME_BIN = '/usr/bin/time';
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** Where an execution's files live: the workspace (removable by cleanup) and its logs (kept with the history). */
-export function executionPaths(workspaceRoot: string, executionId: string) {
-  const logDir = join(workspaceRoot, '.logs', executionId);
-  return { workspace: join(workspaceRoot, executionId), logDir, output: join(logDir, 'output.log'), error: join(logDir, 'error.log') };
-}
 
 /** The command's whole environment: a fixed base, the execution's coordinates and the task's own variables. */
 export function cleanEnv(executionId: string, workspace: string, extra: Record<string, string>): Record<string, string> {
@@ -199,7 +195,7 @@ export function createShellActivities(deps: ActivityDeps) {
 
     /** How many executions of a scheduled task are running now (max_instances > 1 is enforced with it). */
     async countRunningExecutions(input: { scheduleId: number; excluding: string }): Promise<number> {
-      return deps.tasks.count({ kind: 'command', state: 'running', 'details.schedule_id': input.scheduleId, task_id: { $ne: input.excluding } });
+      return new ExecutionStore(deps.tasks.collection.db).countRunning(input.scheduleId, { excluding: input.excluding });
     },
   };
 }

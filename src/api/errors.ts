@@ -1,12 +1,10 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
+import { fieldProblemsFromZod, type FieldProblem } from '../domain/field-problems.js';
 import { isInvalidDocumentError, isUnavailableError } from '../store/errors.js';
 
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+export { fieldProblemsFromZod, type FieldProblem };
 
 /**
  * The one error type handlers throw. `onError` turns it into the envelope of the dialect that owns the path;
@@ -65,13 +63,6 @@ export class UnavailableError extends ApiError {
     super(503, message);
     this.name = 'UnavailableError';
   }
-}
-
-export function fieldProblemsFromZod(error: ZodError): FieldProblem[] {
-  return error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
-    message: issue.message,
-  }));
 }
 
 export function validationError(error: ZodError): BadRequestError {

@@ -2,6 +2,12 @@ import { cpus, freemem, totalmem } from 'node:os';
 import { mkdir, open, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** Where an execution's files live: the workspace (removable by cleanup) and its logs (kept with the history). */
+export function executionPaths(workspaceRoot: string, executionId: string) {
+  const logDir = join(workspaceRoot, '.logs', executionId);
+  return { workspace: join(workspaceRoot, executionId), logDir, output: join(logDir, 'output.log'), error: join(logDir, 'error.log') };
+}
+
 /** Host figures for GET /metrics: CPU busy share over a short sample, memory and disk use (percent). */
 export async function hostUsage(path: string, sampleMs = 200): Promise<{ cpu: number; memory: number; disk: number }> {
   const busy = () => cpus().reduce((a, c) => ({ idle: a.idle + c.times.idle, total: a.total + Object.values(c.times).reduce((x, y) => x + y, 0) }), { idle: 0, total: 0 });

@@ -58,7 +58,7 @@ export function cronProblem(expr: string): string | null {
     if (problem === 'syntax') return `CRON表达式格式错误：'${expr}' ${CRON_FIELDS[i]!.name}部分无效 (${CRON_FIELDS[i]!.en} is not valid)`;
   }
   try {
-    new Cron(trimmed, { paused: true, timezone: 'UTC' });
+    parsedCron(trimmed);
   } catch (e) {
     return `CRON表达式格式错误：'${expr}' ${(e as Error).message}`;
   }
@@ -66,21 +66,28 @@ export function cronProblem(expr: string): string | null {
 }
 
 /**
- * Parsed expressions and the last next time each answered, kept (least recently used out first): a task list
- * computes the next run of every row. The next fire time after `from` is the same for every `from` between the
- * last asked and the time it gave, so most rows need no walk through the calendar.
+ * Parsed expressions and the last next time each answered, kept (least recently used out first): the check of a
+ * new task's expression parses it once, and a task list computes the next run of every row. The next fire time
+ * after `from` is the same for every `from` between the last asked and the time it gave, so most rows need no walk
+ * through the calendar.
  */
 const parsedCrons = new Map<string, { cron: Cron; from: number; next: Date | null }>();
 const PARSED_CRONS_MAX = 1000;
 
-/** The next time a CRON expression fires after `from` (UTC), or null when it never does. */
-export function nextCronTime(expr: string, from: Date): Date | null {
-  const key = expr.trim();
+/** An expression's parsed form, from the cache or parsed now (croner throws on an expression it refuses). */
+function parsedCron(expr: string): { cron: Cron; from: number; next: Date | null } {
+  const key = expr.trim().split(/\s+/).join(' ');
   let entry = parsedCrons.get(key);
   if (entry) parsedCrons.delete(key);
   else entry = { cron: new Cron(key, { paused: true, timezone: 'UTC' }), from: Number.POSITIVE_INFINITY, next: null };
   parsedCrons.set(key, entry);
   if (parsedCrons.size > PARSED_CRONS_MAX) parsedCrons.delete(parsedCrons.keys().next().value!);
+  return entry;
+}
+
+/** The next time a CRON expression fires after `from` (UTC), or null when it never does. */
+export function nextCronTime(expr: string, from: Date): Date | null {
+  const entry = parsedCron(expr);
   const t = from.getTime();
   if (!(t >= entry.from && entry.next && t < entry.next.getTime())) {
     entry.from = t;
@@ -205,10 +212,11 @@ export function nextIntervalTime(seconds: number, anchor: Date, from: Date): Dat
 }
 
 /**
- * The next run computed locally from the spec (list pages use it instead of one Temporal describe per row).
- * `fired` tells whether a DATE/ONCE task has already run.
+ * The next time the task's Temporal Schedule fires after `from`, computed from the same spec the schedule was
+ * built from (buildSpec): the one source of `next_run_time` (a Temporal describe per task would cost a round trip
+ * per row of a list). A paused schedule fires never; the caller knows whether it is paused.
  */
-export function localNextRun(schedule: ParsedSchedule, anchor: Date, from: Date, fired: boolean): Date | null {
+export function nextRunTime(schedule: ParsedSchedule, anchor: Date, from: Date): Date | null {
   switch (schedule.type) {
     case 'ONCE':
       return null;
@@ -217,8 +225,10 @@ export function localNextRun(schedule: ParsedSchedule, anchor: Date, from: Date,
     case 'INTERVAL':
       return nextIntervalTime(schedule.seconds, anchor, from);
     case 'DATE': {
+      // Its one action fires at this instant: until then it is the next run (a run triggered by hand before it
+      // does not use it up), after it there is none.
       const at = new Date(Math.ceil(schedule.at.getTime() / 1000) * 1000);
-      return !fired && at.getTime() > from.getTime() ? at : null;
+      return at.getTime() > from.getTime() ? at : null;
     }
   }
 }

@@ -81,19 +81,6 @@ export class ScheduleStore {
     await this.db.collection('tasks').createIndex({ 'details.schedule_id': 1, create_time: -1 }, { name: 'schedule_id_create_time' });
   }
 
-  /** The id of the task's most recent execution, or null when it has not run. */
-  async lastExecutionId(id: number): Promise<string | null> {
-    const doc = await this.db.collection<{ _id: number; execution_id: string }>(SCHEDULE_LAST_RUN_COLLECTION).findOne({ _id: id });
-    return doc?.execution_id ?? null;
-  }
-
-  /** The most recent execution id of each of these tasks (tasks that have not run are absent): one query. */
-  async lastExecutionIds(ids: number[]): Promise<Map<number, string>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.db.collection<{ _id: number; execution_id: string }>(SCHEDULE_LAST_RUN_COLLECTION).find({ _id: { $in: ids } }).toArray();
-    return new Map(rows.map((r) => [r._id, r.execution_id]));
-  }
-
   async nextId(): Promise<number> {
     return nextSequence(this.db, SCHEDULES_COLLECTION);
   }

@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, executionPaths } from '../../activities/shell.js';
+import { cleanEnv } from '../../activities/shell.js';
+import { executionPaths } from '../../src/scheduler/host.js';
 import { mintSchedulerToken, verifySchedulerToken } from '../../src/api/scheduler/auth.js';
 import { ApiError } from '../../src/api/errors.js';
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   buildSpec,
   cronProblem,
-  localNextRun,
   nextCronTime,
   nextIntervalTime,
+  nextRunTime,
   parseSchedule,
   storedSchedule,
 } from '../../src/scheduler/spec.js';
@@ -89,11 +89,11 @@ describe('Temporal specs', () => {
   });
 
   it('computes next runs locally for list pages', () => {
-    expect(localNextRun({ type: 'ONCE' }, now, now, false)).toBeNull();
+    expect(nextRunTime({ type: 'ONCE' }, now, now)).toBeNull();
     const at = new Date('2024-01-02T00:00:00Z');
-    expect(localNextRun({ type: 'DATE', at }, now, now, false)).toEqual(at);
-    expect(localNextRun({ type: 'DATE', at }, now, now, true)).toBeNull();
-    expect(localNextRun(storedSchedule('CRON', '0 2 * * *'), now, now, true)!.toISOString()).toBe('2024-01-01T02:00:00.000Z');
+    expect(nextRunTime({ type: 'DATE', at }, now, now)).toEqual(at);
+    expect(nextRunTime({ type: 'DATE', at }, at, new Date(at.getTime() + 1))).toBeNull();
+    expect(nextRunTime(storedSchedule('CRON', '0 2 * * *'), now, now)!.toISOString()).toBe('2024-01-01T02:00:00.000Z');
     expect(storedSchedule('DATE', '2020-01-01T00:00:00Z')).toEqual({ type: 'DATE', at: new Date('2020-01-01T00:00:00Z') });
   });
 

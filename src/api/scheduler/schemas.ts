@@ -6,16 +6,8 @@ const time = z.string().nullable().openapi({ description: 'UTC ISO 8601', exampl
 const scheduleType = z.enum(['ONCE', 'CRON', 'INTERVAL', 'DATE']);
 const status = z.enum(['PENDING', 'RUNNING', 'SUCCESS', 'FAILED', 'TIMEOUT', 'CANCELLED']);
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names hold letters, digits and _');
-
-/** A `command` action: checked once its `type` is known (the other types have their dialect's own schema). */
-export const commandActionSchema = z.object({
-  command: z.string().min(1).max(10_000),
-  env: z.record(envName, z.string()).optional(),
-});
-
 /**
- * What a run does. Only `type` is checked here; the rest is checked for its type: `command` above, `service`
+ * What a run does. Only `type` is checked here; the rest is checked for its type (src/scheduler/actions.ts): `command`, `service`
  * against the configured services, `device` with the device dialect's `/device/exec` parser, `gpu` with the GPU
  * dialect's `/api/v2/tasks` schema. Each problem names its field as `action.<field>`.
  */
@@ -123,7 +115,7 @@ export const executionSchema = z
   .object({
     execution_id: z.string(),
     task_id: z.number().int(),
-    task_name: z.string().optional(),
+    task_name: z.string().nullable().optional(),
     status,
     start_time: time,
     end_time: time,
@@ -226,36 +218,86 @@ export function page<T extends z.ZodType>(item: T, name: string) {
 
 export const nullData = z.null();
 
-export const taskIdParams = z.object({ task_id: z.string().openapi({ param: { name: 'task_id', in: 'path' }, example: '1' }) });
+// ---- path and query parameters: validated (and turned into numbers and dates) before a handler runs -----------
+
+/** An integer query parameter: absent or empty gives `def`; anything but an integer in [min, max] is refused. */
+function intQuery(name: string, def: number, min: number, max: number, description: string) {
+  return z
+    .string()
+    .optional()
+    .openapi({ description, example: String(def) })
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return def;
+      if (!/^-?\d+$/.test(raw)) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer` });
+        return z.NEVER;
+      }
+      const n = Number(raw);
+      if (n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+/** A date or datetime query parameter (a bare date is midnight UTC); absent or empty gives null. */
+function dateQuery(name: string, description: string) {
+  return z
+    .string()
+    .optional()
+    .openapi({ description })
+    .transform((raw, ctx) => {
+      if (!raw) return null;
+      const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw);
+      if (Number.isNaN(d.getTime())) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an ISO 8601 date or datetime` });
+        return z.NEVER;
+      }
+      return d;
+    });
+}
+
+const statusWords = status.options.join(', ');
+const statusQuery = z.enum(status.options, { error: `status must be one of ${statusWords}` }).optional();
+const logTypeQuery = z.enum(['output', 'error'], { error: 'log_type must be output or error' }).default('output');
+
+export const taskIdParams = z.object({
+  task_id: z
+    .string()
+    .openapi({ param: { name: 'task_id', in: 'path' }, example: '1' })
+    .regex(/^0*[1-9]\d*$/, 'task_id must be a positive integer')
+    .transform(Number),
+});
 export const executionIdParams = z.object({
   execution_id: z.string().openapi({ param: { name: 'execution_id', in: 'path' }, example: 'exec-switchyard-1-2024-01-01T02:00:00Z' }),
 });
 
 const pageQuery = {
-  page: z.string().optional().openapi({ description: 'page number, default 1', example: '1' }),
-  size: z.string().optional().openapi({ description: 'page size, default 20, at most 100', example: '20' }),
+  page: intQuery('page', 1, 1, 1_000_000, 'page number, default 1'),
+  size: intQuery('size', 20, 1, 100, 'page size, default 20, at most 100'),
 };
 
 export const listTasksQuery = z.object({
   ...pageQuery,
-  status: status.optional(),
-  is_active: z.enum(['true', 'false']).optional(),
+  status: statusQuery,
+  is_active: z.enum(['true', 'false'], { error: 'is_active must be true or false' }).optional(),
 });
 
 export const executionsQuery = z.object({
   ...pageQuery,
-  status: status.optional(),
-  start_date: z.string().optional().openapi({ description: 'executions created at or after (ISO 8601)' }),
-  end_date: z.string().optional().openapi({ description: 'executions created at or before (ISO 8601)' }),
+  status: statusQuery,
+  start_date: dateQuery('start_date', 'executions created at or after (ISO 8601)'),
+  end_date: dateQuery('end_date', 'executions created at or before (ISO 8601)'),
 });
 
 export const logsQuery = z.object({
-  log_type: z.enum(['output', 'error']).optional(),
-  lines: z.string().optional().openapi({ description: 'last N lines, 1..10000 (default all, at most 10000)' }),
+  log_type: logTypeQuery,
+  lines: intQuery('lines', 10_000, 1, 10_000, 'last N lines, 1..10000 (default all, at most 10000)'),
 });
 
-export const streamQuery = z.object({ log_type: z.enum(['output', 'error']).optional() });
+export const streamQuery = z.object({ log_type: logTypeQuery });
 
-export const cleanupQuery = z.object({ max_age_hours: z.string().optional().openapi({ description: 'default 24', example: '48' }) });
+export const cleanupQuery = z.object({ max_age_hours: intQuery('max_age_hours', 24, 0, 100_000, 'default 24') });
 
 export const sseSchema = z.string().openapi({ description: '`event: log` / `data: <line>` per line; finally `event: end` / `data: {"status": …, "exit_code": …}`' });
