@@ -1,18 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { gpuAssignedSignal, gpuDispatchFailedSignal, type NodeTaskBody } from '../src/gpu/contract.js';
-import {
-  cancelOnNode,
-  createGpuOps,
-  enqueueTask,
-  markNodeDown,
-  recordRefusal,
-  removeFromQueue,
-  runSweep,
-  sendToNode,
-  wakeDispatchers,
-  type GpuOps,
-  type SweepReport,
-} from '../src/gpu/ops.js';
+import { cancelOnNode, createGpuOps, enqueueTask, markNodeDown, removeFromQueue, runSweep, wakeDispatchers, type GpuOps, type SweepReport } from '../src/gpu/ops.js';
+import { placeTask } from '../src/gpu/placement.js';
 import { planAssignments, type QueueEntry } from '../src/gpu/priority.js';
 import type { ActivityDeps } from './deps.js';
 import { activityResources } from './resources.js';
@@ -82,9 +71,6 @@ export function createGpuActivities(deps: ActivityDeps) {
             out.dropped.push(taskId);
             return;
           }
-          const claimId = `${taskId}#${entry.attempt}`;
-          const claim = await o.nodes.claimSlot(claimId, taskId, gpuId);
-          if (!claim.ok) return; // taken meanwhile: next round
           const details = (rec.details ?? {}) as Record<string, unknown>;
           const body: NodeTaskBody = {
             taskId,
@@ -93,44 +79,44 @@ export function createGpuActivities(deps: ActivityDeps) {
             payload: typeof details.payload === 'string' ? details.payload : '',
             timeout: typeof details.timeout === 'number' ? details.timeout : o.config.gpu.defaultTaskTimeoutSeconds * 1000,
           };
-          try {
-            // A round re-run after its workflow task was lost (a worker died, the task timed out) finds the claims
-            // it made: a task the node already accepted is not sent again, only its workflow is told.
-            if (!claim.sent) await sendToNode(node, body, o.config.gpu.nodeCallTimeoutMs);
-          } catch (e) {
-            const reason = (e as Error).message;
-            await recordRefusal(o, gpuId, claimId);
-            if (entry.attempt + 1 > entry.maxRetries) {
-              out.dropped.push(taskId);
-              await o.client.workflow
-                .getHandle(taskId)
-                .signal(gpuDispatchFailedSignal, { reason: `${reason}; no retries left (maxRetries ${entry.maxRetries})`, gpuId })
-                .catch(() => undefined);
-            } else {
-              out.failed.push({ taskId, gpuId, reason });
-            }
-            return;
-          }
-          try {
-            const told = o.client.workflow.getHandle(taskId).signal(gpuAssignedSignal, { gpuId, claimId, attempt: entry.attempt, ip: node.ip, port: node.port });
-            const noted = o.nodes.markSent(claimId).catch(() => undefined);
-            // The failure run is reset only when there is one (the node was read at the start of the round).
-            const reset = node.failureCount > 0 ? o.nodes.recordSuccess(gpuId, 'failureCount') : undefined;
-            await Promise.all([told, noted, reset]);
-            out.placed.push(taskId);
-          } catch (e) {
-            // The task ended meanwhile (timed out), or could not be told: give the slot back and take the work
-            // off the node. A task that still runs stays queued and is placed again, under the same claim id.
-            await o.nodes.unclaim(claimId);
-            await cancelOnNode({ ip: node.ip, port: node.port, taskId }, o.config.gpu.nodeCallTimeoutMs);
-            // The API starts a task's workflow and enqueues it side by side: a young task may not have started yet.
-            const young = Date.now() - rec.create_time.getTime() < TASK_START_GRACE_MS;
-            if (e instanceof WorkflowNotFoundError) {
-              if (young) out.soon.push(taskId);
-              else out.dropped.push(taskId);
-            } else {
-              o.logger.warn({ taskId, err: (e as Error).message }, 'task workflow not told of its node; placing it again');
-              out.retry.push(taskId);
+          // A round re-run after its workflow task was lost (a worker died, the task timed out) finds the claims
+          // it made: a task the node already accepted is not sent again, only its workflow is told.
+          const placement = await placeTask(o, {
+            taskId,
+            attempt: entry.attempt,
+            node,
+            body,
+            tell: (assigned) => o.client.workflow.getHandle(taskId).signal(gpuAssignedSignal, assigned),
+          });
+          switch (placement.kind) {
+            case 'placed':
+              out.placed.push(taskId);
+              return;
+            case 'taken':
+              return; // next round
+            case 'refused':
+              if (entry.attempt + 1 > entry.maxRetries) {
+                out.dropped.push(taskId);
+                await o.client.workflow
+                  .getHandle(taskId)
+                  .signal(gpuDispatchFailedSignal, { reason: `${placement.reason}; no retries left (maxRetries ${entry.maxRetries})`, gpuId })
+                  .catch(() => undefined);
+              } else {
+                out.failed.push({ taskId, gpuId, reason: placement.reason });
+              }
+              return;
+            case 'untold': {
+              // The task ended meanwhile (timed out), or could not be told. A task that still runs stays queued and
+              // is placed again, under the same claim id. The API starts a task's workflow and enqueues it side by
+              // side: a young task may not have started yet.
+              const young = Date.now() - rec.create_time.getTime() < TASK_START_GRACE_MS;
+              if (placement.error instanceof WorkflowNotFoundError) {
+                if (young) out.soon.push(taskId);
+                else out.dropped.push(taskId);
+              } else {
+                o.logger.warn({ taskId, err: (placement.error as Error).message }, 'task workflow not told of its node; placing it again');
+                out.retry.push(taskId);
+              }
             }
           }
         }),

@@ -6,7 +6,8 @@ import type { TaskStore } from '../store/tasks.js';
 import type { TaskUpdate } from '../domain/task.js';
 import { gpuDispatchFailedSignal, gpuQueueName, GPU_TASK_WORKFLOW, type DispatchFailedSignal, type GpuTaskInput, type GpuTaskWorkflow } from './contract.js';
 import type { GpuCreateTask } from './request.js';
-import { cancelOnNode, enqueueTask, recordRefusal, sendToNode, type GpuOps } from './ops.js';
+import { enqueueTask, type GpuOps } from './ops.js';
+import { placeTask } from './placement.js';
 import { estimateWaitSeconds, planAssignments, waitingReason, type QueueEntry } from './priority.js';
 
 /**
@@ -214,49 +215,44 @@ export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<C
   const start = (args: GpuTaskInput) => ops.client.workflow.start<GpuTaskWorkflow>(GPU_TASK_WORKFLOW, { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [args] });
   const recorded = ops.tasks.create(record, planned.now);
   recorded.catch(() => undefined); // awaited below on either path; a failure is answered there
-  const target = await directTarget(ops, planned).catch(() => null);
-  const claimId = `${input.taskId}#0`;
-  const claimed = target ? await ops.nodes.claim(claimId, input.taskId, target.gpuId).catch(() => false) : false;
-  if (!target || !claimed) {
+  const queue = async () => {
     // The answer waits for all three, so an accepted task is recorded, started and queued.
     await Promise.all([recorded, enqueueTask(ops, body.taskType, entry)]);
     await start(input);
     return answer;
-  }
-  // The node may report as soon as it has the task, and a report needs the record.
-  await recorded.catch(async (e: unknown) => {
-    await ops.nodes.unclaim(claimId);
-    throw e;
+  };
+  const target = await directTarget(ops, planned).catch(() => null);
+  if (!target) return queue();
+  const placement = await placeTask(ops, {
+    taskId: input.taskId,
+    attempt: 0,
+    node: target,
+    body: { taskId: input.taskId, taskType: input.taskType, priority: input.priority, payload: input.payload, timeout: input.timeout },
+    // The node may report as soon as it has the task, and a report needs the record.
+    ready: recorded,
+    // The workflow starts running on the node.
+    tell: (assigned) => start({ ...input, assigned }),
   });
-  let refusal: string | null = null;
-  try {
-    await sendToNode(target, { taskId: input.taskId, taskType: input.taskType, priority: input.priority, payload: input.payload, timeout: input.timeout }, ops.config.gpu.nodeCallTimeoutMs);
-  } catch (e) {
-    refusal = (e as Error).message;
-    await recordRefusal(ops, target.gpuId, claimId);
+  switch (placement.kind) {
+    case 'placed':
+      return answer;
+    case 'taken':
+      return queue();
+    case 'untold':
+      throw placement.error;
+    case 'refused':
+      if (input.maxRetries >= 1) {
+        // The refusal was its first attempt, as it would have been in a dispatcher round.
+        await Promise.all([start(input), enqueueTask(ops, body.taskType, { ...entry, attempt: 1, excluded: [target.gpuId] })]);
+      } else {
+        await ops.client.workflow.signalWithStart<GpuTaskWorkflow, [DispatchFailedSignal]>(GPU_TASK_WORKFLOW, {
+          workflowId: input.taskId,
+          taskQueue: ops.config.temporal.taskQueue,
+          args: [input],
+          signal: gpuDispatchFailedSignal,
+          signalArgs: [{ reason: `${placement.reason}; no retries left (maxRetries 0)`, gpuId: target.gpuId }],
+        });
+      }
+      return answer;
   }
-  if (refusal === null) {
-    try {
-      await start({ ...input, assigned: { gpuId: target.gpuId, claimId, attempt: 0, ip: target.ip, port: target.port } });
-    } catch (e) {
-      await ops.nodes.unclaim(claimId);
-      await cancelOnNode({ ip: target.ip, port: target.port, taskId: input.taskId }, ops.config.gpu.nodeCallTimeoutMs);
-      throw e;
-    }
-    // As in a dispatcher round: the failure run is reset only when there is one (the node was read just now).
-    const reset = target.failureCount > 0 ? ops.nodes.recordSuccess(target.gpuId, 'failureCount') : undefined;
-    await Promise.all([reset, ops.nodes.markSent(claimId).catch(() => undefined)]);
-  } else if (input.maxRetries >= 1) {
-    // The refusal was its first attempt, as it would have been in a dispatcher round.
-    await Promise.all([start(input), enqueueTask(ops, body.taskType, { ...entry, attempt: 1, excluded: [target.gpuId] })]);
-  } else {
-    await ops.client.workflow.signalWithStart<GpuTaskWorkflow, [DispatchFailedSignal]>(GPU_TASK_WORKFLOW, {
-      workflowId: input.taskId,
-      taskQueue: ops.config.temporal.taskQueue,
-      args: [input],
-      signal: gpuDispatchFailedSignal,
-      signalArgs: [{ reason: `${refusal}; no retries left (maxRetries 0)`, gpuId: target.gpuId }],
-    });
-  }
-  return answer;
 }

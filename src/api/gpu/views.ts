@@ -1,8 +1,8 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { statfs } from 'node:fs/promises';
 import type { TaskRecord } from '../../domain/task.js';
-import { GPU_STATUS, type GpuStatus } from '../../domain/status-mapping.js';
-import type { CanonicalState } from '../../domain/status.js';
+import { details } from '../../gpu/service.js';
+import { GPU_STATUS } from '../../domain/status-mapping.js';
 import type { GpuNodeRecord } from '../../store/gpu-nodes.js';
 import type { AlertRecord } from '../../store/alerts.js';
 
@@ -48,10 +48,6 @@ function resultText(v: unknown): string | null {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-export function details(r: TaskRecord): Record<string, unknown> {
-  return (r.details ?? {}) as Record<string, unknown>;
-}
-
 export function taskView(r: TaskRecord) {
   const d = details(r);
   const num = (k: string, dflt = 0) => (typeof d[k] === 'number' ? (d[k] as number) : dflt);
@@ -80,16 +76,6 @@ export function taskView(r: TaskRecord) {
   };
 }
 
-export { aheadFilter, averageDurationSeconds, queueFacts, type QueueFacts } from '../../gpu/tasks.js';
-
-export function gpuTaskStatusCounts(byState: Record<string, number>): Record<GpuStatus, number> {
-  const out: Record<string, number> = { QUEUED: 0, PROCESSING: 0, COMPLETED: 0, FAILED: 0, TIMEOUT: 0 };
-  for (const [state, n] of Object.entries(byState)) {
-    const word = GPU_STATUS[state as CanonicalState];
-    if (word) out[word] = (out[word] ?? 0) + n;
-  }
-  return out as Record<GpuStatus, number>;
-}
 
 export async function systemMetrics(): Promise<{ cpu_usage: number; memory_usage: number; disk_usage: number }> {
   const round = (v: number) => Math.round(v * 10) / 10;
