@@ -10,7 +10,7 @@ import type { Dialect } from '../dialect.js';
 import { ApiError, type ErrorShaper, fieldProblemsFromZod, type FieldProblem } from '../errors.js';
 import { runHealthChecks } from '../health.js';
 import { readJsonBody } from '../json-body.js';
-import { createDialectApp } from '../openapi.js';
+import { bodyByReference, createDialectApp } from '../openapi.js';
 import { schedulerAuth, type SchedulerEnv } from './auth.js';
 import * as s from './schemas.js';
 import { executionView, iso, lastExecutionView, taskListView, taskView } from './views.js';
@@ -74,17 +74,15 @@ const errorResponses = {
 };
 
 type Method = 'get' | 'post' | 'put' | 'delete';
-/** A documented route; `body` names a registered schema (validated by the handler, see readJson). */
-function route<M extends Method, R extends { params?: z.ZodObject; query?: z.ZodObject }>(method: M, path: string, summary: string, ok: ZodType, request?: R, body?: string) {
+type Body = ReturnType<typeof bodyByReference>;
+/** A documented route; a body is documented by reference (the handler reads and validates it, see readJson). */
+function route<M extends Method, R extends { params?: z.ZodObject; query?: z.ZodObject }>(method: M, path: string, summary: string, ok: ZodType, request?: R, body?: Body) {
   return createRoute({
     method,
     path: `${P}${path}`,
     summary,
     security: SECURITY,
-    request: {
-      ...(request ?? ({} as R)),
-      ...(body ? { body: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${body}` } } } } } : {}),
-    },
+    request: { ...(request ?? ({} as R)), ...(body ? { body } : {}) },
     responses: { 200: { description: 'OK', content: { 'application/json': { schema: ok } } }, ...errorResponses },
   });
 }
@@ -119,12 +117,12 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
     bearerFormat: 'JWT',
     description: 'HS256 JWT: `sub` = user id, `role` = `admin` | `user`, `exp` checked',
   });
-  app.openAPIRegistry.register('SchedulerCreateTaskRequest', s.createTaskBody);
-  app.openAPIRegistry.register('SchedulerUpdateTaskRequest', s.updateTaskBody);
+  const createBody = bodyByReference(app, 'SchedulerCreateTaskRequest', s.createTaskBody);
+  const updateBody = bodyByReference(app, 'SchedulerUpdateTaskRequest', s.updateTaskBody);
   router.use(`${P}/*`, schedulerAuth(deps.config.auth.schedulerJwtSecret));
 
   // ---- tasks ---------------------------------------------------------------------------------------------------
-  app.openapi(route('post', '/tasks', 'Create a scheduled task (a Temporal Schedule)', s.envelope(s.taskSchema, 'SchedulerTaskResponse'), {}, 'SchedulerCreateTaskRequest'), async (c) => {
+  app.openapi(route('post', '/tasks', 'Create a scheduled task (a Temporal Schedule)', s.envelope(s.taskSchema, 'SchedulerTaskResponse'), {}, createBody), async (c) => {
     const body = await readJson(c, s.createTaskBody);
     return ok(c, MSG.created, taskView(await call(() => service.create(user(c), body))));
   });
@@ -142,7 +140,7 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
   });
 
   app.openapi(
-    route('put', '/tasks/{task_id}', 'Change a task; its schedule is updated in place', s.envelope(s.taskSchema, 'SchedulerTaskUpdateResponse'), task, 'SchedulerUpdateTaskRequest'),
+    route('put', '/tasks/{task_id}', 'Change a task; its schedule is updated in place', s.envelope(s.taskSchema, 'SchedulerTaskUpdateResponse'), task, updateBody),
     async (c) => {
       const id = c.req.valid('param').task_id;
       const body = await readJson(c, s.updateTaskBody);

@@ -9,7 +9,7 @@ import { safeEqual } from '../codec-endpoint.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import type { Dialect } from '../dialect.js';
 import { ApiError, BadRequestError, type ErrorShaper, UnauthorizedError } from '../errors.js';
-import { createDialectApp } from '../openapi.js';
+import { bodyByReference, createDialectApp } from '../openapi.js';
 import { formatTime, spendSeconds } from './format.js';
 import * as s from './schemas.js';
 
@@ -56,17 +56,19 @@ function toApi(e: unknown): unknown {
 }
 
 const readBody = <T extends ZodType>(c: Context, schema: T) => readJsonBody(c, schema);
+/** A body schema with the name it is documented under. */
+const named = <T extends ZodType>(name: string, schema: T) => ({ name, schema });
 
 const SECURITY = [{ ServiceToken: [] }];
 
-function doc(path: string, summary: string, body: ZodType | null, ok: ZodType) {
+function doc(path: string, summary: string, body: ReturnType<typeof bodyByReference> | null, ok: ZodType) {
   const failure = (description: string) => ({ description, content: { 'application/json': { schema: s.exceptionResponse } } });
   return createRoute({
     method: 'post',
     path,
     summary,
     security: SECURITY,
-    ...(body ? { request: { body: { content: { 'application/json': { schema: body } }, required: true } } } : {}),
+    ...(body ? { request: { body } } : {}),
     responses: {
       200: { description: "`{'result': 'ok', …}`", content: { 'application/json': { schema: ok } } },
       400: failure('Invalid parameter (bad JSON, missing field, unknown service → `service not support`, too many ids)'),
@@ -104,15 +106,17 @@ export function createServiceTasksDialect(deps: ApiDeps): Dialect {
   const auth = serviceTokenAuth(config.auth.serviceAuthToken);
   for (const p of SERVICE_TASK_PATHS) app.use(p, auth);
 
+  /** A documented route; its body is read and validated here, whatever its Content-Type (see bodyByReference). */
   const route = <T extends ZodType | null>(
     path: (typeof SERVICE_TASK_PATHS)[number],
     summary: string,
-    body: T,
+    named: { name: string; schema: T } | null,
     ok: ZodType,
     handler: (input: T extends ZodType ? z.infer<T> : Record<string, never>, c: Context<AppEnv>) => Promise<Record<string, unknown>>,
   ) => {
-    app.openAPIRegistry.registerPath(doc(path, summary, body, ok));
-    app.post(path, async (c) => {
+    const body = named?.schema ?? null;
+    const documented = named && body ? bodyByReference(app, named.name, body) : null;
+    app.openapi(doc(path, summary, documented, ok), async (c) => {
       const input = body ? await readBody(c, body) : {};
       try {
         return c.json({ result: 'ok', ...(await handler(input as never, c)) }, 200);
@@ -122,12 +126,12 @@ export function createServiceTasksDialect(deps: ApiDeps): Dialect {
     });
   };
 
-  route('/api/create_task', 'Create a task of a configured service and hand it off', s.createTaskBody, s.createTaskResponse, async ({ data }) => {
+  route('/api/create_task', 'Create a task of a configured service and hand it off', named('CreateTaskRequest', s.createTaskBody), s.createTaskResponse, async ({ data }) => {
     const out = await tasks.create({ service: data.service, condition: data.condition });
     return { task_id: out.taskId };
   });
 
-  route('/api/status_task', 'Status of up to max_status_task tasks (`Invalid` for unknown ids)', s.statusTaskBody, s.statusTaskResponse, async ({ data }) => {
+  route('/api/status_task', 'Status of up to max_status_task tasks (`Invalid` for unknown ids)', named('StatusTaskRequest', s.statusTaskBody), s.statusTaskResponse, async ({ data }) => {
     if (data.length > config.services.maxStatusTask) {
       throw new BadRequestError(`Invalid parameter: at most ${config.services.maxStatusTask} task ids per call (max_status_task), got ${data.length}`);
     }
@@ -141,17 +145,17 @@ export function createServiceTasksDialect(deps: ApiDeps): Dialect {
     };
   });
 
-  route('/api/update_status_task', 'Report a task’s status (running / finished / failed), message and result', s.updateStatusBody, s.updateStatusResponse, async ({ data }) => {
+  route('/api/update_status_task', 'Report a task’s status (running / finished / failed), message and result', named('UpdateStatusTaskRequest', s.updateStatusBody), s.updateStatusResponse, async ({ data }) => {
     const reply = await tasks.reportStatus(data.task_id, { status: data.status, message: data.message ?? null, data: data.data });
     return { status: reply };
   });
 
-  route('/api/result_task', 'A task’s result and timing', s.resultTaskBody, s.resultTaskResponse, async ({ data }) => {
+  route('/api/result_task', 'A task’s result and timing', named('ResultTaskRequest', s.resultTaskBody), s.resultTaskResponse, async ({ data }) => {
     const r = await tasks.get(data.task_id);
     return { data: r.result ?? null, start_time: formatTime(r.start_time), end_time: formatTime(r.end_time), spend_time: spendSeconds(r.start_time, r.end_time) };
   });
 
-  route('/api/tasks', 'Created tasks, newest first, paged and filtered', s.tasksBody, s.tasksResponse, async (q) => {
+  route('/api/tasks', 'Created tasks, newest first, paged and filtered', named('TaskListRequest', s.tasksBody), s.tasksResponse, async (q) => {
     const size = q.p_size ?? 10;
     const page = q.page ?? 1;
     const filter: Record<string, unknown> = { kind: 'service' };
@@ -165,12 +169,12 @@ export function createServiceTasksDialect(deps: ApiDeps): Dialect {
     return { total, count: data.length, data };
   });
 
-  route('/api/start_task', 'Run a ready, failed or finished task again', s.startTaskBody, s.taskIdResponse, async ({ task_id }) => {
+  route('/api/start_task', 'Run a ready, failed or finished task again', named('StartTaskRequest', s.startTaskBody), s.taskIdResponse, async ({ task_id }) => {
     await tasks.start(task_id);
     return { task_id };
   });
 
-  route('/api/update_task', 'Change a task’s condition (refused while it waits or runs)', s.updateTaskBody, s.taskIdResponse, async ({ task_id, condition }) => {
+  route('/api/update_task', 'Change a task’s condition (refused while it waits or runs)', named('UpdateTaskRequest', s.updateTaskBody), s.taskIdResponse, async ({ task_id, condition }) => {
     await tasks.updateCondition(task_id, condition);
     return { task_id };
   });
