@@ -4,6 +4,7 @@ import { fromConnectionArgs, type ConnectionArgs, type DeviceSession } from '../
 import { redactSecrets, SshError } from '../src/ssh/errors.js';
 import { withFreshSession, type SessionPool, type SessionSpec } from '../src/ssh/session-pool.js';
 import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.js';
+import { parseTextFsm } from '../src/parsing/textfsm.js';
 import { toJobView } from '../src/device/job-view.js';
 import type { WorkerStore } from '../src/store/workers.js';
 import type { ActivityDeps } from './deps.js';
@@ -39,24 +40,12 @@ export function sessionSpec(req: DeviceJobRequest): SessionSpec {
   };
 }
 
-type TextFsmParse = (template: string, text: string) => unknown[];
-/**
- * The in-repo TextFSM parser, loaded on first use. A computed specifier keeps this file compiling while the
- * parser is still being finished next door; a missing parser fails the job's parsing, not the worker.
- */
-const TEXTFSM_MODULE: string = '../src/parsing/textfsm.js';
-let textFsm: Promise<TextFsmParse> | null = null;
-function loadTextFsm(): Promise<TextFsmParse> {
-  textFsm ??= (import(TEXTFSM_MODULE) as Promise<{ parseTextFsm: TextFsmParse }>).then((m) => m.parseTextFsm);
-  return textFsm;
-}
-
 /** Applies the job's `parsing` to each command's output; one entry per command, as `retval`. */
 export async function parseOutputs(req: DeviceJobRequest, output: Record<string, string>): Promise<Record<string, unknown>> {
   if (!req.parsing) return output;
   const out: Record<string, unknown> = {};
   for (const [cmd, text] of Object.entries(output)) {
-    if (req.parsing.name === 'textfsm') out[cmd] = (await loadTextFsm())(req.parsing.template, text);
+    if (req.parsing.name === 'textfsm') out[cmd] = parseTextFsm(req.parsing.template, text);
     else {
       const re = new RegExp(req.parsing.template, 'gm');
       out[cmd] = [...text.matchAll(re)].map((m) => ({ ...(m.groups ?? {}) }));

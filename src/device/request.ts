@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEVICE_DRIVERS, deviceDriverOf, driverImplementation, type DeviceDriver, type DriverName } from '../domain/drivers.js';
 
 /**
  * The `/device/exec` request model (DESIGN.md "The device API", shaped after NetPulse's own model). Pure code:
@@ -14,9 +15,6 @@ const hostField = z
   .min(1, 'host is required')
   .max(253, 'host is longer than a DNS name can be')
   .regex(/^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?\]?)$/, 'host must be a DNS name or an IP address');
-
-export const DEVICE_DRIVERS = ['netmiko', 'paramiko', 'ssh'] as const;
-export type DeviceDriver = (typeof DEVICE_DRIVERS)[number];
 
 export const connectionArgsSchema = z
   .object({
@@ -95,7 +93,7 @@ export class DeviceRequestError extends Error {
 
 /** What a job carries into Temporal (encrypted there by the codec): the validated, rendered request. */
 export interface DeviceJobRequest {
-  driver: 'netmiko' | 'paramiko';
+  driver: DriverName;
   /** The driver word the client sent (`ssh` stays `ssh` in the job view). */
   driverName: DeviceDriver;
   connection: DeviceConnectionArgs;
@@ -126,10 +124,8 @@ function toLines(value: unknown): string[] {
 
 /** Validates the parts zod cannot express and returns the job request. Throws `DeviceRequestError`. */
 export function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, render?: Renderer): DeviceJobRequest {
-  const driverName = body.driver.trim().toLowerCase();
-  if (!(DEVICE_DRIVERS as readonly string[]).includes(driverName)) {
-    throw new DeviceRequestError(`unsupported driver '${body.driver}'; supported: ${DEVICE_DRIVERS.join(', ')}`, 'driver');
-  }
+  const driverName = deviceDriverOf(body.driver);
+  if (!driverName) throw new DeviceRequestError(`unsupported driver '${body.driver}'; supported: ${DEVICE_DRIVERS.join(', ')}`, 'driver');
   const hasCommand = body.command !== undefined;
   const hasConfig = body.config !== undefined;
   if (hasCommand === hasConfig) throw new DeviceRequestError('give exactly one of command or config', hasCommand ? 'config' : 'command');
@@ -158,10 +154,10 @@ export function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, 
   if (conn.password === undefined && conn.private_key === undefined && conn.pkey === undefined) {
     throw new DeviceRequestError('connection_args needs a password or a private key', 'connection_args.password');
   }
-  const driver = driverName === 'netmiko' ? 'netmiko' : 'paramiko';
+  const driver = driverImplementation(driverName);
   const req: DeviceJobRequest = {
     driver,
-    driverName: driverName as DeviceDriver,
+    driverName,
     connection: conn,
     mode,
     lines,

@@ -2,6 +2,7 @@ import { getCiphers, getHashes } from 'node:crypto';
 import { Client } from 'ssh2';
 import type { Algorithms, ConnectConfig } from 'ssh2';
 import { SshAuthError, SshConnectionError, redactSecrets } from './errors.js';
+import type { DriverName } from '../domain/drivers.js';
 
 export interface SshConnectOptions {
   host: string;
@@ -234,9 +235,7 @@ export function closeClient(client: Client, graceMs = 1000): Promise<void> {
   });
 }
 
-/** Driver names as the device API accepts them; `ssh` is NetPulse's alias of `paramiko`. */
-export const SUPPORTED_DRIVERS = ['netmiko', 'paramiko', 'ssh'] as const;
-export type DriverName = 'netmiko' | 'paramiko';
+export type { DriverName };
 
 export interface DriverResult {
   /** command (or config line) → its output, like NetPulse's `retval` dict. */

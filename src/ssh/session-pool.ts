@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SUPPORTED_DRIVERS, describeTarget } from './connection.js';
+import { DEVICE_DRIVERS, deviceDriverOf, driverImplementation } from '../domain/drivers.js';
+import { describeTarget } from './connection.js';
 import type { DeviceConnection, DeviceSession, DriverName } from './connection.js';
 import { SshConnectionError, UnsupportedDriverError } from './errors.js';
 import { NetmikoDriver } from './netmiko-driver.js';
@@ -82,10 +83,9 @@ interface Entry {
 
 /** Maps a driver name of the API to the implementation; anything else is an `UnsupportedDriverError`. */
 export function normalizeDriver(name: string): DriverName {
-  const n = name.trim().toLowerCase();
-  if (n === 'netmiko') return 'netmiko';
-  if (n === 'paramiko' || n === 'ssh') return 'paramiko';
-  throw new UnsupportedDriverError(name, SUPPORTED_DRIVERS);
+  const driver = deviceDriverOf(name);
+  if (!driver) throw new UnsupportedDriverError(name, DEVICE_DRIVERS);
+  return driverImplementation(driver);
 }
 
 /** One fresh session (the FIFO queue's way: connect, run, disconnect). */

@@ -2,6 +2,10 @@
  * A port of CPython 3.11's `re/_parser.py` (sre_parse): it accepts exactly the patterns Python accepts, rejects
  * the ones it rejects, and yields the same tree, so matching can follow sre's semantics rather than
  * JavaScript's.
+ *
+ * Longer than 400 lines on purpose: it follows _parser.py function by function (one tokenizer, one recursive
+ * descent over every escape and group form) so that it can be checked against the original side by side;
+ * split, the mapping to the original would be lost.
  */
 import { isPyIdentifier } from './pyre-unicode.js';
 

@@ -5,6 +5,9 @@
  * (JS matches empty), and `\s`, `\w`, `\b`, `$` mean different things. So patterns are parsed by a port of
  * sre_parse and run by a backtracking matcher that follows sre's opcodes: each node is compiled to a closure that
  * receives its continuation at compile time, so matching allocates nothing for straight-line patterns.
+ *
+ * Longer than 400 lines on purpose: one compiler from sre's opcodes to closures, one case per opcode, each
+ * needing the others' continuation protocol in view.
  */
 import {
   FLAG_ASCII,
