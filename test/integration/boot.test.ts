@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime } from '../../src/api/server.js';
+import { COMMAND_RUN_WORKFLOW, type CommandRunWorkflow } from '../../src/scheduler/contract.js';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connection.js';
 import { CliProcess } from '../support/cli-process.js';
 import { eventually, testEnv } from '../support/env.js';
@@ -111,9 +112,14 @@ describe('a dependency that comes late', () => {
     await stack.start('ferretdb');
     await eventually(async () => (await fetch(`${apiUrl}/readyz`)).status === 200 && (await fetch(`${probeUrl}/readyz`)).status === 200, 'readyz 200 again', 60_000, 500);
 
-    // The worker's /metrics: its own registry, with what it runs now. A 4-s activity holds its drain open.
+    // The worker's /metrics: its own registry, with what it runs now. A 4-s activity holds its drain open: a
+    // scheduled run's command (the worker process runs the production workflows only).
     const taskId = `boot_drain_${env.suffix}`;
-    const handle = await temporal.client.workflow.start('demoTask', { taskQueue: config.temporal.taskQueue, workflowId: taskId, args: [{ taskId, message: 'drain', sleepMs: 4000 }] });
+    const handle = await temporal.client.workflow.start<CommandRunWorkflow>(COMMAND_RUN_WORKFLOW, {
+      taskQueue: config.temporal.taskQueue,
+      workflowId: taskId,
+      args: [{ scheduleId: 1, taskName: 'drain', owner: 'boot', command: 'sleep 4', env: {}, timeoutSeconds: 60, retryCount: 0, priority: 0, maxInstances: 1, source: 'command' }],
+    });
     const inFlight = new RegExp(`^switchyard_worker_activities_in_flight\\{task_queue="${config.temporal.taskQueue}"\\} 1$`, 'm');
     const metrics = await eventually(async () => {
       const text = await (await fetch(`${probeUrl}/metrics`)).text();

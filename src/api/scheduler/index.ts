@@ -15,8 +15,6 @@ import { schedulerAuth, type SchedulerEnv } from './auth.js';
 import * as s from './schemas.js';
 import { executionView, iso, lastExecutionView, taskListView, taskView } from './views.js';
 
-export { iso } from './views.js';
-
 export const SCHEDULER_PREFIX = '/api/v1/scheduler';
 export const SCHEDULER_OPENAPI_PATH = '/openapi/scheduler.json';
 const P = SCHEDULER_PREFIX;
