@@ -100,6 +100,28 @@ export class UnsupportedDriverError extends SshError {
   }
 }
 
+/** A netmiko device_type the driver does not serve (the API refuses it first; this guards direct callers). */
+export class UnsupportedDeviceTypeError extends SshError {
+  readonly type = 'UnsupportedDeviceTypeError';
+  readonly retryable = false;
+  readonly supportedDeviceTypes: readonly string[];
+  constructor(message: string, supportedDeviceTypes: readonly string[], options: { host?: string } = {}) {
+    super(message, options);
+    this.name = 'UnsupportedDeviceTypeError';
+    this.supportedDeviceTypes = supportedDeviceTypes;
+  }
+}
+
+/** The device type has no such operation (`save` on a platform that applies changes at once). */
+export class UnsupportedOperationError extends SshError {
+  readonly type = 'UnsupportedOperationError';
+  readonly retryable = false;
+  constructor(message: string, options: { host?: string } = {}) {
+    super(message, options);
+    this.name = 'UnsupportedOperationError';
+  }
+}
+
 /** Every `type` above, for `nonRetryableErrorTypes` and for tests. */
 export const SSH_ERROR_TYPES = [
   'SshConnectionError',
@@ -108,6 +130,8 @@ export const SSH_ERROR_TYPES = [
   'PromptNotFoundError',
   'DeviceCommandError',
   'UnsupportedDriverError',
+  'UnsupportedDeviceTypeError',
+  'UnsupportedOperationError',
 ] as const;
 
 export const NON_RETRYABLE_SSH_ERROR_TYPES = [
@@ -116,6 +140,8 @@ export const NON_RETRYABLE_SSH_ERROR_TYPES = [
   'PromptNotFoundError',
   'DeviceCommandError',
   'UnsupportedDriverError',
+  'UnsupportedDeviceTypeError',
+  'UnsupportedOperationError',
 ] as const;
 
 /**

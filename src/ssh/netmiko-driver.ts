@@ -1,5 +1,8 @@
-import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
+import { AUTODETECT, resolveDeviceType, SUPPORTED_DEVICE_TYPES, type ResolvedDeviceType } from './platforms/index.js';
+import type { DeviceProfile, ProfileSession } from './platforms/profile.js';
+import { detectDeviceType } from './autodetect.js';
+import { ChannelReader, type CliChannel, type Matcher } from './channel-reader.js';
 import { closeClient, connectSsh, describeTarget, secretsOf } from './connection.js';
 import type { ConfigCallOptions, DeviceConnection, DeviceSession, DriverResult } from './connection.js';
 import {
@@ -9,319 +12,34 @@ import {
   SshAuthError,
   SshConnectionError,
   SshError,
+  UnsupportedDeviceTypeError,
+  UnsupportedOperationError,
   redactSecrets,
 } from './errors.js';
+import { TelnetChannel } from './telnet.js';
+import { cleanTerminalText, DEFAULT_PAGER, lastLine, MORE_SENTINEL } from './terminal-text.js';
+
+export { cleanTerminalText } from './terminal-text.js';
+export type { DeviceProfile } from './platforms/profile.js';
 
 /**
  * The network-CLI driver (`netmiko`): one interactive shell per session, driven the way netmiko drives it
  * (session preparation, base prompt, enable, config mode, command echo verification, prompt stripping), with one
  * difference that matters for throughput: it never sleeps. Every read waits for an event — the command echo, the
- * prompt pattern, a `--More--` pager, a password prompt — and returns the moment it arrives; a timeout only bounds
- * how long it may take.
+ * prompt pattern, a pager marker, a password prompt — and returns the moment it arrives; a timeout only bounds how
+ * long it may take. What differs between platforms is data in src/ssh/platforms/ (one module per family).
  */
-
-// ---------------------------------------------------------------------------------------------------------------
-// Device families
-// ---------------------------------------------------------------------------------------------------------------
-
-interface SaveSpec {
-  command: string;
-  /** Some platforms ask before saving; answer with `response`. */
-  confirm?: RegExp;
-  response?: string;
-  /** Junos commits inside configuration mode. */
-  inConfigMode?: boolean;
-}
-
-export interface DeviceProfile {
-  /** netmiko device_type names served by this profile. */
-  readonly names: readonly string[];
-  /** Commands sent once after login (terminal width, paging off). */
-  readonly sessionCommands: readonly string[];
-  /** Commands that only disable paging (left out when the caller keeps paging on). */
-  readonly pagingCommands: readonly string[];
-  /** Any line that looks like a prompt of this family, hostname unknown. */
-  readonly anyPrompt: RegExp;
-  basePrompt(prompt: string): string;
-  /** The prompt of this host in any mode, for the last line of output. */
-  promptPattern(base: string): RegExp;
-  isPrivileged(prompt: string): boolean;
-  isConfigMode(prompt: string): boolean;
-  readonly enable?: { command: string; passwordPrompt: RegExp };
-  readonly configMode?: { enter: string; exit: string; exitConfirm?: RegExp; exitResponse?: string };
-  readonly save?: SaveSpec;
-  /** Output lines that mean the device rejected a command. */
-  readonly errorPattern: RegExp;
-}
-
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-const CISCO_ERRORS = /^\s*%\s?(?:Invalid|Incomplete|Ambiguous|Unknown|Unrecognized|Bad|Error|Access denied|Command rejected)[^\n]*|^\s*%Error[^\n]*|^\s*ERROR:[^\n]*|^\s*Syntax error[^\n]*/im;
-
-function ciscoProfile(
-  names: string[],
-  opts: { width: string; truncate?: number; save?: SaveSpec; enable?: boolean },
-): DeviceProfile {
-  return {
-    names,
-    sessionCommands: [opts.width, 'terminal length 0'],
-    pagingCommands: ['terminal length 0'],
-    anyPrompt: /^[^\s#>()]{1,80}(?:\([^)\n]{0,60}\))?[>#]\s*$/,
-    basePrompt(prompt) {
-      const base = prompt.trim().replace(/[>#]\s*$/, '').replace(/\([^)]*\)$/, '');
-      // IOS abbreviates long hostnames in configuration prompts; netmiko keeps the first 16 characters for that reason.
-      return opts.truncate ? base.slice(0, opts.truncate) : base;
-    },
-    promptPattern(base) {
-      return new RegExp(`^${esc(base)}[^\\s()#>]*(?:\\([^)\\n]*\\))?[>#]\\s*$`);
-    },
-    isPrivileged: (p) => /#\s*$/.test(p),
-    isConfigMode: (p) => /\)#\s*$/.test(p),
-    ...(opts.enable === false ? {} : { enable: { command: 'enable', passwordPrompt: /(?:^|\n)[^\n]*ssword:?\s*$/i } }),
-    configMode: { enter: 'configure terminal', exit: 'end' },
-    save: opts.save ?? { command: 'write memory' },
-    errorPattern: CISCO_ERRORS,
-  };
-}
-
-const PROFILES: DeviceProfile[] = [
-  ciscoProfile(['cisco_ios', 'cisco_xe', 'cisco_ios_ssh', 'cisco_xe_ssh', 'cisco_ios_telnet'], {
-    width: 'terminal width 511',
-    truncate: 16,
-  }),
-  ciscoProfile(['cisco_nxos', 'cisco_nxos_ssh'], {
-    width: 'terminal width 511',
-    save: { command: 'copy running-config startup-config' },
-  }),
-  ciscoProfile(['arista_eos', 'arista_eos_ssh'], { width: 'terminal width 32767' }),
-  ciscoProfile(['cisco_xr', 'cisco_xr_ssh'], {
-    width: 'terminal width 511',
-    enable: false,
-    save: { command: 'commit', inConfigMode: true },
-  }),
-  {
-    names: ['huawei', 'huawei_ssh', 'huawei_vrp', 'huawei_vrpv8'],
-    sessionCommands: ['screen-length 0 temporary'],
-    pagingCommands: ['screen-length 0 temporary'],
-    anyPrompt: /^(?:<[^\s<>]{1,80}>|\[[~*]?[^\s[\]]{1,120}\])\s*$/,
-    basePrompt(prompt) {
-      const p = prompt.trim();
-      const inner = p.replace(/^[<[][~*]?/, '').replace(/[>\]]\s*$/, '');
-      // In system view the prompt is `[host-interface]`; `<host>` (user view) has the hostname alone.
-      return p.startsWith('[') ? inner.replace(/-.*$/, '') : inner;
-    },
-    promptPattern(base) {
-      return new RegExp(`^[<\\[][~*]?${esc(base)}[^\\]>\\n]*[>\\]]\\s*$`);
-    },
-    isPrivileged: () => true,
-    isConfigMode: (p) => /\]\s*$/.test(p),
-    configMode: { enter: 'system-view', exit: 'return' },
-    save: { command: 'save', confirm: /\[Y\/N\]:?\s*$/i, response: 'y' },
-    errorPattern: /^\s*Error:[^\n]*/im,
-  },
-  {
-    names: ['juniper_junos', 'juniper', 'juniper_junos_ssh'],
-    sessionCommands: ['set cli screen-length 0', 'set cli screen-width 511'],
-    pagingCommands: ['set cli screen-length 0'],
-    anyPrompt: /^[^\s#>%]{1,80}[>#%]\s*$/,
-    basePrompt: (prompt) => prompt.trim().replace(/[>#%]\s*$/, ''),
-    promptPattern: (base) => new RegExp(`^${esc(base)}[>#%]\\s*$`),
-    isPrivileged: () => true,
-    isConfigMode: (p) => /#\s*$/.test(p),
-    configMode: {
-      enter: 'configure',
-      exit: 'exit configuration-mode',
-      exitConfirm: /uncommitted changes\?[^\n]*$/i,
-      exitResponse: 'yes',
-    },
-    save: { command: 'commit', inConfigMode: true },
-    errorPattern: /^\s*(?:error:|syntax error|unknown command)[^\n]*/im,
-  },
-];
-
-/** Anything with a prompt ending in >, #, $, % or ]: no paging command, no enable, no config mode of its own. */
-const GENERIC_PROFILE: DeviceProfile = {
-  names: ['generic', 'generic_termserver', 'autodetect'],
-  sessionCommands: [],
-  pagingCommands: [],
-  anyPrompt: /^[^\n]{0,120}?[>#$%\]]\s*$/,
-  basePrompt: (prompt) => prompt.trim().replace(/[>#$%\]]\s*$/, ''),
-  promptPattern: (base) => new RegExp(`^${esc(base)}[^\\n]*[>#$%\\]]\\s*$`),
-  isPrivileged: () => true,
-  isConfigMode: () => false,
-  errorPattern: /^\s*%\s?(?:Invalid|Incomplete|Unknown|Error)[^\n]*|^\s*Error:[^\n]*/im,
-};
-
-export const NETMIKO_DEVICE_TYPES: readonly string[] = PROFILES.flatMap((p) => p.names);
-
-export function profileFor(deviceType: string | undefined): DeviceProfile {
-  const dt = (deviceType ?? 'cisco_ios').toLowerCase();
-  return PROFILES.find((p) => p.names.includes(dt)) ?? GENERIC_PROFILE;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Terminal text
-// ---------------------------------------------------------------------------------------------------------------
-
-// Pager markers of IOS/NX-OS/EOS (--More--), Huawei (---- More ----), Junos (---(more 45%)---), ASA (<--- More --->).
-const MORE_RE = /(?:^|\n)[^\n]*?(?:<)?-{2,}\s*\(?\s*more(?:\s+\d+%)?\s*\)?\s*-{2,}(?:>)?[ \t]*$/i;
-const MORE_SENTINEL = '\u0000MORE\u0000';
-const ANSI_RE = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[A-Z=>]/g;
-
-function applyBackspaces(line: string): string {
-  if (!line.includes('\b')) return line;
-  const out: string[] = [];
-  for (const ch of line) {
-    if (ch === '\b') out.pop();
-    else out.push(ch);
-  }
-  return out.join('');
-}
-
-/** What a terminal would show for one line: ANSI codes dropped, carriage returns overwrite, backspaces erase. */
-function renderLine(line: string): string {
-  let l = line.replace(ANSI_RE, '');
-  const cr = l.lastIndexOf('\r');
-  if (cr >= 0) {
-    const after = l.slice(cr + 1);
-    l = after.trim() === '' ? l.slice(0, cr).replace(/\r/g, '') : after;
-  }
-  return applyBackspaces(l);
-}
-
-function lastLine(buf: string): string {
-  return renderLine(buf.slice(buf.lastIndexOf('\n') + 1));
-}
-
-/**
- * Turns raw channel text into plain lines: pager markers and the sequence that erases them go away (IOS erases
- * with backspaces, others with CR + spaces or ANSI), line endings become `\n`.
- */
-export function cleanTerminalText(raw: string): string {
-  const withoutPager = raw.replace(/\u0000MORE\u0000(?:\x1b\[[0-9;?]*[A-Za-z])*(?:\x08+ *\x08+|\r *\r)?/g, '');
-  return withoutPager
-    .replace(/\r+\n|\n\r/g, '\n')
-    .split('\n')
-    .map(renderLine)
-    .join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Channel reader: event-driven waits, no polling
-// ---------------------------------------------------------------------------------------------------------------
-
-type Matcher = (buf: string) => number;
-
-interface Waiter {
-  match: Matcher;
-  resolve: (text: string) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-class ChannelReader {
-  private buf = '';
-  private waiter: Waiter | null = null;
-  private closedError: Error | null = null;
-  private readonly decoder = new StringDecoder('utf8');
-
-  constructor(
-    private readonly stream: ClientChannel,
-    private readonly onClosed: () => Error,
-    private readonly log?: (dir: 'in' | 'out', text: string) => void,
-  ) {
-    const onData = (chunk: Buffer): void => {
-      const text = this.decoder.write(chunk);
-      this.log?.('in', text);
-      this.buf += text;
-      this.check();
-    };
-    stream.on('data', onData);
-    stream.stderr.on('data', onData);
-    stream.on('close', () => {
-      this.closedError = this.onClosed();
-      const w = this.waiter;
-      if (w) {
-        this.waiter = null;
-        clearTimeout(w.timer);
-        w.reject(this.closedError);
-      }
-    });
-  }
-
-  get closed(): boolean {
-    return this.closedError !== null;
-  }
-
-  /** Unconsumed text, for diagnostics. */
-  peek(): string {
-    return this.buf;
-  }
-
-  write(text: string, logged: string = text): void {
-    if (this.closedError) throw this.closedError;
-    this.log?.('out', logged);
-    this.stream.write(text);
-  }
-
-  /** Drops everything received so far. */
-  clear(): string {
-    const b = this.buf;
-    this.buf = '';
-    return b;
-  }
-
-  /** Mutates the unconsumed text (used to tag a pager marker before more output arrives). */
-  rewrite(fn: (buf: string) => string): void {
-    this.buf = fn(this.buf);
-  }
-
-  /** Resolves with the text up to the matcher's end index, as soon as it matches; the rest stays buffered. */
-  waitFor(match: Matcher, timeoutMs: number, onTimeout: (buf: string) => Error): Promise<string> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    if (this.waiter) return Promise.reject(new Error('ChannelReader: concurrent reads are not allowed'));
-    const end = match(this.buf);
-    if (end >= 0) return Promise.resolve(this.take(end));
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        reject(onTimeout(this.buf));
-      }, timeoutMs);
-      this.waiter = { match, resolve, reject, timer };
-    });
-  }
-
-  private take(end: number): string {
-    const out = this.buf.slice(0, end);
-    this.buf = this.buf.slice(end);
-    return out;
-  }
-
-  private check(): void {
-    const w = this.waiter;
-    if (!w) return;
-    const end = w.match(this.buf);
-    if (end < 0) return;
-    this.waiter = null;
-    clearTimeout(w.timer);
-    w.resolve(this.take(end));
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Driver
-// ---------------------------------------------------------------------------------------------------------------
 
 export interface NetmikoOptions extends DeviceConnection {
-  /** netmiko device_type; unknown names get the generic profile. Default `cisco_ios`. */
+  /** netmiko device_type (`cisco_ios`, `hp_comware_telnet`, `autodetect`, ...). Default `cisco_ios`. */
   deviceType?: string;
   /** Seconds a command may take before `CommandTimeoutError` (netmiko's read_timeout). Default 10. */
   readTimeout?: number;
-  /** Send the paging-off command during session preparation. Default true; `--More--` is answered either way. */
+  /** Send the paging-off command during session preparation. Default true; pager markers are answered either way. */
   disablePaging?: boolean;
   /** Enter enable mode right after login when a `secret` is given. Default true. */
   autoEnable?: boolean;
-  /** Wait for the command echo before looking for the prompt (netmiko's cmd_verify). Default true. */
+  /** Wait for the command echo before looking for the prompt (netmiko's cmd_verify). Default: the platform's. */
   cmdVerify?: boolean;
   /** Receives the raw transcript with secrets masked; for debugging only. */
   sessionLog?: (direction: 'in' | 'out', text: string) => void;
@@ -337,6 +55,8 @@ export interface SendCommandOptions {
   cmdVerify?: boolean;
   /** Throw `DeviceCommandError` when the output matches the profile's error pattern. Default false, as netmiko. */
   raiseOnError?: boolean;
+  /** Accept any prompt of the family at the end (the prompt may change with the command, as on EXOS). */
+  anyPrompt?: boolean;
 }
 
 export interface SendConfigSetOptions {
@@ -357,60 +77,120 @@ export interface ConfigSetResult {
 const DEFAULT_READ_TIMEOUT_S = 10;
 const CONFIG_LINE_TIMEOUT_S = 15;
 const SAVE_TIMEOUT_S = 100;
-const RETURN = '\n';
+const DEFAULT_TELNET_LOGIN = { username: /(?:user:|username|login|user name):?\s*$/i, password: /assword:?\s*$/i };
+const TELNET_REFUSED = /% ?(?:Login invalid|Authentication failed|Access denied)|Login incorrect|authentication failed/i;
 
-export class NetmikoDriver implements DeviceSession {
+/** How the session reaches the device: an SSH client with its shell channel, or a telnet connection. */
+interface Transport {
+  channel: CliChannel;
+  close(): Promise<void>;
+  onClose(listener: () => void): void;
+}
+
+async function openSshTransport(opts: NetmikoOptions, profile: DeviceProfile): Promise<Transport> {
+  const username = opts.username + (profile.usernameSuffix ?? '');
+  const client: Client = await connectSsh({ ...opts, username });
+  try {
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      // Same terminal as netmiko asks for: wide enough that IOS never wraps a command line.
+      client.shell({ term: 'vt100', cols: 511, rows: 1000 }, (err, ch) => {
+        if (err) reject(new SshConnectionError(`cannot open a shell on ${describeTarget(opts)}: ${err.message}`, { host: opts.host }));
+        else resolve(ch);
+      });
+    });
+    return { channel, close: () => closeClient(client), onClose: (l) => void client.on('close', l) };
+  } catch (err) {
+    await closeClient(client);
+    throw err;
+  }
+}
+
+async function openTelnetTransport(opts: NetmikoOptions, profile: DeviceProfile): Promise<Transport> {
+  const login = profile.telnetLogin ?? DEFAULT_TELNET_LOGIN;
+  const channel = await TelnetChannel.connect({
+    host: opts.host,
+    port: opts.port ?? 23,
+    username: opts.username,
+    ...(opts.password === undefined ? {} : { password: opts.password }),
+    timeoutS: Math.max(1, opts.timeout ?? DEFAULT_READ_TIMEOUT_S),
+    prompt: profile.anyPrompt,
+    usernamePrompt: login.username,
+    passwordPrompt: login.password,
+    refused: TELNET_REFUSED,
+  });
+  return { channel, close: () => channel.close(), onClose: (l) => void channel.on('close', l) };
+}
+
+export class NetmikoDriver implements DeviceSession, ProfileSession {
   readonly driver = 'netmiko' as const;
   readonly target: string;
   readonly profile: DeviceProfile;
+  /** The device_type in use (the detected one after `autodetect`). */
+  readonly deviceType: string;
+  /** The family name the ntc-templates index knows the platform by (`cisco_ios` for `cisco_ios_telnet`). */
+  readonly platform: string;
+  readonly notes = new Map<string, unknown>();
   private base = '';
   private promptRe: RegExp = /$^/;
   private lastPrompt = '';
   private broken = false;
   private transportClosed = false;
   private readonly secrets: Array<string | Buffer | undefined>;
+  private readonly newline: string;
+  private readonly pager: RegExp;
 
   private constructor(
-    private readonly client: Client,
+    private readonly transport: Transport,
     private readonly reader: ChannelReader,
     private readonly opts: NetmikoOptions,
+    resolved: ResolvedDeviceType,
   ) {
-    this.target = describeTarget(opts);
-    this.profile = profileFor(opts.deviceType);
+    this.profile = resolved.profile;
+    this.deviceType = resolved.deviceType;
+    this.platform = resolved.platform;
+    this.target = describeTarget({ ...opts, port: opts.port ?? (resolved.transport === 'telnet' ? 23 : 22) });
     this.secrets = secretsOf(opts);
-    client.on('close', () => {
+    this.newline = this.profile.newline ?? (resolved.transport === 'telnet' ? '\r\n' : '\n');
+    this.pager = this.profile.pager ?? DEFAULT_PAGER;
+    transport.onClose(() => {
       this.transportClosed = true;
     });
   }
 
-  /** Logs in, opens the shell, prepares the session and (with a secret) enters enable mode. */
+  /**
+   * Logs in (SSH, or telnet for `*_telnet` types), prepares the session and (with a secret) enters enable mode.
+   * `autodetect` first finds the device type with SSHDetect's probes on a session of its own.
+   */
   static async connect(opts: NetmikoOptions): Promise<NetmikoDriver> {
-    const client = await connectSsh(opts);
-    const target = describeTarget(opts);
-    let driver: NetmikoDriver | undefined;
-    try {
-      const stream = await new Promise<ClientChannel>((resolve, reject) => {
-        // Same terminal as netmiko asks for: wide enough that IOS never wraps a command line.
-        client.shell({ term: 'vt100', cols: 511, rows: 1000 }, (err, ch) => {
-          if (err) reject(new SshConnectionError(`cannot open a shell on ${target}: ${err.message}`, { host: opts.host }));
-          else resolve(ch);
-        });
+    let name = opts.deviceType ?? 'cisco_ios';
+    if (name.trim().toLowerCase() === AUTODETECT) {
+      name = await detectDeviceType(opts, (o) => NetmikoDriver.connect(o));
+    }
+    const resolved = resolveDeviceType(name);
+    if (!resolved) {
+      throw new UnsupportedDeviceTypeError(`unsupported device_type '${name}'; supported: ${SUPPORTED_DEVICE_TYPES.join(', ')}`, SUPPORTED_DEVICE_TYPES, {
+        host: opts.host,
       });
+    }
+    const target = describeTarget(opts);
+    const transport = resolved.transport === 'telnet' ? await openTelnetTransport(opts, resolved.profile) : await openSshTransport(opts, resolved.profile);
+    try {
       const secrets = secretsOf(opts);
       const log = opts.sessionLog
         ? (dir: 'in' | 'out', text: string) => opts.sessionLog?.(dir, redactSecrets(text, secrets))
         : undefined;
       const reader = new ChannelReader(
-        stream,
-        () => new SshConnectionError(`SSH session to ${target} was closed by the device`, { host: opts.host }),
+        transport.channel,
+        () => new SshConnectionError(`session to ${target} was closed by the device`, { host: opts.host }),
         log,
       );
-      driver = new NetmikoDriver(client, reader, opts);
+      const driver = new NetmikoDriver(transport, reader, opts, resolved);
       await driver.sessionPreparation();
-      if (opts.secret !== undefined && (opts.autoEnable ?? true)) await driver.enable();
+      const autoEnable = (opts.autoEnable ?? true) && (resolved.profile.autoEnable ?? true);
+      if (opts.secret !== undefined && autoEnable) await driver.enable();
       return driver;
     } catch (err) {
-      await closeClient(client);
+      await transport.close();
       throw err;
     }
   }
@@ -424,6 +204,14 @@ export class NetmikoDriver implements DeviceSession {
     return this.lastPrompt;
   }
 
+  get secret(): string | undefined {
+    return this.opts.secret;
+  }
+
+  get disablePaging(): boolean {
+    return this.opts.disablePaging ?? true;
+  }
+
   isAlive(): boolean {
     return !this.broken && !this.transportClosed && !this.reader.closed;
   }
@@ -434,35 +222,54 @@ export class NetmikoDriver implements DeviceSession {
     const timeoutS = this.opts.timeout ?? 10;
     await this.waitForFirstPrompt(timeoutS);
     this.setBasePrompt(await this.findPrompt(timeoutS));
-    const disablePaging = this.opts.disablePaging ?? true;
+    if (this.profile.prepare) {
+      await this.profile.prepare(this);
+      return;
+    }
+    if (this.profile.enableFirst && this.opts.secret !== undefined) await this.enable();
     for (const cmd of this.profile.sessionCommands) {
-      if (!disablePaging && this.profile.pagingCommands.includes(cmd)) continue;
+      if (!this.disablePaging && this.profile.pagingCommands.includes(cmd)) continue;
       // An old platform without `terminal width` answers with an error; that must not fail the login.
       await this.sendCommand(cmd, { timeout: timeoutS });
     }
   }
 
   /**
-   * Login banners and MOTDs come before the first prompt. Wait for a prompt-looking last line; if the device says
-   * nothing (some want a keypress), send RETURN, as netmiko's _test_channel_read does, with a growing delay.
+   * Login banners and MOTDs come before the first prompt; some ask a question first (a banner to accept, a key to
+   * press), which the profile's prelude answers. Wait for a prompt-looking last line; if the device says nothing
+   * (some want a keypress), send RETURN, as netmiko's _test_channel_read does, with a growing delay.
    */
   private async waitForFirstPrompt(timeoutS: number): Promise<void> {
     const deadline = Date.now() + timeoutS * 1000;
+    const prelude = this.profile.prelude ?? [];
     let nudge = 500;
     for (;;) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new PromptNotFoundError(
-          `no prompt from ${this.target} within ${timeoutS}s after login (last line: ${JSON.stringify(this.redact(lastLine(this.reader.peek())))}); is device_type '${this.opts.deviceType ?? 'cisco_ios'}' right?`,
+          `no prompt from ${this.target} within ${timeoutS}s after login (last line: ${JSON.stringify(this.redact(lastLine(this.reader.peek())))}); is device_type '${this.deviceType}' right?`,
           { host: this.opts.host },
         );
       }
+      let answer: string | null = null;
+      const matcher: Matcher = (buf) => {
+        const ll = lastLine(buf);
+        if (this.profile.anyPrompt.test(ll)) return buf.length;
+        for (const p of prelude) {
+          if (p.pattern.test(ll)) {
+            answer = p.answer;
+            return buf.length;
+          }
+        }
+        return -1;
+      };
       try {
-        await this.reader.waitFor(this.matchAnyPrompt(), Math.min(nudge, left), () => new Error('nudge'));
-        return;
+        await this.reader.waitFor(matcher, Math.min(nudge, left), () => new Error('nudge'));
+        if (answer === null) return;
+        this.reader.write(answer);
       } catch (err) {
         if (err instanceof SshError) throw err;
-        this.reader.write(RETURN);
+        this.reader.write(this.newline);
         nudge = Math.min(nudge * 2, 4000);
       }
     }
@@ -472,7 +279,7 @@ export class NetmikoDriver implements DeviceSession {
   async findPrompt(timeoutS = this.opts.readTimeout ?? DEFAULT_READ_TIMEOUT_S): Promise<string> {
     this.assertUsable();
     this.reader.clear();
-    this.reader.write(RETURN);
+    this.reader.write(this.newline);
     const text = await this.reader.waitFor(this.matchAnyPrompt(), timeoutS * 1000, (buf) => {
       this.broken = true;
       return new PromptNotFoundError(
@@ -531,7 +338,7 @@ export class NetmikoDriver implements DeviceSession {
           state.matched = 'extra';
           return buf.length;
         }
-        if (MORE_RE.test(buf.slice(-200))) {
+        if (this.pager.test(buf.slice(-200))) {
           state.matched = 'more';
           return buf.length;
         }
@@ -541,7 +348,9 @@ export class NetmikoDriver implements DeviceSession {
       const chunk = await this.reader.waitFor(matcher, Math.max(1, left), (buf) => this.timeoutError(command, timeoutS, text + buf));
       if (state.matched === 'more') {
         // Tag the marker so cleanTerminalText can remove it together with the erase sequence that follows.
-        text += chunk.replace(/[ \t]*<?-{2,}\s*\(?\s*more(?:\s+\d+%)?\s*\)?\s*-{2,}>?[ \t]*$/i, MORE_SENTINEL);
+        const m = this.pager.exec(chunk);
+        const at = m ? m.index + (m[0].startsWith('\n') ? 1 : 0) : chunk.length;
+        text += chunk.slice(0, at).replace(/[ \t]*$/, '') + MORE_SENTINEL;
         this.reader.write(' ');
         continue;
       }
@@ -578,6 +387,10 @@ export class NetmikoDriver implements DeviceSession {
     );
   }
 
+  private get verifyEcho(): boolean {
+    return this.opts.cmdVerify ?? this.profile.cmdVerify ?? true;
+  }
+
   // ----- public API ---------------------------------------------------------------------------------------------
 
   /** netmiko's send_command: write, verify the echo, read to the prompt, strip echo and prompt. */
@@ -585,15 +398,21 @@ export class NetmikoDriver implements DeviceSession {
     this.assertUsable();
     const timeoutS = opts.timeout ?? this.opts.readTimeout ?? DEFAULT_READ_TIMEOUT_S;
     const started = Date.now();
-    this.reader.write(command.trimEnd() + RETURN);
-    const verify = opts.cmdVerify ?? this.opts.cmdVerify ?? true;
+    this.reader.write(command.trimEnd() + this.newline);
+    const verify = opts.cmdVerify ?? this.verifyEcho;
     let echo = '';
     if (verify) echo = await this.readEcho(command, timeoutS);
     const left = timeoutS - (Date.now() - started) / 1000;
-    const { text } = await this.readUntilPrompt(command, Math.max(0.001, left), opts.expect ? { expect: opts.expect } : {});
+    const { text } = await this.readUntilPrompt(command, Math.max(0.001, left), {
+      ...(opts.expect ? { expect: opts.expect } : {}),
+      ...(opts.anyPrompt ? { anyPrompt: true } : {}),
+    });
     let out = cleanTerminalText(verify ? echo.slice(echo.lastIndexOf(command.trim())) + text : text);
     if (opts.stripCommand ?? true) out = stripCommandEcho(out, command);
-    if (opts.stripPrompt ?? true) out = this.stripPrompt(out);
+    if (opts.stripPrompt ?? true) {
+      out = this.stripPrompt(out);
+      if (this.profile.stripOutput) out = this.profile.stripOutput(out, this.base);
+    }
     if (opts.raiseOnError) {
       const m = this.profile.errorPattern.exec(out);
       if (m) throw this.deviceError(command, m[0], out);
@@ -616,22 +435,31 @@ export class NetmikoDriver implements DeviceSession {
     return this.profile.isConfigMode(this.lastPrompt);
   }
 
-  /** Enters privileged mode, answering `Password:` with the secret. A refused secret is an `SshAuthError`. */
+  /**
+   * Enters privileged mode, answering the user-name question (ProCurve) with the login name and `Password:` with
+   * the secret. A refused secret is an `SshAuthError`.
+   */
   async enable(): Promise<string> {
     this.assertUsable();
     const spec = this.profile.enable;
     if (!spec || this.checkEnableMode()) return '';
     const timeoutS = this.opts.readTimeout ?? DEFAULT_READ_TIMEOUT_S;
-    this.reader.write(spec.command + RETURN);
-    let out = await this.readEcho(spec.command, timeoutS);
-    const first = await this.readUntilPrompt(spec.command, timeoutS, { extra: spec.passwordPrompt });
-    out += first.text;
-    if (first.matched === 'extra') {
+    this.reader.write(spec.command + this.newline);
+    let out = this.verifyEcho ? await this.readEcho(spec.command, timeoutS) : '';
+    const question = spec.usernamePrompt ? new RegExp(`${spec.usernamePrompt.source}|${spec.passwordPrompt.source}`, 'i') : spec.passwordPrompt;
+    let r = await this.readUntilPrompt(spec.command, timeoutS, { extra: question });
+    out += r.text;
+    if (r.matched === 'extra' && spec.usernamePrompt?.test(lastLine(r.text))) {
+      this.reader.write(this.opts.username + this.newline);
+      r = await this.readUntilPrompt(spec.command, timeoutS, { extra: spec.passwordPrompt });
+      out += r.text;
+    }
+    if (r.matched === 'extra') {
       if (this.opts.secret === undefined) {
         await this.escapePasswordPrompt(spec.passwordPrompt, timeoutS);
         throw new SshAuthError(`${this.target} asks for an enable password but no secret was given`, { host: this.opts.host });
       }
-      this.reader.write(this.opts.secret + RETURN, '********' + RETURN);
+      this.reader.write(this.opts.secret + this.newline, '********' + this.newline);
       const second = await this.readUntilPrompt(spec.command, timeoutS, { extra: spec.passwordPrompt });
       out += second.text;
       if (second.matched === 'extra') {
@@ -648,7 +476,7 @@ export class NetmikoDriver implements DeviceSession {
   /** After a refused secret IOS asks again (three times in all); empty answers get back to the prompt. */
   private async escapePasswordPrompt(passwordPrompt: RegExp, timeoutS: number): Promise<void> {
     for (let i = 0; i < 3; i++) {
-      this.reader.write(RETURN);
+      this.reader.write(this.newline);
       const r = await this.readUntilPrompt('enable', timeoutS, { extra: passwordPrompt });
       if (r.matched === 'prompt') return;
     }
@@ -658,10 +486,27 @@ export class NetmikoDriver implements DeviceSession {
     this.assertUsable();
     const spec = this.profile.configMode;
     if (!spec || this.checkConfigMode()) return '';
-    this.reader.write(spec.enter + RETURN);
-    let out = await this.readEcho(spec.enter, timeoutS);
-    out += (await this.readUntilPrompt(spec.enter, timeoutS, { anyPrompt: true })).text;
-    const clean = cleanTerminalText(out);
+    this.reader.write(spec.enter + this.newline);
+    let out = this.verifyEcho ? await this.readEcho(spec.enter, timeoutS) : '';
+    const r = await this.readUntilPrompt(spec.enter, timeoutS, { anyPrompt: true, ...(spec.passwordPrompt ? { extra: spec.passwordPrompt } : {}) });
+    out += r.text;
+    if (r.matched === 'extra') {
+      // Linux `sudo -s`: the password is the secret.
+      if (this.opts.secret === undefined) {
+        this.reader.write('\x03');
+        await this.readUntilPrompt(spec.enter, timeoutS, { anyPrompt: true });
+        throw new SshAuthError(`'${spec.enter}' on ${this.target} asks for a password but no secret was given`, { host: this.opts.host });
+      }
+      this.reader.write(this.opts.secret + this.newline, '********' + this.newline);
+      const second = await this.readUntilPrompt(spec.enter, timeoutS, { anyPrompt: true, extra: spec.passwordPrompt });
+      out += second.text;
+      if (second.matched === 'extra') {
+        this.reader.write('\x03');
+        await this.readUntilPrompt(spec.enter, timeoutS, { anyPrompt: true });
+        throw new SshAuthError(`'${spec.enter}' on ${this.target} failed: the device refused the secret`, { host: this.opts.host });
+      }
+    }
+    const clean = this.redact(cleanTerminalText(out));
     if (!this.checkConfigMode()) {
       const m = this.profile.errorPattern.exec(clean);
       throw this.deviceError(spec.enter, m?.[0] ?? `still at ${JSON.stringify(this.lastPrompt)}`, clean);
@@ -673,15 +518,15 @@ export class NetmikoDriver implements DeviceSession {
     this.assertUsable();
     const spec = this.profile.configMode;
     if (!spec || !this.checkConfigMode()) return '';
-    this.reader.write(spec.exit + RETURN);
-    let out = await this.readEcho(spec.exit, timeoutS);
+    this.reader.write(spec.exit + this.newline);
+    let out = this.verifyEcho ? await this.readEcho(spec.exit, timeoutS) : '';
     const r = await this.readUntilPrompt(spec.exit, timeoutS, {
       anyPrompt: true,
       ...(spec.exitConfirm ? { extra: spec.exitConfirm } : {}),
     });
     out += r.text;
     if (r.matched === 'extra') {
-      this.reader.write((spec.exitResponse ?? 'yes') + RETURN);
+      this.reader.write((spec.exitResponse ?? 'yes') + this.newline);
       out += (await this.readUntilPrompt(spec.exit, timeoutS, { anyPrompt: true })).text;
     }
     if (this.checkConfigMode()) {
@@ -693,6 +538,7 @@ export class NetmikoDriver implements DeviceSession {
   /**
    * netmiko's send_config_set: config mode, one line at a time (echo, then the next prompt), error pattern checked
    * after every line. On the first error the session leaves config mode and `DeviceCommandError` names the line.
+   * A platform without a configuration mode gets the lines at its prompt.
    */
   async sendConfigSet(lines: readonly string[], opts: SendConfigSetOptions = {}): Promise<ConfigSetResult> {
     this.assertUsable();
@@ -702,13 +548,13 @@ export class NetmikoDriver implements DeviceSession {
     result.transcript += await this.configMode(timeoutS);
     for (const line of lines) {
       if (!line.trim()) continue;
-      this.reader.write(line.trimEnd() + RETURN);
-      const echo = await this.readEcho(line, timeoutS);
+      this.reader.write(line.trimEnd() + this.newline);
+      const echo = this.verifyEcho ? await this.readEcho(line, timeoutS) : '';
       const { text } = await this.readUntilPrompt(line, timeoutS, { anyPrompt: true });
-      const answer = this.stripPrompt(cleanTerminalText(text))
-        .replace(/^[^\n]*\n?/, '')
+      const answer = this.stripPrompt(cleanTerminalText(this.verifyEcho ? text : stripCommandEcho(text, line)))
+        .replace(this.verifyEcho ? /^[^\n]*\n?/ : /^/, '')
         .replace(/\n+$/, '');
-      result.lines[line] = answer;
+      result.lines[line] = this.profile.stripOutput ? this.profile.stripOutput(answer, this.base) : answer;
       result.transcript += cleanTerminalText(echo.slice(echo.lastIndexOf(line.trim())) + text);
       const m = errorPattern?.exec(answer);
       if (m) {
@@ -721,54 +567,92 @@ export class NetmikoDriver implements DeviceSession {
     return result;
   }
 
-  /** Saves the configuration (`write memory` on IOS). Junos and XR commit instead, inside config mode. */
+  /** ProfileSession: configuration lines, each line's answer. */
+  async sendConfigLines(lines: readonly string[]): Promise<Record<string, string>> {
+    return (await this.sendConfigSet(lines)).lines;
+  }
+
+  /** Saves the configuration (`write memory` on IOS). Junos, XR and PAN-OS commit instead, inside config mode. */
   async saveConfig(timeoutS = SAVE_TIMEOUT_S): Promise<string> {
     this.assertUsable();
     const spec = this.profile.save;
-    if (!spec) return '';
+    if (!spec) throw new UnsupportedOperationError(`device_type '${this.deviceType}' has nothing to save: the device applies changes at once`, { host: this.opts.host });
     if (spec.inConfigMode) await this.configMode();
     else {
       await this.exitConfigMode();
-      if (this.opts.secret !== undefined) await this.enable();
+      if (this.opts.secret !== undefined && this.profile.autoEnable !== false) await this.enable();
     }
-    this.reader.write(spec.command + RETURN);
-    let raw = await this.readEcho(spec.command, timeoutS);
+    this.reader.write(spec.command + this.newline);
+    let raw = this.verifyEcho ? await this.readEcho(spec.command, timeoutS) : '';
     raw = raw.slice(raw.lastIndexOf(spec.command));
     const r = await this.readUntilPrompt(spec.command, timeoutS, { anyPrompt: true, ...(spec.confirm ? { extra: spec.confirm } : {}) });
     raw += r.text;
     if (r.matched === 'extra') {
-      this.reader.write((spec.response ?? 'y') + RETURN);
+      this.reader.write((spec.response ?? 'y') + this.newline);
       raw += (await this.readUntilPrompt(spec.command, timeoutS, { anyPrompt: true })).text;
     }
-    const out = this.stripPrompt(stripCommandEcho(cleanTerminalText(raw), spec.command));
+    let out = this.stripPrompt(stripCommandEcho(cleanTerminalText(raw), spec.command));
+    if (this.profile.stripOutput) out = this.profile.stripOutput(out, this.base);
     const m = this.profile.errorPattern.exec(out);
     if (m) throw this.deviceError(spec.command, m[0], out);
+    if (spec.success && !spec.success.test(out)) throw this.deviceError(spec.command, `no ${spec.success.source} in the answer`, out);
     if (spec.inConfigMode) await this.exitConfigMode();
     return out;
   }
 
   /** DeviceSession: config lines (each line's answer keyed by the line), then optionally the save command. */
   async sendConfig(lines: readonly string[], opts: ConfigCallOptions = {}): Promise<DriverResult> {
+    if (opts.save && !this.profile.save) {
+      throw new UnsupportedOperationError(`device_type '${this.deviceType}' has nothing to save: the device applies changes at once`, { host: this.opts.host });
+    }
     const r = await this.sendConfigSet(lines, opts.timeout === undefined ? {} : { timeout: opts.timeout });
     const output: Record<string, string> = { ...r.lines };
     if (opts.save && this.profile.save) output[this.profile.save.command] = await this.saveConfig();
     return { output };
   }
 
-  /** Leaves config mode if needed, says `exit`, closes the transport. Never throws. */
+  /** Runs the profile's cleanup, leaves config mode if needed, logs out, closes the transport. Never throws. */
   async disconnect(): Promise<void> {
     if (!this.transportClosed && !this.reader.closed) {
       try {
+        if (!this.broken && this.profile.cleanup) await this.profile.cleanup(this);
+      } catch {
+        // best effort: the session is going away
+      }
+      try {
         if (!this.broken && this.checkConfigMode() && this.profile.configMode) {
-          this.reader.write(this.profile.configMode.exit + RETURN);
+          this.reader.write(this.profile.configMode.exit + this.newline);
         }
-        this.reader.write('exit' + RETURN);
+        const exit = this.profile.exit ?? { command: 'exit' };
+        this.reader.write(exit.command + this.newline);
+        if (!this.broken && exit.confirms?.length) await this.answerLogout(exit.confirms);
       } catch {
         // the channel is going away anyway
       }
     }
     this.broken = true;
-    await closeClient(this.client);
+    await this.transport.close();
+  }
+
+  /** Answers the questions some platforms ask on logout, until the device hangs up (or half a second passes). */
+  private async answerLogout(confirms: NonNullable<DeviceProfile['exit']>['confirms'] & object): Promise<void> {
+    for (let i = 0; i < confirms.length + 1; i++) {
+      let answer: string | null = null;
+      const matcher: Matcher = (buf) => {
+        const ll = lastLine(buf);
+        const c = confirms.find((q) => q.pattern.test(ll));
+        if (!c) return -1;
+        answer = c.answer;
+        return buf.length;
+      };
+      try {
+        await this.reader.waitFor(matcher, 500, () => new Error('no question'));
+      } catch {
+        return;
+      }
+      if (answer === null) return;
+      this.reader.write(answer + this.newline);
+    }
   }
 
   // ----- helpers ----------------------------------------------------------------------------------------------
@@ -783,10 +667,10 @@ export class NetmikoDriver implements DeviceSession {
 
   private assertUsable(): void {
     if (this.transportClosed || this.reader.closed) {
-      throw new SshConnectionError(`SSH session to ${this.target} is closed`, { host: this.opts.host, notSent: true });
+      throw new SshConnectionError(`session to ${this.target} is closed`, { host: this.opts.host, notSent: true });
     }
     if (this.broken) {
-      throw new SshConnectionError(`SSH session to ${this.target} is in an unknown state after an earlier failure`, {
+      throw new SshConnectionError(`session to ${this.target} is in an unknown state after an earlier failure`, {
         host: this.opts.host,
         notSent: true,
       });
