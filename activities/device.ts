@@ -5,6 +5,7 @@ import { redactSecrets, SshError } from '../src/ssh/errors.js';
 import { withFreshSession, type SessionPool, type SessionSpec } from '../src/ssh/session-pool.js';
 import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.js';
 import { parseTextFsm } from '../src/parsing/textfsm.js';
+import { driverOptions } from '../src/device/driver-args.js';
 import { toJobView } from '../src/device/job-view.js';
 import type { WorkerStore } from '../src/store/workers.js';
 import type { ActivityDeps } from './deps.js';
@@ -12,6 +13,8 @@ import { laneResultSignal } from '../src/device/contract.js';
 import { deviceFinalWrite, jobOutcomeOfRun, type DeviceRunReport } from '../src/domain/device-outcome.js';
 import { publishTaskEvent, writeMirror } from './mirror.js';
 import { activityResources } from './resources.js';
+import { parseWithNtcTemplates, NtcTemplateNotFoundError } from '../src/parsing/ntc-templates.js';
+import { ntcTemplatesDir, NtcTemplatesUnavailableError } from '../src/parsing/ntc-templates-dir.js';
 
 export interface DeviceRunInput {
   jobId: string;
@@ -26,28 +29,53 @@ export interface DeviceRunOutcome extends DeviceRunReport {
   login?: boolean;
 }
 
-function camel(k: string): string {
-  return k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
-
+/** The session the job needs: its driver, connection, and the session options of its driver_args. */
 export function sessionSpec(req: DeviceJobRequest): SessionSpec {
-  const options: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(req.driverArgs)) options[camel(k)] = v;
   return {
     driver: req.driver,
     connection: fromConnectionArgs(req.connection as unknown as ConnectionArgs),
-    options: options as SessionSpec['options'],
+    options: driverOptions(req.driver, req.driverArgs).session,
   };
 }
 
+export interface ParseContext {
+  /** The ntc-templates folder (config `device.ntcTemplatesDir`). */
+  ntcTemplatesDir: string;
+  /** The session's platform (the family of its device_type, the detected one after autodetect). */
+  platform?: string;
+}
+
+/** A parsing failure whose error type is not the generic `ParsingError` (the job shows `type`). */
+export class JobParsingError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JobParsingError';
+  }
+}
+
 /** Applies the job's `parsing` to each command's output; one entry per command, as `retval`. */
-export async function parseOutputs(req: DeviceJobRequest, output: Record<string, string>): Promise<Record<string, unknown>> {
-  if (!req.parsing) return output;
+export async function parseOutputs(req: DeviceJobRequest, output: Record<string, string>, ctx: ParseContext): Promise<Record<string, unknown>> {
+  const parsing = req.parsing;
+  if (!parsing) return output;
   const out: Record<string, unknown> = {};
   for (const [cmd, text] of Object.entries(output)) {
-    if (req.parsing.name === 'textfsm') out[cmd] = parseTextFsm(req.parsing.template, text);
+    if ('ntc' in parsing) {
+      const platform = parsing.ntc.platform ?? ctx.platform;
+      if (!platform) throw new JobParsingError('NtcTemplateNotFound', 'parsing without a template needs a platform, and this session has none');
+      try {
+        const selection = await (await ntcTemplatesDir(ctx.ntcTemplatesDir)).select(platform, parsing.ntc.command ?? cmd);
+        out[cmd] = parseWithNtcTemplates(selection.texts, text);
+      } catch (e) {
+        if (e instanceof NtcTemplateNotFoundError) throw new JobParsingError('NtcTemplateNotFound', e.message);
+        if (e instanceof NtcTemplatesUnavailableError) throw new JobParsingError('NtcTemplatesUnavailable', e.message);
+        throw e;
+      }
+    } else if (parsing.name === 'textfsm') out[cmd] = parseTextFsm(parsing.template, text);
     else {
-      const re = new RegExp(req.parsing.template, 'gm');
+      const re = new RegExp(parsing.template, 'gm');
       out[cmd] = [...text.matchAll(re)].map((m) => ({ ...(m.groups ?? {}) }));
     }
   }
@@ -124,8 +152,11 @@ async function startJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean
   const secrets = secretsOfRequest(req);
   const beat = setInterval(() => ctx.heartbeat(details?.()), 1000);
   beat.unref?.();
+  let platform: string | undefined;
+  const call = driverOptions(req.driver, req.driverArgs).call;
   const run = async (session: DeviceSession) => {
-    const opts = { timeout: req.executionTimeoutSeconds };
+    platform = session.platform;
+    const opts = { timeout: req.executionTimeoutSeconds, ...call };
     return req.mode === 'command' ? session.sendCommands(req.lines, opts) : session.sendConfig(req.lines, { ...opts, save: req.save });
   };
   let login: boolean | undefined;
@@ -137,9 +168,9 @@ async function startJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean
     let retval: unknown = output;
     let error: DeviceRunOutcome['error'] = null;
     try {
-      retval = await parseOutputs(req, output);
+      retval = await parseOutputs(req, output, { ntcTemplatesDir: deps.config.device.ntcTemplatesDir, ...(platform ? { platform } : {}) });
     } catch (e) {
-      error = { type: 'ParsingError', message: redactSecrets((e as Error).message, secrets) };
+      error = { type: e instanceof JobParsingError ? e.type : 'ParsingError', message: redactSecrets((e as Error).message, secrets) };
     }
     // A generic shell reports exit statuses: a command that ran and failed is a failed job, not a retry.
     const bad = Object.entries(res.exitCodes ?? {}).filter(([, c]) => c !== 0);

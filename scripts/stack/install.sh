@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the local stack's programs into $SWITCHYARD_CACHE (default ~/.cache/switchyard).
 #
-#   bash scripts/stack/install.sh [--quiet] [temporal|ferretdb|kafka|sshd|kcat|pytools|all ...]   (default: all)
+#   bash scripts/stack/install.sh [--quiet] [temporal|ferretdb|kafka|sshd|kcat|pytools|ntc-templates|all ...]   (default: all)
 #
 # --quiet prints nothing for components that are already installed.
 # Several components may be named (separated by spaces or commas); they install in parallel.
@@ -14,7 +14,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_COMPONENTS=(temporal ferretdb kafka sshd kcat pytools)
+ALL_COMPONENTS=(temporal ferretdb kafka sshd kcat pytools ntc-templates)
 
 usage() {
   sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -64,6 +64,7 @@ is_installed() {
     ferretdb) marker_ok ferretdb "$FERRETDB_BUILD" && [[ -x "$FERRETDB_BIN" ]] ;;
     kafka) marker_ok kafka "$KAFKA_KEY" && [[ -f "$KAFKA_LIBS/kafka_${KAFKA_SCALA}-${KAFKA_VERSION}.jar" ]] ;;
     pytools) marker_ok pytools "$PYTOOLS_KEY" && [[ -x "$PYTOOLS_PYTHON" ]] ;;
+    ntc-templates) marker_ok ntc-templates "$NTC_TEMPLATES_SPEC" && [[ -f "$NTC_TEMPLATES_DIR_DEFAULT/index" ]] ;;
     sshd) [[ -x /usr/sbin/sshd ]] ;;
     kcat) command -v kcat >/dev/null 2>&1 ;;
     apt) for c in "${APT_COMPONENTS[@]}"; do is_installed "$c" || return 1; done ;;
@@ -219,8 +220,35 @@ install_pytools() {
     python3 -m venv "$venv"
   fi
   "$PYTOOLS_PYTHON" -m pip install --disable-pip-version-check --root-user-action=ignore --no-input --quiet "${PYTOOLS_SPECS[@]}"
-  "$PYTOOLS_PYTHON" -c 'import netmiko, textfsm, ntc_templates, schemathesis; print("netmiko", netmiko.__version__)'
+  "$PYTOOLS_PYTHON" -c 'import netmiko, textfsm, ntc_templates, schemathesis, rstr; print("netmiko", netmiko.__version__)'
   write_marker pytools "$PYTOOLS_KEY"
+}
+
+# The ntc-templates index and templates (what `parsing` without a template uses), from the PyPI wheel: only its
+# `ntc_templates/templates/` folder, unpacked into $SWITCHYARD_CACHE/ntc-templates (NTC_TEMPLATES_DIR's default).
+install_ntc_templates() {
+  need_cmd python3 "ntc-templates" "Install Python 3 with pip."
+  local tmp
+  tmp=$(fresh_tmp ntc-templates)
+  python3 -m pip download --disable-pip-version-check --no-input --quiet --no-deps --only-binary=:all: \
+    --dest "$tmp/wheel" "$NTC_TEMPLATES_SPEC"
+  python3 - "$tmp/wheel" "$tmp/templates" <<'EOF'
+import pathlib, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("ntc_templates-*.whl"))
+out = pathlib.Path(sys.argv[2])
+out.mkdir(parents=True)
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith("ntc_templates/templates/") and not name.endswith("/"):
+            (out / pathlib.PurePosixPath(name).name).write_bytes(z.read(name))
+count = len(list(out.glob("*.textfsm")))
+if not (out / "index").is_file() or count < 100:
+    sys.exit(f"{wheel.name}: no index or too few templates ({count})")
+print(f"{wheel.name}: index and {count} templates")
+EOF
+  move_into_place "$tmp/templates" "$NTC_TEMPLATES_DIR_DEFAULT"
+  rm -rf "$tmp"
+  write_marker ntc-templates "$NTC_TEMPLATES_SPEC"
 }
 
 # Debian packages (sshd, kcat) go through one apt run. Package scripts must not start the system sshd: the tests
@@ -282,6 +310,7 @@ component() {
       ferretdb) install_ferretdb ;;
       kafka) install_kafka ;;
       pytools) install_pytools ;;
+      ntc-templates) install_ntc_templates ;;
       apt)
         local c packages=()
         for c in "${APT_COMPONENTS[@]}"; do packages+=("$(apt_package "$c")"); done

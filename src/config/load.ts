@@ -106,7 +106,7 @@ export interface LoadOptions {
 /** Parses the configuration once: defaults, then the YAML file, then environment variables, then overrides. */
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
-  let tree = defaultConfig();
+  let tree = defaultConfig(env.SWITCHYARD_CACHE || undefined);
 
   const file = options.file ?? env.SWITCHYARD_CONFIG;
   let yamlMongoBlock = false;

@@ -114,6 +114,8 @@ export const configSchema = z.object({
     sessionIdleSeconds: positiveInt,
     /** SSH jobs one worker runs at once from FifoQ (each opens a connection: the handshake is CPU-bound). */
     fifoConcurrency: positiveInt,
+    /** The ntc-templates `templates` folder (its `index` and template files) for parsing without a template. */
+    ntcTemplatesDir: z.string().min(1),
   }),
   scheduler: z.object({
     projects: z.array(projectSchema).min(1),

@@ -19,7 +19,8 @@ export async function testDeviceConnection(driver: 'netmiko' | 'paramiko', args:
         success: true,
         connection_time: Math.round(performance.now() - started) / 1000,
         error_message: null,
-        device_info: { prompt, device_type: args.device_type ?? (driver === 'netmiko' ? 'cisco_ios' : 'linux'), host: args.host },
+        // After `autodetect` the device_type found is the one reported.
+        device_info: { prompt, device_type: session instanceof NetmikoDriver ? session.deviceType : (args.device_type ?? 'linux'), host: args.host },
         timestamp: isoWithOffset(new Date())!,
       };
     } finally {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_DRIVERS, deviceDriverOf, driverImplementation, type DeviceDriver, type DriverName } from '../domain/drivers.js';
+import { AUTODETECT, resolveDeviceType, SUPPORTED_DEVICE_TYPES } from '../ssh/platforms/index.js';
+import { DriverArgsError, validateDriverArgs } from './driver-args.js';
 
 /**
  * The `/device/exec` request model (DESIGN.md "The device API", shaped after NetPulse's own model). Pure code:
@@ -19,7 +21,8 @@ const hostField = z
 export const connectionArgsSchema = z
   .object({
     host: hostField,
-    port: z.number().int().min(1).max(65535).default(22),
+    /** Default 22, or 23 for a `*_telnet` device_type (set by `normalizeExecRequest`). */
+    port: z.number().int().min(1).max(65535).optional(),
     username: z.string().min(1).optional(),
     password: z.string().optional(),
     private_key: z.string().optional(),
@@ -43,9 +46,19 @@ export const webhookSchema = z.object({
   timeout: z.number().positive().max(300).default(10),
 });
 
+/**
+ * `parsing`: a template in the request, or (textfsm only) none: `template: null` or NetPulse's
+ * `use_ntc_template: true`, optionally with `ntc_template_args: {platform, command}`, picks the ntc-templates template
+ * by platform (default: the device_type's) and command (default: each command of the job).
+ */
 export const parsingSchema = z.object({
   name: z.enum(['textfsm', 'regex']),
-  template: z.string().min(1),
+  template: z.string().min(1).nullable().optional(),
+  use_ntc_template: z.boolean().optional(),
+  ntc_template_args: z
+    .object({ platform: z.string().min(1).max(100).optional(), command: z.string().min(1).max(1000).optional() })
+    .strict()
+    .optional(),
 });
 
 export const renderingSchema = z.object({
@@ -104,10 +117,17 @@ export interface DeviceJobRequest {
   ttlSeconds: number;
   executionTimeoutSeconds: number;
   webhook?: z.infer<typeof webhookSchema>;
-  parsing?: z.infer<typeof parsingSchema>;
+  parsing?: JobParsing;
   safeToRetry: boolean;
   save: boolean;
 }
+
+/**
+ * How a job's output is parsed: with the template the request carried, or with the ntc-templates template the index
+ * picks for `platform` (absent: the session's, known once `autodetect` has run) and `command` (absent: each command
+ * of the job).
+ */
+export type JobParsing = { name: 'textfsm' | 'regex'; template: string } | { name: 'textfsm'; ntc: { platform?: string; command?: string } };
 
 export interface RequestDefaults {
   ttlSeconds: number;
@@ -155,13 +175,27 @@ export function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, 
     throw new DeviceRequestError('connection_args needs a password or a private key', 'connection_args.password');
   }
   const driver = driverImplementation(driverName);
+  const connection = withDefaultPort(driver, conn);
+  let driverArgs: Record<string, unknown>;
+  try {
+    driverArgs = validateDriverArgs(driver, mode, body.driver_args ?? {});
+  } catch (e) {
+    if (e instanceof DriverArgsError) throw new DeviceRequestError(e.message, `driver_args.${e.key}`);
+    throw e;
+  }
+  if (body.save && driver === 'netmiko') {
+    const resolved = resolveDeviceType(connection.device_type ?? '');
+    if (resolved && !resolved.profile.save) {
+      throw new DeviceRequestError(`device_type '${connection.device_type}' has nothing to save: the device applies changes at once`, 'save');
+    }
+  }
   const req: DeviceJobRequest = {
     driver,
     driverName,
-    connection: conn,
+    connection,
     mode,
     lines,
-    driverArgs: body.driver_args ?? {},
+    driverArgs,
     queueStrategy: body.queue_strategy ?? (driver === 'netmiko' ? 'pinned' : 'fifo'),
     ttlSeconds: body.ttl ?? defaults.ttlSeconds,
     executionTimeoutSeconds: body.execution_timeout ?? defaults.executionTimeoutSeconds,
@@ -169,8 +203,53 @@ export function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, 
     save: body.save ?? false,
   };
   if (body.webhook) req.webhook = body.webhook;
-  if (body.parsing) req.parsing = body.parsing;
+  const parsing = normalizeParsing(body.parsing, driverArgs.use_textfsm === true, driver, connection);
+  if (parsing) req.parsing = parsing;
   return req;
+}
+
+/**
+ * The device_type a driver needs: netmiko requires one it serves (a 400 names them all); the generic driver has no
+ * use for one. The port defaults to 22, or 23 for telnet.
+ */
+export function checkConnectionForDriver(driver: DriverName, conn: DeviceConnectionArgs): void {
+  if (driver !== 'netmiko') return;
+  const dt = conn.device_type;
+  if (dt === undefined || dt.trim() === '') {
+    throw new DeviceRequestError(`connection_args.device_type is required for the netmiko driver; supported: ${SUPPORTED_DEVICE_TYPES.join(', ')}`, 'connection_args.device_type');
+  }
+  if (dt.trim().toLowerCase() !== AUTODETECT && !resolveDeviceType(dt)) {
+    throw new DeviceRequestError(`unsupported device_type '${dt}'; supported: ${SUPPORTED_DEVICE_TYPES.join(', ')}`, 'connection_args.device_type');
+  }
+}
+
+function withDefaultPort(driver: DriverName, conn: DeviceConnectionArgs): DeviceConnectionArgs {
+  checkConnectionForDriver(driver, conn);
+  if (conn.port !== undefined) return conn;
+  const telnet = driver === 'netmiko' && resolveDeviceType(conn.device_type ?? '')?.transport === 'telnet';
+  return { ...conn, port: telnet ? 23 : 22 };
+}
+
+function normalizeParsing(
+  parsing: z.infer<typeof parsingSchema> | undefined,
+  useTextfsm: boolean,
+  driver: DriverName,
+  conn: DeviceConnectionArgs,
+): JobParsing | undefined {
+  if (useTextfsm && parsing) throw new DeviceRequestError('give either driver_args.use_textfsm or parsing, not both', 'driver_args.use_textfsm');
+  if (!parsing && !useTextfsm) return undefined;
+  const ntcWanted = useTextfsm || parsing?.use_ntc_template === true || parsing?.template == null;
+  if (!ntcWanted && parsing?.template != null) return { name: parsing.name, template: parsing.template };
+  if (parsing && parsing.name !== 'textfsm') throw new DeviceRequestError('parsing.template is required for regex parsing', 'parsing.template');
+  const args = parsing?.ntc_template_args;
+  let platform = args?.platform;
+  if (!platform && driver === 'netmiko') {
+    // With autodetect the platform is the detected one, known when the job runs.
+    platform = resolveDeviceType(conn.device_type ?? '')?.platform;
+  } else if (!platform) {
+    throw new DeviceRequestError('parsing without a template needs a platform with the generic driver: give parsing.ntc_template_args.platform', 'parsing.ntc_template_args.platform');
+  }
+  return { name: 'textfsm', ntc: { ...(platform ? { platform } : {}), ...(args?.command ? { command: args.command } : {}) } };
 }
 
 /** Every connection_args key that holds a credential. */
@@ -192,7 +271,7 @@ export function redactRequest(req: DeviceJobRequest): Record<string, unknown> {
   };
   if (Object.keys(req.driverArgs).length > 0) out.driver_args = req.driverArgs;
   if (req.webhook) out.webhook = { url: redactUrl(req.webhook.url), method: req.webhook.method };
-  if (req.parsing) out.parsing = { name: req.parsing.name };
+  if (req.parsing) out.parsing = 'ntc' in req.parsing ? { name: req.parsing.name, use_ntc_template: true, ntc_template_args: req.parsing.ntc } : { name: req.parsing.name };
   return out;
 }
 

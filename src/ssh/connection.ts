@@ -247,11 +247,17 @@ export interface DriverResult {
 export interface CommandCallOptions {
   /** Seconds to wait for one command (netmiko: its prompt; paramiko: its exit status). */
   timeout?: number;
+  /** netmiko: drop the trailing prompt / the command echo from the output (default true). */
+  stripPrompt?: boolean;
+  stripCommand?: boolean;
 }
 
 export interface ConfigCallOptions extends CommandCallOptions {
   /** Save the configuration afterwards (`write memory` and the like); ignored by the generic shell. */
   save?: boolean;
+  /** netmiko: leave configuration mode at the end (default true) / enter it first (default true). */
+  exitConfigMode?: boolean;
+  enterConfigMode?: boolean;
 }
 
 /** What both drivers offer, so a job runner needs no driver-specific code for the common cases. */
@@ -259,6 +265,8 @@ export interface DeviceSession {
   readonly driver: DriverName;
   /** `user@host:port`, safe to log. */
   readonly target: string;
+  /** The device's platform as the ntc-templates index names it (netmiko: the device_type's family). */
+  readonly platform?: string;
   /** False once the transport closed or the session is in an unknown state (e.g. after a command timeout). */
   isAlive(): boolean;
   sendCommands(commands: readonly string[], opts?: CommandCallOptions): Promise<DriverResult>;

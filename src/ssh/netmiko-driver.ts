@@ -63,6 +63,8 @@ export interface SendConfigSetOptions {
   /** Seconds per line. Default 15, as netmiko. */
   timeout?: number;
   exitConfigMode?: boolean;
+  /** Send the lines at the current prompt, without entering configuration mode first (netmiko's enter_config_mode). */
+  enterConfigMode?: boolean;
   /** Overrides the profile's error pattern; `null` disables error detection. */
   errorPattern?: RegExp | null;
 }
@@ -545,7 +547,7 @@ export class NetmikoDriver implements DeviceSession, ProfileSession {
     const timeoutS = opts.timeout ?? CONFIG_LINE_TIMEOUT_S;
     const errorPattern = opts.errorPattern === undefined ? this.profile.errorPattern : opts.errorPattern;
     const result: ConfigSetResult = { lines: {}, transcript: '' };
-    result.transcript += await this.configMode(timeoutS);
+    if (opts.enterConfigMode ?? true) result.transcript += await this.configMode(timeoutS);
     for (const line of lines) {
       if (!line.trim()) continue;
       this.reader.write(line.trimEnd() + this.newline);
@@ -605,7 +607,11 @@ export class NetmikoDriver implements DeviceSession, ProfileSession {
     if (opts.save && !this.profile.save) {
       throw new UnsupportedOperationError(`device_type '${this.deviceType}' has nothing to save: the device applies changes at once`, { host: this.opts.host });
     }
-    const r = await this.sendConfigSet(lines, opts.timeout === undefined ? {} : { timeout: opts.timeout });
+    const r = await this.sendConfigSet(lines, {
+      ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
+      ...(opts.exitConfigMode === undefined ? {} : { exitConfigMode: opts.exitConfigMode }),
+      ...(opts.enterConfigMode === undefined ? {} : { enterConfigMode: opts.enterConfigMode }),
+    });
     const output: Record<string, string> = { ...r.lines };
     if (opts.save && this.profile.save) output[this.profile.save.command] = await this.saveConfig();
     return { output };

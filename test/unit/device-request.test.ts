@@ -3,7 +3,7 @@ import { DeviceRequestError, execBodySchema, normalizeExecRequest, redactRequest
 import { renderJinja2 } from '../../src/device/service.js';
 
 const defaults = { ttlSeconds: 300, executionTimeoutSeconds: 120 };
-const conn = { host: '10.0.0.1', username: 'admin', password: 'pw-123456', secret: 'en-654321' };
+const conn = { host: '10.0.0.1', username: 'admin', password: 'pw-123456', secret: 'en-654321', device_type: 'cisco_ios' };
 const parse = (body: unknown) => normalizeExecRequest(execBodySchema.parse(body), defaults, renderJinja2);
 
 describe('device request model', () => {
@@ -44,5 +44,83 @@ describe('device request model', () => {
     for (const s of ['pw-123456', 'en-654321', 'KEYDATA-xyz', 'pp-999', 'hookpw', 'tok-1']) expect(red).not.toContain(s);
     expect(red).toContain('10.0.0.1');
     expect(secretsOfRequest(r).sort()).toEqual(['KEYDATA-xyz', 'en-654321', 'pp-999', 'pw-123456'].sort());
+  });
+
+  it('refuses a netmiko device_type it does not serve, or none, naming the supported ones; generic only when asked', () => {
+    const { device_type: _omit, ...noType } = conn;
+    expect(() => parse({ driver: 'netmiko', connection_args: noType, command: 'a' })).toThrow(/device_type is required for the netmiko driver; supported: cisco_ios, cisco_xe, /);
+    for (const dt of ['nokia_sros', 'cisco_asa_telnet', 'linux_telnet', 'ciscoios']) {
+      let err: unknown;
+      try {
+        parse({ driver: 'netmiko', connection_args: { ...conn, device_type: dt }, command: 'a' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, dt).toBeInstanceOf(DeviceRequestError);
+      expect((err as DeviceRequestError).field).toBe('connection_args.device_type');
+      expect((err as Error).message).toContain(`unsupported device_type '${dt}'`);
+      expect((err as Error).message).toMatch(/hp_comware, .*ruijie_os, .*zte_zxros, .*fortinet, .*generic, .*autodetect/);
+    }
+    for (const dt of ['generic', 'autodetect', 'HP_Comware', 'cisco_ios_ssh', 'mikrotik_routeros', 'extreme']) {
+      expect(parse({ driver: 'netmiko', connection_args: { ...conn, device_type: dt }, command: 'a' }).connection.device_type).toBe(dt);
+    }
+    // The generic driver has no use for a device_type.
+    expect(parse({ driver: 'ssh', connection_args: { ...conn, device_type: 'anything' }, command: 'a' }).driver).toBe('paramiko');
+  });
+
+  it('telnet types default to port 23; an explicit port is kept', () => {
+    expect(parse({ driver: 'netmiko', connection_args: { ...conn, device_type: 'cisco_ios_telnet' }, command: 'a' }).connection.port).toBe(23);
+    expect(parse({ driver: 'netmiko', connection_args: { ...conn, device_type: 'hp_comware_telnet', port: 2323 }, command: 'a' }).connection.port).toBe(2323);
+    expect(parse({ driver: 'netmiko', connection_args: { ...conn, device_type: 'hp_comware' }, command: 'a' }).connection.port).toBe(22);
+  });
+
+  it('names every driver_args key it does not take: unknown, refused, wrong job kind or wrong type', () => {
+    const bad = (driver: string, mode: 'command' | 'config', args: Record<string, unknown>) => {
+      try {
+        parse({ driver, connection_args: conn, [mode]: 'x', driver_args: args });
+      } catch (e) {
+        return { field: (e as DeviceRequestError).field, message: (e as Error).message };
+      }
+      return null;
+    };
+    expect(bad('netmiko', 'command', { read_timout: 5 })).toEqual({
+      field: 'driver_args.read_timout',
+      message: expect.stringMatching(/^unknown driver_args key 'read_timout' for the netmiko driver; supported for command jobs: read_timeout, /),
+    });
+    expect(bad('netmiko', 'command', { expect_string: '#' })?.message).toMatch(/driver_args.expect_string is not supported/);
+    expect(bad('netmiko', 'command', { use_genie: true })?.field).toBe('driver_args.use_genie');
+    expect(bad('netmiko', 'config', { strip_prompt: false })?.message).toMatch(/applies to command jobs, not config jobs/);
+    expect(bad('netmiko', 'command', { read_timeout: '5' })?.message).toMatch(/must be a positive number/);
+    expect(bad('netmiko', 'command', { cmd_verify: 1 })?.message).toMatch(/must be a boolean/);
+    expect(bad('ssh', 'command', { read_timeout: 5 })?.message).toMatch(/unknown driver_args key 'read_timeout' for the paramiko driver/);
+    expect(bad('ssh', 'config', { sudo: true })?.message).toMatch(/sudo is not supported/);
+    expect(bad('netmiko', 'command', { read_timeout: 30, delay_factor: 2, strip_prompt: false, session_log: undefined })?.field).toBe('driver_args.session_log');
+    const ok = parse({ driver: 'netmiko', connection_args: conn, command: 'x', driver_args: { read_timeout: 30, delay_factor: 2, cmd_verify: false } });
+    expect(ok.driverArgs).toEqual({ read_timeout: 30, delay_factor: 2, cmd_verify: false });
+  });
+
+  it('refuses save on a platform that has nothing to save', () => {
+    expect(() => parse({ driver: 'netmiko', connection_args: { ...conn, device_type: 'fortinet' }, config: 'x', save: true })).toThrow(/'fortinet' has nothing to save/);
+    expect(parse({ driver: 'netmiko', connection_args: { ...conn, device_type: 'hp_comware' }, config: 'x', save: true }).save).toBe(true);
+  });
+
+  it('parses without a template: template null, NetPulse use_ntc_template, or driver_args.use_textfsm', () => {
+    const p = (extra: Record<string, unknown>, dt = 'cisco_xe_telnet') => parse({ driver: 'netmiko', connection_args: { ...conn, device_type: dt }, command: 'sh ver', ...extra }).parsing;
+    expect(p({ parsing: { name: 'textfsm', template: null } })).toEqual({ name: 'textfsm', ntc: { platform: 'cisco_xe' } });
+    expect(p({ parsing: { name: 'textfsm' } })).toEqual({ name: 'textfsm', ntc: { platform: 'cisco_xe' } });
+    expect(p({ parsing: { name: 'textfsm', template: 'Value X (.)', use_ntc_template: true, ntc_template_args: { platform: 'cisco_ios', command: 'show version' } } })).toEqual({
+      name: 'textfsm',
+      ntc: { platform: 'cisco_ios', command: 'show version' },
+    });
+    expect(p({ driver_args: { use_textfsm: true } }, 'huawei')).toEqual({ name: 'textfsm', ntc: { platform: 'huawei' } });
+    expect(p({ parsing: { name: 'textfsm' } }, 'autodetect')).toEqual({ name: 'textfsm', ntc: {} });
+    expect(p({ parsing: { name: 'textfsm', template: 'Value X (.)' } })).toEqual({ name: 'textfsm', template: 'Value X (.)' });
+    expect(() => p({ parsing: { name: 'regex', template: null } })).toThrow(/template is required for regex/);
+    expect(() => p({ parsing: { name: 'textfsm' }, driver_args: { use_textfsm: true } })).toThrow(/either driver_args.use_textfsm or parsing/);
+    expect(() => parse({ driver: 'ssh', connection_args: conn, command: 'uname -a', parsing: { name: 'textfsm' } })).toThrow(/needs a platform with the generic driver/);
+    expect(parse({ driver: 'ssh', connection_args: conn, command: 'ip a', parsing: { name: 'textfsm', ntc_template_args: { platform: 'linux' } } }).parsing).toEqual({
+      name: 'textfsm',
+      ntc: { platform: 'linux' },
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { testDeviceConnection } from '../../device/connection-test.js';
 import { JOB_STATUS_WORDS } from '../../device/job-view.js';
-import { bulkBodySchema, connectionArgsSchema, DeviceRequestError, execBodySchema, normalizeExecRequest, type ExecBody } from '../../device/request.js';
+import { bulkBodySchema, checkConnectionForDriver, connectionArgsSchema, DeviceRequestError, execBodySchema, normalizeExecRequest, type ExecBody } from '../../device/request.js';
 import { cancelJobs, deviceRequestDefaults, listJobs, renderJinja2, selectWorkers, submitDeviceJob, toWorkerView, type DeviceServiceDeps } from '../../device/service.js';
 import type { AppEnv } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
@@ -160,7 +160,14 @@ export function registerDeviceJobRoutes(app: OpenAPIHono<AppEnv>, deps: DeviceSe
       if (!['netmiko', 'paramiko', 'ssh'].includes(driver)) {
         throw new BadRequestError(`unsupported driver '${body.driver}'; supported: netmiko, paramiko, ssh`, [{ field: 'driver', message: 'unsupported driver' }]);
       }
-      const result = await testDeviceConnection(driver === 'netmiko' ? 'netmiko' : 'paramiko', body.connection_args);
+      const impl = driver === 'netmiko' ? 'netmiko' : 'paramiko';
+      try {
+        checkConnectionForDriver(impl, body.connection_args);
+      } catch (e) {
+        if (e instanceof DeviceRequestError) throw new BadRequestError(e.message, [{ field: e.field, message: e.message }]);
+        throw e;
+      }
+      const result = await testDeviceConnection(impl, body.connection_args);
       return c.json({ code: 200, message: 'success', data: result }, 200);
     },
   );
