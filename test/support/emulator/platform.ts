@@ -67,8 +67,8 @@ export interface EmulatedPlatform<D extends DeviceBase = DeviceBase> {
   readonly name: string;
   /** SSH server identification (`SSH-2.0-…`). */
   readonly sshIdent: string;
-  /** Pager marker and the sequence that erases it once a key is pressed. */
-  readonly pager: { marker: string; erase: string };
+  /** Pager marker (text, or made from the lines shown so far and the total) and what erases it once a key is pressed. */
+  readonly pager: { marker: string | ((shown: number, total: number) => string); erase: string };
   readonly defaultPageLength: number;
   /** Accept keyboard-interactive authentication (PAN-OS logs in that way). */
   readonly keyboardInteractive?: boolean;

@@ -237,7 +237,8 @@ export class Terminal implements ShellIO {
       return;
     }
     this.opts.onPagerStop();
-    this.write(chunk.map((l) => l + CRLF).join('') + this.opts.platform.pager.marker);
+    const { marker } = this.opts.platform.pager;
+    this.write(chunk.map((l) => l + CRLF).join('') + (typeof marker === 'string' ? marker : marker(p.pos, p.lines.length)));
   }
 
   private pagerKey(ch: string): void {

@@ -54,13 +54,22 @@ export function matchCommand(
 
 /**
  * Picks the command of `specs` that the words name, the way a CLI walks its parse tree: at each position only the
- * specs still alive compete, so `sh ip int br` resolves word by word. The error says at which word it failed.
+ * specs still alive compete, so `sh ip int br` resolves word by word. `<x>` takes one word, a last `<x...>` all the
+ * remaining ones (at least one). The error says at which word it failed.
  */
 export function pickCommand(
   words: readonly Word[],
   specs: readonly string[],
 ): { ok: true; spec: string; args: string[] } | { ok: false; at: number; kind: 'invalid' | 'ambiguous' | 'incomplete' } {
-  let alive = specs.map((s) => s.split(' '));
+  const expand = (spec: string): string[] => {
+    const parts = spec.split(' ');
+    const last = parts[parts.length - 1] as string;
+    if (!last.endsWith('...>')) return parts;
+    const k = parts.length - 1;
+    return [...parts.slice(0, k), ...new Array<string>(Math.max(1, words.length - k)).fill(last)];
+  };
+  const original = new Map(specs.map((s) => [expand(s).join(' '), s]));
+  let alive = [...original.keys()].map((s) => s.split(' '));
   const args: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as Word;
@@ -77,7 +86,7 @@ export function pickCommand(
   }
   const done = alive.filter((p) => p.length === words.length);
   if (done.length === 0) return { ok: false, at: words.length, kind: 'incomplete' };
-  return { ok: true, spec: (done[0] as string[]).join(' '), args };
+  return { ok: true, spec: original.get((done[0] as string[]).join(' ')) as string, args };
 }
 
 export function isIPv4(s: string): boolean {
