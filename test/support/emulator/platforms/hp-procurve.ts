@@ -5,7 +5,8 @@
  * `-- MORE --, next page: Space, next line: Enter, quit: Control-C` pager, and `logout` asking
  * `Do you want to log out [y/n]?` (first `Do you want to save the current configuration [y/n/^C]?` when unsaved).
  */
-import { CliError, CliShell, interfaceCommands, newCliDevice, type CliContext, type CliDevice, type Handler } from '../cli-shell.js';
+import type { CliError} from '../cli-shell.js';
+import { CliShell, interfaceCommands, newCliDevice, type CliContext, type CliDevice, type Handler } from '../cli-shell.js';
 import { enableHandler, globalConfig } from '../cisco-like.js';
 import type { EmulatedPlatform } from '../platform.js';
 

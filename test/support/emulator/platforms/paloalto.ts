@@ -116,7 +116,6 @@ class PanShell implements Shell {
       return ['', 'Commit job 2 is in progress. Use Ctrl+C to return to command prompt', '...0%.....50%.......100%', 'Configuration committed successfully', ''];
     }
     if (cmd === 'show') return ['config {', ...this.d.candidate.map((l) => `  ${l};`), '}'];
-    let m: RegExpExecArray | null;
     if (/^set (?:deviceconfig|network|address|address-group|service|rulebase|zone|shared|tag) \S.*$/.test(cmd)) {
       this.d.candidate.push(line.slice(line.indexOf(w[1] as string)));
       return [];
