@@ -33,13 +33,13 @@ export class PythonScriptError extends Error {
 export function runPythonJson<T = unknown>(
   script: string,
   input: unknown,
-  opts: { args?: string[]; timeoutMs?: number; python?: string } = {},
+  opts: { args?: string[]; timeoutMs?: number; python?: string; env?: Record<string, string> } = {},
 ): Promise<T> {
   const python = opts.python ?? pytoolsPython;
   return new Promise<T>((resolve, reject) => {
     const child = spawn(python, [script, ...(opts.args ?? [])], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONIOENCODING: 'utf-8', PYTHONHASHSEED: '0' },
+      env: { ...process.env, ...(opts.env ?? {}), PYTHONIOENCODING: 'utf-8', PYTHONHASHSEED: '0' },
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
