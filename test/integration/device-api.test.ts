@@ -26,15 +26,17 @@ let worker: WorkerRuntime;
 let workerDone: Promise<void>;
 let sshd: SshdHandle;
 let emu: DeviceEmulator;
+let comware: DeviceEmulator;
 let mongo: MongoHandle;
 let tasks: TaskStore;
 let hook: Server;
 const hookCalls: unknown[] = [];
 
 beforeAll(async () => {
-  [sshd, emu] = await Promise.all([
+  [sshd, emu, comware] = await Promise.all([
     startSshd(),
     startDeviceEmulator({ enableSecret: 'en-secret-4711', commandDelayMs: (c) => (c === 'show tech-support' ? 10_000 : 0) }),
+    startDeviceEmulator({ platform: 'hp_comware', listenHost: '127.0.0.7', telnet: true }),
   ]);
   worker = await createWorkerRuntime({ config, logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
   workerDone = worker.run();
@@ -59,6 +61,7 @@ afterAll(async () => {
   await mongo?.close();
   await sshd?.close();
   await emu?.close();
+  await comware?.close();
   hook?.close();
   await env.cleanup();
 }, 60_000);
@@ -141,6 +144,27 @@ describe('device API: authentication and bad input', () => {
       expect(r.body.code).toBe(400);
       expect(r.body.message).toMatch(message);
     }
+    // No silent fallback: a device_type the netmiko driver does not serve, none at all, or an unknown driver_args key.
+    const netmiko = { driver: 'netmiko', connection_args: emuArgs(), command: 'show clock' };
+    const refused: Array<[unknown, RegExp, string]> = [
+      [{ ...netmiko, connection_args: { ...emuArgs(), device_type: 'nokia_sros' } }, /^unsupported device_type 'nokia_sros'; supported: cisco_ios, .*hp_comware, .*mikrotik_routeros, .*autodetect$/, 'connection_args.device_type'],
+      [{ ...netmiko, connection_args: { ...emuArgs(), device_type: 'cisco_asa_telnet' } }, /unsupported device_type 'cisco_asa_telnet'/, 'connection_args.device_type'],
+      [{ ...netmiko, connection_args: { ...emuArgs(), device_type: undefined } }, /device_type is required for the netmiko driver; supported: /, 'connection_args.device_type'],
+      [{ ...netmiko, driver_args: { read_timeout: 20, sesion_log: 'x' } }, /unknown driver_args key 'sesion_log' for the netmiko driver/, 'driver_args.sesion_log'],
+      [{ ...netmiko, driver_args: { expect_string: '#' } }, /driver_args.expect_string is not supported/, 'driver_args.expect_string'],
+      [{ ...base, driver_args: { read_timeout: 5 } }, /unknown driver_args key 'read_timeout' for the paramiko driver/, 'driver_args.read_timeout'],
+      [{ ...netmiko, connection_args: { ...emuArgs(), device_type: 'mikrotik_routeros' }, command: undefined, config: ['/ip dns set servers=1.1.1.1'], save: true }, /'mikrotik_routeros' has nothing to save/, 'save'],
+    ];
+    for (const [body, message, field] of refused) {
+      const r = await call<Array<{ field: string }>>('POST', '/device/exec', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body).toMatchObject({ code: 400, message: expect.stringMatching(message) });
+      expect(JSON.stringify(r.body.data)).toContain(field);
+    }
+    const test = await call('POST', '/device/test', { driver: 'netmiko', connection_args: { ...emuArgs(), device_type: 'bogus_os' } });
+    expect(test.status).toBe(400);
+    expect(test.body.message).toMatch(/unsupported device_type 'bogus_os'; supported: /);
+
     const st = await call('GET', '/job?status=exploded');
     expect(st.status).toBe(400);
     expect(st.body.message).toMatch(/status/);
@@ -225,6 +249,45 @@ describe('device jobs on real SSH servers', () => {
     const template = 'Value NAME (\\S+)\nValue STATE (up|down)\n\nStart\n  ^${NAME}\\s+${STATE} -> Record\n';
     const fsm = await submit({ driver: 'paramiko', connection_args: sshArgs(), command: 'printf "a up\\nb down\\n"', parsing: { name: 'textfsm', template } });
     expect((await settled(fsm.id)).result?.retval).toEqual({ 'printf "a up\\nb down\\n"': [{ NAME: 'a', STATE: 'up' }, { NAME: 'b', STATE: 'down' }] });
+  });
+
+  it('parses without a template: the ntc-templates index picks it by platform and command', async () => {
+    const brief = 'sh ip int br';
+    const spellings = [
+      { parsing: { name: 'textfsm', template: null } },
+      { parsing: { name: 'textfsm', use_ntc_template: true } },
+      { driver_args: { use_textfsm: true } },
+    ];
+    for (const extra of spellings) {
+      const sub = await submit({ driver: 'netmiko', connection_args: emuArgs(), command: brief, ...extra });
+      const j = await settled(sub.id);
+      expect(j.status, JSON.stringify(j.result)).toBe('finished');
+      const records = (j.result!.retval as Record<string, Array<Record<string, string>>>)[brief]!;
+      expect(records.map((r) => r.interface)).toEqual(expect.arrayContaining(['GigabitEthernet0/0', 'GigabitEthernet0/1', 'Loopback0']));
+      expect(records[0]).toMatchObject({ interface: 'GigabitEthernet0/0', ip_address: '10.0.0.1', status: 'up', proto: 'up' });
+    }
+    // Another platform, over telnet, through the whole stack.
+    const h3c = await submit({
+      driver: 'netmiko',
+      connection_args: { host: comware.host, port: comware.telnetPort, username: comware.username, password: comware.password, device_type: 'hp_comware_telnet' },
+      command: ['display interface brief', 'display version'],
+      parsing: { name: 'textfsm', template: null },
+    });
+    const j2 = await settled(h3c.id);
+    // display version has no hp_comware template: the job says so, naming platform and command.
+    expect(j2.status).toBe('failed');
+    expect(j2.result?.error).toEqual({ type: 'NtcTemplateNotFound', message: "no ntc-templates template for platform 'hp_comware' and command 'display version'" });
+    const ok = await submit({
+      driver: 'netmiko',
+      connection_args: { host: comware.host, port: comware.telnetPort, username: comware.username, password: comware.password, device_type: 'hp_comware_telnet' },
+      command: 'display interface brief',
+      parsing: { name: 'textfsm', template: null },
+    });
+    const j3 = await settled(ok.id);
+    expect(j3.status, JSON.stringify(j3.result)).toBe('finished');
+    expect((j3.result!.retval as Record<string, Array<Record<string, string>>>)['display interface brief']).toEqual(
+      expect.arrayContaining([expect.objectContaining({ interface: 'GE1/0/1', link: 'UP', description: 'uplink' })]),
+    );
   });
 
   it('runs netmiko config jobs and calls the webhook with the job view', async () => {
