@@ -562,6 +562,7 @@ export class NetmikoDriver implements DeviceSession, ProfileSession {
       if (m) {
         const err = this.deviceError(line, m[0], result.transcript);
         if (this.checkConfigMode() && (opts.exitConfigMode ?? true)) await this.exitConfigMode(timeoutS).catch(() => undefined);
+        if (this.profile.leaveAfterError) await this.profile.leaveAfterError(this).catch(() => undefined);
         throw err;
       }
     }

@@ -351,6 +351,12 @@ describe.each(CASES)('$deviceType', (c) => {
       // Back at a usable prompt outside configuration mode.
       expect(d.checkConfigMode()).toBe(false);
       expect(await d.sendCommand(c.show[0] as string)).toBeTruthy();
+      if (c.deviceType === 'fortinet') {
+        // A line rejected inside a config block: the block is left, so the next command runs at the top level.
+        await expect(d.sendConfig(['config system interface', 'edit port2', 'set bogus 1'])).rejects.toBeInstanceOf(DeviceCommandError);
+        expect(d.currentPrompt).toBe('FGT-VM64 #');
+        expect(await d.sendCommand('get system status | grep Hostname')).toBe('Hostname: FGT-VM64');
+      }
     } finally {
       await d.disconnect();
     }

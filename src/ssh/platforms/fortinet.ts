@@ -5,7 +5,8 @@
  * save). Paging is a global console setting: at login netmiko reads whether VDOMs are on
  * (`get system status | grep Virtual`), the version (`… | grep Version`) and the console output mode
  * (`get system console` on v7, `show full-configuration system console` on v6); if the mode is `more` it sets
- * `standard` (inside `config global` with VDOMs) and puts `more` back at logout.
+ * `standard` (inside `config global` with VDOMs) and puts `more` back at logout. A rejected line inside a `config`
+ * block is followed by `abort`, so a pooled session goes back to the top level (netmiko leaves that to the caller).
  */
 import { esc, type DeviceProfile, type ProfileSession } from './profile.js';
 
@@ -49,6 +50,10 @@ export const FORTINET: DeviceProfile = {
       await setOutputMode(s, 'standard');
       s.notes.set('restoreMore', true);
     }
+  },
+  async leaveAfterError(s) {
+    // `FGT (port1) # `: still inside a config block; `abort` leaves it without applying what was typed.
+    for (let i = 0; i < 3 && /\([^)]*\) [#$]\s*$/.test(s.currentPrompt); i++) await s.sendCommand('abort');
   },
   async cleanup(s) {
     if (s.notes.get('restoreMore') === true) await setOutputMode(s, 'more');

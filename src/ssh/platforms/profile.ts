@@ -40,6 +40,8 @@ export interface ProfileSession {
   readonly disablePaging: boolean;
   /** Per-session notes of the profile (FortiOS: the console output mode found at login). */
   readonly notes: Map<string, unknown>;
+  /** The last prompt seen. */
+  readonly currentPrompt: string;
   sendCommand(command: string, opts?: { timeout?: number; cmdVerify?: boolean }): Promise<string>;
   /** Lines in configuration mode; returns each line's answer. */
   sendConfigLines(lines: readonly string[]): Promise<Record<string, string>>;
@@ -91,6 +93,11 @@ export interface DeviceProfile {
   readonly telnetLogin?: { username: RegExp; password: RegExp };
   /** Replaces the default preparation after the base prompt is known (enable-first, then the session commands). */
   prepare?(s: ProfileSession): Promise<void>;
+  /**
+   * After a rejected configuration line on a platform without a configuration mode: gets back to the top level, so
+   * the next job on a pooled session does not start inside a half-made block (FortiOS `abort`).
+   */
+  leaveAfterError?(s: ProfileSession): Promise<void>;
   /** Runs before logging out on a healthy session (FortiOS puts the console output mode back). */
   cleanup?(s: ProfileSession): Promise<void>;
   /** A last pass over a command's output, after echo and prompt are stripped (PAN-OS `[edit]` lines). */
