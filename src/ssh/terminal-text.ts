@@ -6,6 +6,20 @@
 /** Pager markers of IOS/NX-OS/EOS (--More--), Huawei/Comware (---- More ----), Junos (---(more 45%)---), ASA (<--- More --->). */
 export const DEFAULT_PAGER = /(?:^|\n)[^\n]*?(?:<)?-{2,}\s*\(?\s*more(?:\s+\d+%)?\s*\)?\s*-{2,}(?:>)?[ \t]*$/i;
 
+/**
+ * Every pager marker the families know (the default ones, ProCurve's, EXOS's, PAN-OS's less-style `lines 1-23`),
+ * for a session whose family is not known yet (generic, autodetect).
+ */
+export const ANY_PAGER = new RegExp(
+  [
+    DEFAULT_PAGER.source,
+    /-- MORE --, next page: Space, next line: Enter, quit: Control-C\s*$/.source,
+    /Press <SPACE> to continue or <Q> to quit:\s*$/.source,
+    /(?:^|\n)lines \d+-\d+(?:\/\d+)?(?: \(END\))?\s*$/.source,
+  ].join('|'),
+  'i',
+);
+
 /** Stands for a pager marker in collected text, so `cleanTerminalText` can remove it with its erase sequence. */
 export const MORE_SENTINEL = '\u0000MORE\u0000';
 
