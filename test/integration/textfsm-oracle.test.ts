@@ -1,12 +1,16 @@
 /**
- * Differential test: every template of the installed ntc-templates package, run on sample command outputs by our
- * parser and by Python textfsm (test/support/textfsm_oracle.py, one process for the whole batch), must give the
- * same records, or fail the same way.
+ * Differential test: ntc-templates' templates, run on sample command outputs by our parser and by Python textfsm
+ * (test/support/textfsm_oracle.py), must give the same records, or fail the same way; and every template of the
+ * package must load in ours exactly when it loads in Python.
  *
- * Corpus: ntc-templates' PyPI distributions (sdist and wheel) ship no command outputs, and CI reaches PyPI but not
- * the project's source repository, so the oracle script generates samples per template (walking its states and
- * synthesising lines that its rules match, seeded by template name). Hand-written outputs for a few common
- * commands live in test/fixtures/textfsm/<template name>.raw.
+ * Corpus: ntc-templates' PyPI distributions ship no command outputs, so the oracle script generates samples per
+ * template by walking its states and making, for each rule it takes, a line the rule matches, with two line
+ * generators: its own walk of the sre parse tree, and the PyPI `rstr` package's xeger (a third-party reading of the
+ * same regexes). Seeded, so a run is repeatable. Hand-written outputs for a few common commands live in
+ * test/fixtures/textfsm/<template name>.raw.
+ *
+ * `npm test` runs a sample (every fourth template, 3 texts per generator); `npm run test:ntc`
+ * (SWITCHYARD_NTC_WHOLE_SET=1) runs every template with 3 sre and 5 rstr texts and prints the whole-set figures.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +21,12 @@ import { pytoolsAvailable, pytoolsPython, runPythonJson } from '../support/pytoo
 
 const ORACLE = fileURLToPath(new URL('../support/textfsm_oracle.py', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/textfsm/', import.meta.url));
-const SAMPLES_PER_TEMPLATE = 3;
+const WHOLE_SET = process.env.SWITCHYARD_NTC_WHOLE_SET === '1';
+const STRIDE = WHOLE_SET ? 1 : 4;
+const GENERATORS = [
+  { generator: 'sre', samples: 3 },
+  { generator: 'rstr', samples: WHOLE_SET ? 5 : 3 },
+] as const;
 const MAX_LINES_PER_SAMPLE = 30;
 
 /**
@@ -41,6 +50,7 @@ interface OracleResponse {
   ntc_version: string;
   templates: Record<string, string>;
   results: OracleResult[];
+  compiled: Record<string, { type: string; message: string } | null>;
 }
 
 function fixtureCases(): { id: string; ntc_template: string; text: string }[] {
@@ -77,20 +87,58 @@ describe('TextFSM vs Python textfsm on ntc-templates', () => {
 
   beforeAll(async () => {
     if (!pytoolsAvailable()) {
-      throw new Error(
-        `${pytoolsPython} is missing: the install script creates that venv (pip install textfsm ntc-templates)`,
-      );
+      throw new Error(`${pytoolsPython} is missing: the install script creates that venv (pip install textfsm ntc-templates rstr)`);
     }
-    oracle = await runPythonJson<OracleResponse>(
-      ORACLE,
-      { cases: fixtureCases(), ntc: { samples: SAMPLES_PER_TEMPLATE, max_lines: MAX_LINES_PER_SAMPLE } },
-      { timeoutMs: 170_000 },
+    const timeoutMs = WHOLE_SET ? 1_700_000 : 170_000;
+    // One Python process per generator, side by side (two cores); fixtures and the load check go with the first.
+    const runs = await Promise.all(
+      GENERATORS.map((g, i) =>
+        runPythonJson<OracleResponse>(
+          ORACLE,
+          {
+            cases: i === 0 ? fixtureCases() : [],
+            compile_all: i === 0,
+            ntc: [{ ...g, max_lines: MAX_LINES_PER_SAMPLE, stride: STRIDE, offset: 0, seed: 0 }],
+          },
+          { timeoutMs },
+        ),
+      ),
     );
-  }, 180_000);
+    oracle = {
+      ntc_version: runs[0]!.ntc_version,
+      templates: Object.assign({}, ...runs.map((r) => r.templates)) as Record<string, string>,
+      results: runs.flatMap((r) => r.results),
+      compiled: runs[0]!.compiled,
+    };
+  }, WHOLE_SET ? 1_800_000 : 180_000);
 
-  it('gives the same records as Python for every template', () => {
+  it('loads every template of the package exactly when Python does', async () => {
+    const names = Object.keys(oracle.compiled);
+    const dir = (await import('../../src/config/index.js')).loadConfig().device.ntcTemplatesDir;
+    const { readFile } = await import('node:fs/promises');
+    const disagree: string[] = [];
+    let loaded = 0;
+    for (const name of names) {
+      const text = await readFile(`${dir}/${name}`, 'utf8');
+      let ours: string | null = null;
+      try {
+        new TextFsm(text);
+        loaded++;
+      } catch (err) {
+        if (!(err instanceof TextFsmTemplateError)) throw err;
+        ours = err.message;
+      }
+      if ((ours === null) !== (oracle.compiled[name] === null)) disagree.push(`${name}: python ${JSON.stringify(oracle.compiled[name])}, ours ${ours}`);
+    }
+    console.log(`ntc-templates ${oracle.ntc_version}: ${loaded} of ${names.length} templates load in our engine (${names.filter((n) => oracle.compiled[n] === null).length} in Python)`);
+    expect(names.length).toBeGreaterThan(900);
+    expect(disagree).toEqual([]);
+  });
+
+  it('gives the same records as Python for every template tried', () => {
     const compiled = new Map<string, TextFsm | Error>();
     const byTemplate = new Map<string, { cases: number; differ: OracleResult[] }>();
+    const byGenerator = new Map<string, { cases: number; differ: number }>();
     const details: string[] = [];
     for (const r of oracle.results) {
       const name = r.template as string;
@@ -106,33 +154,36 @@ describe('TextFSM vs Python textfsm on ntc-templates', () => {
       }
       const ts = ours(fsm, r.text);
       const entry = byTemplate.get(name) ?? { cases: 0, differ: [] };
+      const gen = r.id.startsWith('fixture:') ? 'fixture' : (/#([a-z]+)\d+$/.exec(r.id)?.[1] ?? '?');
+      const g = byGenerator.get(gen) ?? { cases: 0, differ: 0 };
       entry.cases++;
+      g.cases++;
       if (!agree(r.outcome, ts)) {
         entry.differ.push(r);
+        g.differ++;
         if (details.length < 5 && !KNOWN_DIFFERENCES[name]) {
-          details.push(
-            `--- ${r.id}\ntext:\n${r.text}\npython: ${JSON.stringify(r.outcome)}\nours:   ${JSON.stringify(ts)}`,
-          );
+          details.push(`--- ${r.id}\ntext:\n${r.text}\npython: ${JSON.stringify(r.outcome)}\nours:   ${JSON.stringify(ts)}`);
         }
       }
       byTemplate.set(name, entry);
+      byGenerator.set(gen, g);
     }
 
     const differing = [...byTemplate].filter(([, e]) => e.differ.length).map(([n]) => n);
     const unexpected = differing.filter((n) => !KNOWN_DIFFERENCES[n]);
     const cases = oracle.results.length;
-    const failedCases = [...byTemplate.values()].reduce((a, e) => a + e.differ.length, 0);
     const withRecords = oracle.results.filter((r) => 'records' in r.outcome && r.outcome.records.length).length;
     console.log(
       [
-        `textfsm oracle (python ${pytoolsPython}, ntc-templates ${oracle.ntc_version}):`,
-        `  templates tried: ${byTemplate.size}, agree: ${byTemplate.size - differing.length}, differ: ${differing.length}`,
-        `  cases: ${cases} (${cases - failedCases} agree; ${withRecords} produced records)`,
+        `textfsm oracle (${WHOLE_SET ? 'whole set' : `sample: every ${STRIDE}th template`}; python ${pytoolsPython}, ntc-templates ${oracle.ntc_version}):`,
+        `  templates tried: ${byTemplate.size}, identical on every text: ${byTemplate.size - differing.length}, differ: ${differing.length}`,
+        `  texts: ${cases} (${withRecords} produced records); ${[...byGenerator].map(([k, v]) => `${k}: ${v.cases - v.differ}/${v.cases} agree`).join(', ')}`,
         ...differing.map((n) => `  differs: ${n}${KNOWN_DIFFERENCES[n] ? ` (known: ${KNOWN_DIFFERENCES[n]})` : ''}`),
         ...details,
       ].join('\n'),
     );
-    expect(byTemplate.size).toBeGreaterThan(900);
+    expect(byTemplate.size).toBeGreaterThan(WHOLE_SET ? 900 : 200);
+    expect(byGenerator.get('rstr')?.cases ?? 0).toBeGreaterThan(WHOLE_SET ? 3000 : 400);
     expect(unexpected).toEqual([]);
   });
 });

@@ -3,15 +3,21 @@
 Reads one JSON batch on stdin, writes one JSON object on stdout:
 
   in:  {"cases": [{"id", "template" | "ntc_template", "text"}],
-        "ntc": {"samples": N, "max_lines": M} | null}
-  out: {"ntc_version", "templates": {name: text}, "results": [{"id", "template", "text", "outcome"}]}
+        "ntc": [{"samples": N, "max_lines": M, "generator": "sre" | "rstr", "seed": S, "stride": K, "offset": O}],
+        "compile_all": bool}
+  out: {"ntc_version", "templates": {name: text}, "results": [{"id", "template", "text", "outcome"}],
+        "compiled": {name: null | error} (with "compile_all": every template of the package, loaded by Python)}
 
 `outcome` is {"records": ParseTextToDicts(...)} or {"error": {"kind": "template" | "parse", "type", "message"}}.
 
-With "ntc", every template shipped by the installed ntc-templates package gets N generated sample outputs. The
-package ships no command outputs, so the samples are made here: walk the template's state machine, and for each
-step pick a rule of the current state and synthesise a line its regex matches (from the sre parse tree, checked
-with re.match), sometimes adding blank or noise lines. Generation is seeded per template, so a run is repeatable.
+With "ntc", every template shipped by the installed ntc-templates package (or every K-th one from the O-th, with
+"stride"/"offset") gets N generated sample outputs. The package ships no command outputs, so the samples are made
+here: walk the template's state machine, and for each step pick a rule of the current state and make a line its
+regex matches, sometimes adding blank or noise lines. Two line generators: "sre" (this file's own walk of the sre
+parse tree) and "rstr" (the PyPI `rstr` package's xeger, a third-party regex-to-string generator; repeats capped at
+8, whitespace classes drawn from space and tab so a line stays one line). Either way a line is kept only if the
+rule's regex matches it (re.match), and a text only if Python parses it within a second (an exponentially slow
+text says nothing about agreement). Generation is seeded per template and by "seed", so a run is repeatable.
 """
 
 import io
@@ -24,6 +30,16 @@ import sys
 import zlib
 
 import textfsm
+
+try:
+    import importlib
+
+    import rstr
+
+    # The package's `rstr.xeger` attribute is a function; the module holding the repeat limit is this one.
+    RSTR_XEGER_MODULE = importlib.import_module("rstr.xeger")
+except ImportError:  # the "rstr" generator needs it; the "sre" one does not
+    rstr = None
 
 try:
     from re import _constants as C
@@ -212,8 +228,34 @@ class LineGen:
         return None
 
 
-class SlowMatch(Exception):
-    pass
+class RstrLineGen:
+    """Lines from rstr's xeger: a third-party reading of the same regex, so a blind spot of LineGen is not shared."""
+
+    def __init__(self, rng):
+        if rstr is None:
+            raise RuntimeError("the rstr generator needs `pip install rstr` (scripts/stack/install.sh pytools)")
+        RSTR_XEGER_MODULE.STAR_PLUS_LIMIT = 8
+        self.xeger = rstr.Rstr(rng, whitespace=" \t")
+
+    def line_for(self, regex, compiled, attempts=25):
+        for _ in range(attempts):
+            try:
+                line = self.xeger.xeger(regex)
+            except (KeyError, IndexError, RecursionError, ValueError):
+                # xeger has no answer for some constructs (a group reference before its group, an empty class).
+                continue
+            if LINE_BREAKS.intersection(line):
+                continue
+            try:
+                if guarded_match(compiled, line):
+                    return line
+            except SlowMatch:
+                continue
+        return None
+
+
+class SlowMatch(BaseException):
+    """Not an Exception: run_case's `except Exception` must not take a timeout for a parse error."""
 
 
 def _on_alarm(_signum, _frame):
@@ -252,15 +294,15 @@ def noise_line(rng):
     return (" " * rng.randint(0, 3)) + " ".join(words)
 
 
-def generate_samples(name, template, samples, max_lines):
+def generate_samples(name, template, samples, max_lines, generator="sre", base_seed=0):
     fsm = textfsm.TextFSM(io.StringIO(template))
-    seed = zlib.crc32(name.encode("utf-8"))
+    seed = zlib.crc32(name.encode("utf-8")) + base_seed * 7919
     gen_cache = {}
     uses = {}
     texts = []
     for sample in range(samples):
         rng = random.Random(seed * 1000 + sample)
-        gen = LineGen(rng)
+        gen = RstrLineGen(random.Random(seed * 1000 + sample + 1)) if generator == "rstr" else LineGen(rng)
         lines = []
         state = "Start"
         for _ in range(max_lines):
@@ -303,8 +345,22 @@ def generate_samples(name, template, samples, max_lines):
             state = new_state
             if state is None or state in ("End", "EOF"):
                 break
-        texts.append("\n".join(lines) + ("\n" if rng.random() < 0.8 else ""))
+        text = "\n".join(lines) + ("\n" if rng.random() < 0.8 else "")
+        if parses_in_time(template, text):
+            texts.append(text)
     return texts
+
+
+def parses_in_time(template, text, seconds=1.0):
+    """Whether Python parses `text` within `seconds` (whatever the outcome)."""
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        run_case(template, text)
+        return True
+    except SlowMatch:
+        return False
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def run_case(template, text):
@@ -340,24 +396,32 @@ def main():
             {"id": case["id"], "template": name, "text": case["text"], "outcome": run_case(template, case["text"])}
         )
 
-    ntc = batch.get("ntc")
-    if ntc:
+    specs = batch.get("ntc") or []
+    for ntc in [specs] if isinstance(specs, dict) else specs:
         tdir = ntc_templates_dir()
-        for name in sorted(os.listdir(tdir)):
-            if not name.endswith(".textfsm"):
-                continue
+        names = [n for n in sorted(os.listdir(tdir)) if n.endswith(".textfsm")]
+        stride = ntc.get("stride") or 1
+        for name in names[ntc.get("offset", 0) :: stride]:
             template = ntc_text(name)
             try:
-                texts = generate_samples(name, template, ntc["samples"], ntc["max_lines"])
+                texts = generate_samples(name, template, ntc["samples"], ntc["max_lines"], ntc.get("generator", "sre"), ntc.get("seed", 0))
             except Exception as exc:  # noqa: BLE001 - a template Python cannot load still gets compared
                 texts = [""]
                 sys.stderr.write("cannot generate samples for %s: %s\n" % (name, exc))
             for i, text in enumerate(texts):
                 results.append(
-                    {"id": "%s#%d" % (name, i), "template": name, "text": text, "outcome": run_case(template, text)}
+                    {"id": "%s#%s%d" % (name, ntc.get("generator", "sre"), i), "template": name, "text": text, "outcome": run_case(template, text)}
                 )
 
-    json.dump({"ntc_version": ntc_version(), "templates": templates, "results": results}, sys.stdout)
+    compiled = {}
+    if batch.get("compile_all"):
+        tdir = tdir or ntc_templates_dir()
+        for name in sorted(os.listdir(tdir)):
+            if name.endswith(".textfsm"):
+                outcome = run_case(ntc_text(name), "")
+                compiled[name] = outcome["error"] if "error" in outcome and outcome["error"]["kind"] == "template" else None
+
+    json.dump({"ntc_version": ntc_version(), "templates": templates, "results": results, "compiled": compiled}, sys.stdout)
 
 
 if __name__ == "__main__":
