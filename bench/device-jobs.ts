@@ -7,17 +7,19 @@ import { connectMongo } from '../src/store/mongo.js';
 import { connectTemporalClient } from '../src/temporal/connection.js';
 import { createWorkerRuntime } from '../src/worker.js';
 import type { deviceJob } from '../workflows/device-job.js';
-import { startDeviceEmulator } from '../test/support/device-emulator.js';
+import { EMULATED_PLATFORMS, startDeviceEmulator } from '../test/support/device-emulator.js';
 import { startSshd } from '../test/support/sshd.js';
 import { runEngineBaseline } from './engine-baseline/index.js';
 import { formatCpuPer, measureCpu, type CpuSplit } from './lib/cpu.js';
 import { argNumber, formatRatio, formatThroughput, mapLimit, summarize, type Throughput } from './lib/stats.js';
 
-// npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 20] [--only pinned,fifo,netmiko]
+// npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 20] [--only pinned,fifo,netmiko,platforms]
 // Device jobs end to end: each job goes through POST /device/exec (API → Temporal → worker → SSH → MongoDB) and
 // counts when its workflow has ended (after its terminal record is written), waited for as the baseline waits.
 // Against the bare engine (bench/engine-baseline) in the same run, at the same concurrency; CPU per job is split
 // between this process (API, worker and client) and the stack's servers.
+// `platforms` (not run by default): pinned netmiko show jobs on an emulator of each platform, each on its own
+// loopback address, one show command per platform, with the Cisco IOS run as the ratio's baseline.
 // Needs root (the private sshd) and the local stack.
 const total = argNumber('jobs', 200);
 const concurrency = argNumber('concurrency', 20);
@@ -99,6 +101,38 @@ try {
     const dev = { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios' };
     await report(measured('pinned netmiko show (emulator)', (i) => ({ driver: 'netmiko', connection_args: dev, command: i % 2 ? 'show clock' : 'show ip interface brief' })));
     console.log(`emulator logins during the run: ${emu.logins}`);
+  }
+  if (only.includes('platforms')) {
+    // A show command of moderate size per platform (the ones the Python-netmiko oracle also reads).
+    const SHOW: Record<string, string> = {
+      cisco_ios: 'show ip interface brief',
+      hp_comware: 'display interface brief',
+      ruijie_os: 'show ip interface brief',
+      zte_zxros: 'show interface brief',
+      hp_procurve: 'show interfaces brief',
+      cisco_asa: 'show interface ip brief',
+      fortinet: 'get system interface physical',
+      paloalto_panos: 'show system info',
+      dell_os10: 'show interface status',
+      mikrotik_routeros: '/ip address print',
+      linux: 'ip address show',
+      extreme_exos: 'show vlan description',
+    };
+    let cisco: Throughput | null = null;
+    for (const [i, platform] of EMULATED_PLATFORMS.entries()) {
+      const e = await startDeviceEmulator({ platform, listenHost: `127.0.0.${40 + i}` });
+      try {
+        const dev = { host: e.host, port: e.port, username: e.username, password: e.password, secret: e.enableSecret, device_type: platform };
+        const { result: r, cpu } = await measureCpu(() => run(`pinned netmiko ${platform}: ${SHOW[platform]}`, total, () => ({ driver: 'netmiko', connection_args: dev, command: SHOW[platform] })));
+        results.push(r);
+        console.log(formatThroughput(r, 'jobs'));
+        console.log(`  ${formatCpuPer(cpu, r.count, 'job')}; logins ${e.logins}`);
+        if (platform === 'cisco_ios') cisco = r;
+        else if (cisco) console.log(formatRatio(r, cisco));
+      } finally {
+        await e.close();
+      }
+    }
   }
   if (results.length > 1) console.log(`summary: ${results.map((r) => `${r.label} ${r.perSecond.toFixed(1)} jobs/s`).join('; ')}; baseline ${baseline.perSecond.toFixed(1)} workflows/s`);
 } finally {

@@ -211,21 +211,30 @@ class LineGen:
         tree = LineGen._trees.get(regex)
         if tree is None:
             tree = LineGen._trees[regex] = P.parse(regex)
-        for _ in range(attempts):
+
+        def candidate():
             out = []
-            try:
-                self.emit(tree.data, out, {}, int(tree.state.flags))
-            except (Unsatisfiable, RecursionError):
-                continue
-            line = "".join(out)
-            if LINE_BREAKS.intersection(line):
-                continue
-            try:
-                if guarded_match(compiled, line):
-                    return line
-            except SlowMatch:
-                continue
-        return None
+            self.emit(tree.data, out, {}, int(tree.state.flags))
+            return "".join(out)
+
+        return first_matching_line(candidate, compiled, attempts, (Unsatisfiable, RecursionError))
+
+
+def first_matching_line(make, compiled, attempts, gives_up):
+    """The first of `attempts` lines from `make()` that is one line and that `compiled` matches (in time)."""
+    for _ in range(attempts):
+        try:
+            line = make()
+        except gives_up:
+            continue
+        if LINE_BREAKS.intersection(line):
+            continue
+        try:
+            if guarded_match(compiled, line):
+                return line
+        except SlowMatch:
+            continue
+    return None
 
 
 class RstrLineGen:
@@ -238,20 +247,8 @@ class RstrLineGen:
         self.xeger = rstr.Rstr(rng, whitespace=" \t")
 
     def line_for(self, regex, compiled, attempts=25):
-        for _ in range(attempts):
-            try:
-                line = self.xeger.xeger(regex)
-            except (KeyError, IndexError, RecursionError, ValueError):
-                # xeger has no answer for some constructs (a group reference before its group, an empty class).
-                continue
-            if LINE_BREAKS.intersection(line):
-                continue
-            try:
-                if guarded_match(compiled, line):
-                    return line
-            except SlowMatch:
-                continue
-        return None
+        # xeger has no answer for some constructs (a group reference before its group, an empty class).
+        return first_matching_line(lambda: self.xeger.xeger(regex), compiled, attempts, (KeyError, IndexError, RecursionError, ValueError))
 
 
 class SlowMatch(BaseException):

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENV_KEYS } from '../../src/config/index.js';
+import { DEVICE_FAMILIES } from '../../src/ssh/platforms/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const ciRun = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8');
@@ -18,5 +19,17 @@ describe('README stays true', () => {
     expect(ciRun).toMatch(/^npm test$/m);
     expect(pkg.scripts.test).toBe('bash scripts/test.sh');
     expect(pkg.scripts.start).toBe('bash scripts/start.sh');
+  });
+
+  it('lists every device type the netmiko driver serves, and its telnet variants', () => {
+    const table = readme.slice(readme.indexOf('#### Device types of the `netmiko` driver'), readme.indexOf('#### Parsing without writing a template'));
+    for (const family of DEVICE_FAMILIES) {
+      const row = table.split('\n').find((l) => l.startsWith(`| \`${family.names[0]}\``));
+      expect(row, family.names[0]).toBeDefined();
+      for (const name of family.names) expect(row, name).toContain(`\`${name}\``);
+      expect(row!.split('|')[2]!.trim(), `${family.names[0]} telnet column`).toBe(
+        family.telnet.length === 0 ? 'no' : family.telnet.length === family.names.length ? 'yes' : family.telnet.map((n) => `\`${n}\``).join(', '),
+      );
+    }
   });
 });

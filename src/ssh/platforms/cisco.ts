@@ -4,7 +4,7 @@
  * (`copy running-config startup-config`), netmiko/cisco/cisco_xr.py (no enable, commit in configuration mode),
  * netmiko/cisco_base_connection.py for the shared prompts and modes.
  */
-import { CISCO_ERRORS, CISCO_PASSWORD_PROMPT, ciscoPrompts, type DeviceProfile, type SaveSpec } from './profile.js';
+import { ciscoShaped, type DeviceProfile, type SaveSpec } from './profile.js';
 
 function ciscoFamily(
   names: string[],
@@ -16,11 +16,9 @@ function ciscoFamily(
     source: opts.source,
     sessionCommands: [opts.width, 'terminal length 0'],
     pagingCommands: ['terminal length 0'],
-    ...ciscoPrompts(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
-    ...(opts.enable === false ? {} : { enable: { command: 'enable', passwordPrompt: CISCO_PASSWORD_PROMPT } }),
-    configMode: { enter: 'configure terminal', exit: 'end' },
+    ...ciscoShaped(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
+    ...(opts.enable === false ? { enable: undefined } : {}),
     save: opts.save ?? { command: 'write memory' },
-    errorPattern: CISCO_ERRORS,
   };
 }
 
@@ -58,11 +56,8 @@ export const CISCO_ASA: DeviceProfile = {
   source: 'netmiko/cisco/cisco_asa_ssh.py (CiscoAsaSSH)',
   sessionCommands: ['terminal pager 0'],
   pagingCommands: ['terminal pager 0'],
-  ...ciscoPrompts(),
-  enable: { command: 'enable', passwordPrompt: CISCO_PASSWORD_PROMPT },
-  configMode: { enter: 'configure terminal', exit: 'end' },
+  ...ciscoShaped(),
   save: { command: 'write mem' },
-  errorPattern: CISCO_ERRORS,
   async prepare(s) {
     await s.sendCommand('show curpriv');
     if (s.secret !== undefined) await s.enable();

@@ -3,7 +3,7 @@
  * (`OS10#`, `OS10(config)#`, `OS10(conf-if-eth1/1/1)#`), only `terminal length 0` at login (netmiko sends no
  * width command), `copy running-configuration startup-configuration` saves.
  */
-import { CISCO_PASSWORD_PROMPT, ciscoPrompts, type DeviceProfile } from './profile.js';
+import { ciscoShaped, type DeviceProfile } from './profile.js';
 
 export const DELL_OS10: DeviceProfile = {
   names: ['dell_os10'],
@@ -11,9 +11,6 @@ export const DELL_OS10: DeviceProfile = {
   source: 'netmiko/dell/dell_os10_ssh.py (DellOS10SSH)',
   sessionCommands: ['terminal length 0'],
   pagingCommands: ['terminal length 0'],
-  ...ciscoPrompts(),
-  enable: { command: 'enable', passwordPrompt: CISCO_PASSWORD_PROMPT },
-  configMode: { enter: 'configure terminal', exit: 'end' },
+  ...ciscoShaped({ errorPattern: /^\s*%\s?(?:Error|Invalid|Incomplete|Ambiguous|Unknown)[^\n]*/im }),
   save: { command: 'copy running-configuration startup-configuration' },
-  errorPattern: /^\s*%\s?(?:Error|Invalid|Incomplete|Ambiguous|Unknown)[^\n]*/im,
 };

@@ -128,3 +128,19 @@ export function ciscoPrompts(opts: { truncate?: number } = {}): Pick<DeviceProfi
     isConfigMode: (p) => /\)#\s*$/.test(p),
   };
 }
+
+/**
+ * What Cisco-shaped CLIs share (netmiko's CiscoBaseConnection): the prompts above, `enable` answered with the
+ * secret, `configure terminal` / `end`, IOS-style errors. Families spread it and add their own commands.
+ */
+export function ciscoShaped(opts: { truncate?: number; errorPattern?: RegExp } = {}): Pick<
+  DeviceProfile,
+  'anyPrompt' | 'basePrompt' | 'promptPattern' | 'isPrivileged' | 'isConfigMode' | 'enable' | 'configMode' | 'errorPattern'
+> {
+  return {
+    ...ciscoPrompts(opts.truncate === undefined ? {} : { truncate: opts.truncate }),
+    enable: { command: 'enable', passwordPrompt: CISCO_PASSWORD_PROMPT },
+    configMode: { enter: 'configure terminal', exit: 'end' },
+    errorPattern: opts.errorPattern ?? CISCO_ERRORS,
+  };
+}

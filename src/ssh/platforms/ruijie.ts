@@ -3,7 +3,7 @@
  * `Do you want to change the password` question at login answered with n, enable before the session commands
  * (RGOS sets the terminal width only in privileged mode), `terminal width 256`, `terminal length 0`, `write` saves.
  */
-import { CISCO_ERRORS, CISCO_PASSWORD_PROMPT, ciscoPrompts, type DeviceProfile } from './profile.js';
+import { ciscoShaped, type DeviceProfile } from './profile.js';
 
 export const RUIJIE_OS: DeviceProfile = {
   names: ['ruijie_os'],
@@ -13,9 +13,6 @@ export const RUIJIE_OS: DeviceProfile = {
   enableFirst: true,
   sessionCommands: ['terminal width 256', 'terminal length 0'],
   pagingCommands: ['terminal length 0'],
-  ...ciscoPrompts(),
-  enable: { command: 'enable', passwordPrompt: CISCO_PASSWORD_PROMPT },
-  configMode: { enter: 'configure terminal', exit: 'end' },
+  ...ciscoShaped(),
   save: { command: 'write' },
-  errorPattern: CISCO_ERRORS,
 };

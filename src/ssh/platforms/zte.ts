@@ -2,7 +2,7 @@
  * ZTE ZXROS. Source: netmiko/zte/zte_zxros.py (ZteZxrosBase): Cisco-like prompts and modes, only
  * `terminal length 0` at login, `write` saves; ZXROS prefixes its error codes (`%Error 20200: …`).
  */
-import { CISCO_PASSWORD_PROMPT, ciscoPrompts, type DeviceProfile } from './profile.js';
+import { ciscoShaped, type DeviceProfile } from './profile.js';
 
 export const ZTE_ZXROS: DeviceProfile = {
   names: ['zte_zxros'],
@@ -10,9 +10,6 @@ export const ZTE_ZXROS: DeviceProfile = {
   source: 'netmiko/zte/zte_zxros.py (ZteZxrosBase)',
   sessionCommands: ['terminal length 0'],
   pagingCommands: ['terminal length 0'],
-  ...ciscoPrompts(),
-  enable: { command: 'enable', passwordPrompt: CISCO_PASSWORD_PROMPT },
-  configMode: { enter: 'configure terminal', exit: 'end' },
+  ...ciscoShaped({ errorPattern: /^\s*%\s?(?:Error|Invalid|Incomplete|Ambiguous|Unknown)[^\n]*/im }),
   save: { command: 'write' },
-  errorPattern: /^\s*%\s?(?:Error|Invalid|Incomplete|Ambiguous|Unknown)[^\n]*/im,
 };

@@ -5,6 +5,15 @@
  */
 import { acceptAll, CliError, type CliContext, type CliShellSpec, type Handler } from './cli-shell.js';
 
+/** `host>`, `host#`, `host(config)#` and the sub-mode's `host(<sub>)#` (`sub` names the sub-mode's prompt part). */
+export function ciscoPrompt(subPart: (sub: string) => string): CliShellSpec['prompt'] {
+  return (d, mode, sub) => {
+    if (mode === 'user') return `${d.hostname}>`;
+    if (mode === 'priv') return `${d.hostname}#`;
+    return mode === 'config' ? `${d.hostname}(config)#` : `${d.hostname}(${subPart(sub ?? '')})#`;
+  };
+}
+
 /** `enable`: a password prompt (three tries), or a user name and then a password (ProCurve). */
 export function enableHandler(opts: { askUsername?: boolean; refused: string[] } = { refused: ['% Access denied', ''] }): Handler {
   return (ctx) => {

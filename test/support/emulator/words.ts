@@ -104,8 +104,8 @@ export const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 export const dayName = (d: Date): string => DAYS[d.getUTCDay()] as string;
 export const monthName = (d: Date): string => MONTHS[d.getUTCMonth()] as string;
 
-/** `W weeks, D days, H hours, M minutes` since `since` (IOS style). */
-export function uptimeText(since: number): string {
+/** The time since `since`, in weeks, days, hours, minutes and seconds. */
+export function uptimeParts(since: number): { weeks: number; days: number; hours: number; minutes: number; seconds: number } {
   let s = Math.floor((Date.now() - since) / 1000);
   const weeks = Math.floor(s / 604800);
   s -= weeks * 604800;
@@ -114,6 +114,12 @@ export function uptimeText(since: number): string {
   const hours = Math.floor(s / 3600);
   s -= hours * 3600;
   const minutes = Math.floor(s / 60);
+  return { weeks, days, hours, minutes, seconds: s - minutes * 60 };
+}
+
+/** `W weeks, D days, H hours, M minutes` since `since` (IOS style). */
+export function uptimeText(since: number): string {
+  const { weeks, days, hours, minutes } = uptimeParts(since);
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`;
   return `${plural(weeks, 'week')}, ${plural(days, 'day')}, ${plural(hours, 'hour')}, ${plural(minutes, 'minute')}`;
 }

@@ -4,7 +4,7 @@
  * detected at '^' marker.` under a caret, and the `<--- More --->` pager.
  */
 import { CliShell, interfaceCommands, newCliDevice, type CliDevice, type Handler } from '../cli-shell.js';
-import { caretErrors, enableHandler, globalConfig, interfaceResolver } from '../cisco-like.js';
+import { caretErrors, ciscoPrompt, enableHandler, globalConfig, interfaceResolver } from '../cisco-like.js';
 import type { EmulatedPlatform } from '../platform.js';
 import { uptimeText } from '../words.js';
 
@@ -93,7 +93,7 @@ export const ciscoAsa: EmulatedPlatform<CliDevice> = {
       device,
       io,
       {
-        prompt: (d, mode) => (mode === 'user' ? `${d.hostname}>` : mode === 'priv' ? `${d.hostname}#` : mode === 'config' ? `${d.hostname}(config)#` : `${d.hostname}(config-if)#`),
+        prompt: ciscoPrompt(() => 'config-if'),
         user: {
           enable: enableHandler({ refused: ['Invalid password', ''] }),
           'show curpriv': curpriv,

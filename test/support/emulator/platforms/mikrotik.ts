@@ -5,6 +5,7 @@
  * column 2)`), and `quit` logs out.
  */
 import type { DeviceBase, EmulatedPlatform, Shell, ShellIO } from '../platform.js';
+import { uptimeParts } from '../words.js';
 
 interface Address {
   address: string;
@@ -31,16 +32,9 @@ function network(cidr: string): string | null {
 }
 
 function resource(d: RosDevice): string[] {
-  let s = Math.floor((Date.now() - d.bootedAt) / 1000);
-  const w = Math.floor(s / 604800);
-  s -= w * 604800;
-  const day = Math.floor(s / 86400);
-  s -= day * 86400;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const min = Math.floor(s / 60);
+  const up = uptimeParts(d.bootedAt);
   return [
-    `                   uptime: ${w}w${day}d${h}h${min}m${s % 60}s`,
+    `                   uptime: ${up.weeks}w${up.days}d${up.hours}h${up.minutes}m${up.seconds}s`,
     '                  version: 7.12.1 (stable)',
     '               build-time: Nov/17/2023 11:38:45',
     '         factory-software: 7.1',

@@ -4,14 +4,13 @@
  * `% Invalid input detected at '^' marker.` under a caret.
  */
 import { CliShell, interfaceCommands, newCliDevice, type CliDevice } from '../cli-shell.js';
-import { caretErrors, enableHandler, globalConfig, interfaceResolver } from '../cisco-like.js';
+import { caretErrors, ciscoPrompt, enableHandler, globalConfig, interfaceResolver } from '../cisco-like.js';
 import type { EmulatedPlatform } from '../platform.js';
+import { maskBits, uptimeParts } from '../words.js';
 
 function version(d: CliDevice): string[] {
-  const up = Math.floor((Date.now() - d.bootedAt) / 1000);
-  const dd = Math.floor(up / 86400);
-  const hh = Math.floor((up % 86400) / 3600);
-  const mm = Math.floor((up % 3600) / 60);
+  const up = uptimeParts(d.bootedAt);
+  const [dd, hh, mm] = [up.weeks * 7 + up.days, up.hours, up.minutes];
   return [
     'System description      : Ruijie Gigabit Security & Intelligence Access Switch(S2910-24GT4XS-E) By Ruijie Networks',
     'System start time       : 2024-11-20 08:12:45',
@@ -29,13 +28,9 @@ function ipBrief(d: CliDevice): string[] {
   return [
     row('Interface', 'IP-Address(Pri)', 'IP-Address(Sec)', 'Status', 'Protocol'),
     ...[...d.interfaces.values()].map((i) =>
-      row(i.name, i.ip ? `${i.ip.address}/${maskLength(i.ip.mask)}` : 'no address', 'no address', i.shutdown ? 'administratively down' : 'up', i.shutdown ? 'down' : 'up'),
+      row(i.name, i.ip ? `${i.ip.address}/${maskBits(i.ip.mask)}` : 'no address', 'no address', i.shutdown ? 'administratively down' : 'up', i.shutdown ? 'down' : 'up'),
     ),
   ];
-}
-
-function maskLength(mask: string): number {
-  return mask.split('.').reduce((n, o) => n + (Number(o) >>> 0).toString(2).replace(/0/g, '').length, 0);
 }
 
 function config(d: CliDevice): string {
@@ -73,8 +68,7 @@ export const ruijieOs: EmulatedPlatform<CliDevice> = {
       device,
       io,
       {
-        prompt: (d, mode, sub) =>
-          mode === 'user' ? `${d.hostname}>` : mode === 'priv' ? `${d.hostname}#` : mode === 'config' ? `${d.hostname}(config)#` : `${d.hostname}(config-if-${sub})#`,
+        prompt: ciscoPrompt((sub) => `config-if-${sub}`),
         user: {
           enable: enableHandler({ refused: ['% Access denied.', ''] }),
           'show version': (ctx) => version(ctx.device),

@@ -3,7 +3,7 @@
  * saves, errors as `%Error 20200: …` under a caret.
  */
 import { CliShell, interfaceCommands, newCliDevice, type CliDevice } from '../cli-shell.js';
-import { caretErrors, enableHandler, globalConfig } from '../cisco-like.js';
+import { caretErrors, ciscoPrompt, enableHandler, globalConfig } from '../cisco-like.js';
 import type { EmulatedPlatform } from '../platform.js';
 import { uptimeText } from '../words.js';
 
@@ -55,8 +55,7 @@ export const zteZxros: EmulatedPlatform<CliDevice> = {
       device,
       io,
       {
-        prompt: (d, mode, sub) =>
-          mode === 'user' ? `${d.hostname}>` : mode === 'priv' ? `${d.hostname}#` : mode === 'config' ? `${d.hostname}(config)#` : `${d.hostname}(config-if-${sub})#`,
+        prompt: ciscoPrompt((sub) => `config-if-${sub}`),
         user: {
           enable: enableHandler({ refused: ['%Error 20203: Authentication failed.', ''] }),
           'terminal length <n>': (ctx) => ((ctx.io.pageLength = Number(ctx.args[0])), []),
