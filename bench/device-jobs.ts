@@ -11,6 +11,7 @@ import { EMULATED_PLATFORMS, startDeviceEmulator } from '../test/support/device-
 import { startSshd } from '../test/support/sshd.js';
 import { runEngineBaseline } from './engine-baseline/index.js';
 import { formatCpuPer, measureCpu, type CpuSplit } from './lib/cpu.js';
+import { PLATFORM_SHOW } from './lib/platform-commands.js';
 import { argNumber, formatRatio, formatThroughput, mapLimit, summarize, type Throughput } from './lib/stats.js';
 
 // npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 20] [--only pinned,fifo,netmiko,platforms]
@@ -103,27 +104,12 @@ try {
     console.log(`emulator logins during the run: ${emu.logins}`);
   }
   if (only.includes('platforms')) {
-    // A show command of moderate size per platform (the ones the Python-netmiko oracle also reads).
-    const SHOW: Record<string, string> = {
-      cisco_ios: 'show ip interface brief',
-      hp_comware: 'display interface brief',
-      ruijie_os: 'show ip interface brief',
-      zte_zxros: 'show interface brief',
-      hp_procurve: 'show interfaces brief',
-      cisco_asa: 'show interface ip brief',
-      fortinet: 'get system interface physical',
-      paloalto_panos: 'show system info',
-      dell_os10: 'show interface status',
-      mikrotik_routeros: '/ip address print',
-      linux: 'ip address show',
-      extreme_exos: 'show vlan description',
-    };
     let cisco: Throughput | null = null;
     for (const [i, platform] of EMULATED_PLATFORMS.entries()) {
       const e = await startDeviceEmulator({ platform, listenHost: `127.0.0.${40 + i}` });
       try {
         const dev = { host: e.host, port: e.port, username: e.username, password: e.password, secret: e.enableSecret, device_type: platform };
-        const { result: r, cpu } = await measureCpu(() => run(`pinned netmiko ${platform}: ${SHOW[platform]}`, total, () => ({ driver: 'netmiko', connection_args: dev, command: SHOW[platform] })));
+        const { result: r, cpu } = await measureCpu(() => run(`pinned netmiko ${platform}: ${PLATFORM_SHOW[platform]}`, total, () => ({ driver: 'netmiko', connection_args: dev, command: PLATFORM_SHOW[platform] })));
         results.push(r);
         console.log(formatThroughput(r, 'jobs'));
         console.log(`  ${formatCpuPer(cpu, r.count, 'job')}; logins ${e.logins}`);

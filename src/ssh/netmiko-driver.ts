@@ -1,9 +1,9 @@
-import type { Client, ClientChannel } from 'ssh2';
 import { AUTODETECT, resolveDeviceType, SUPPORTED_DEVICE_TYPES, type ResolvedDeviceType } from './platforms/index.js';
 import type { DeviceProfile, ProfileSession } from './platforms/profile.js';
 import { detectDeviceType } from './autodetect.js';
-import { ChannelReader, type CliChannel, type Matcher } from './channel-reader.js';
-import { closeClient, connectSsh, describeTarget, secretsOf } from './connection.js';
+import { ChannelReader, type Matcher } from './channel-reader.js';
+import { describeTarget, secretsOf } from './connection.js';
+import { openSshTransport, openTelnetTransport, type Transport } from './cli-transport.js';
 import type { ConfigCallOptions, DeviceConnection, DeviceSession, DriverResult } from './connection.js';
 import {
   CommandTimeoutError,
@@ -16,7 +16,6 @@ import {
   UnsupportedOperationError,
   redactSecrets,
 } from './errors.js';
-import { TelnetChannel } from './telnet.js';
 import { cleanTerminalText, DEFAULT_PAGER, lastLine, MORE_SENTINEL } from './terminal-text.js';
 
 export { cleanTerminalText } from './terminal-text.js';
@@ -79,49 +78,6 @@ export interface ConfigSetResult {
 const DEFAULT_READ_TIMEOUT_S = 10;
 const CONFIG_LINE_TIMEOUT_S = 15;
 const SAVE_TIMEOUT_S = 100;
-const DEFAULT_TELNET_LOGIN = { username: /(?:user:|username|login|user name):?\s*$/i, password: /assword:?\s*$/i };
-const TELNET_REFUSED = /% ?(?:Login invalid|Authentication failed|Access denied)|Login incorrect|authentication failed/i;
-
-/** How the session reaches the device: an SSH client with its shell channel, or a telnet connection. */
-interface Transport {
-  channel: CliChannel;
-  close(): Promise<void>;
-  onClose(listener: () => void): void;
-}
-
-async function openSshTransport(opts: NetmikoOptions, profile: DeviceProfile): Promise<Transport> {
-  const username = opts.username + (profile.usernameSuffix ?? '');
-  const client: Client = await connectSsh({ ...opts, username });
-  try {
-    const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      // Same terminal as netmiko asks for: wide enough that IOS never wraps a command line.
-      client.shell({ term: 'vt100', cols: 511, rows: 1000 }, (err, ch) => {
-        if (err) reject(new SshConnectionError(`cannot open a shell on ${describeTarget(opts)}: ${err.message}`, { host: opts.host }));
-        else resolve(ch);
-      });
-    });
-    return { channel, close: () => closeClient(client), onClose: (l) => void client.on('close', l) };
-  } catch (err) {
-    await closeClient(client);
-    throw err;
-  }
-}
-
-async function openTelnetTransport(opts: NetmikoOptions, profile: DeviceProfile): Promise<Transport> {
-  const login = profile.telnetLogin ?? DEFAULT_TELNET_LOGIN;
-  const channel = await TelnetChannel.connect({
-    host: opts.host,
-    port: opts.port ?? 23,
-    username: opts.username,
-    ...(opts.password === undefined ? {} : { password: opts.password }),
-    timeoutS: Math.max(1, opts.timeout ?? DEFAULT_READ_TIMEOUT_S),
-    prompt: profile.anyPrompt,
-    usernamePrompt: login.username,
-    passwordPrompt: login.password,
-    refused: TELNET_REFUSED,
-  });
-  return { channel, close: () => channel.close(), onClose: (l) => void channel.on('close', l) };
-}
 
 export class NetmikoDriver implements DeviceSession, ProfileSession {
   readonly driver = 'netmiko' as const;
@@ -175,7 +131,7 @@ export class NetmikoDriver implements DeviceSession, ProfileSession {
       });
     }
     const target = describeTarget(opts);
-    const transport = resolved.transport === 'telnet' ? await openTelnetTransport(opts, resolved.profile) : await openSshTransport(opts, resolved.profile);
+    const transport = resolved.transport === 'telnet' ? await openTelnetTransport(opts, resolved.profile, opts.timeout ?? DEFAULT_READ_TIMEOUT_S) : await openSshTransport(opts, resolved.profile);
     try {
       const secrets = secretsOf(opts);
       const log = opts.sessionLog
