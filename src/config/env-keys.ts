@@ -83,3 +83,16 @@ export const ENV_KEYS: readonly EnvKey[] = [
 ];
 
 export const SECRET_ENV_NAMES = new Set(ENV_KEYS.filter((k) => k.secret).map((k) => k.name));
+
+/**
+ * Every credential can also be given as a file: `<NAME>_FILE` names a file whose content is the value. Docker
+ * and Kubernetes mount secrets as files, and a value read from a file never shows in `ps e`, `docker inspect` or
+ * the pod spec. Derived from the `secret` flag, so a credential added to ENV_KEYS gets its file variant too.
+ */
+export const FILE_ENV_SUFFIX = '_FILE';
+export interface FileEnvKey {
+  name: string;
+  /** The credential whose value the file holds. */
+  of: EnvKey;
+}
+export const FILE_ENV_KEYS: readonly FileEnvKey[] = ENV_KEYS.filter((k) => k.secret).map((k) => ({ name: `${k.name}${FILE_ENV_SUFFIX}`, of: k }));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { defaultConfig } from './defaults.js';
-import { ENV_KEYS, type EnvKey } from './env-keys.js';
+import { ENV_KEYS, FILE_ENV_SUFFIX, type EnvKey } from './env-keys.js';
 import { configSchema, DEV_DEFAULTS, type Config, type MongoEnvSettings } from './schema.js';
 import { fromLongTaskYaml } from './long-task-yaml.js';
 import { ConfigError } from './errors.js';
@@ -62,6 +62,31 @@ function parseEnvValue(key: EnvKey, raw: string): unknown {
   }
 }
 
+/**
+ * The text of KEY from the environment: its own variable, or for a credential the content of the file that
+ * `<KEY>_FILE` names. Both at once is refused (which one wins would be a guess); an unreadable or empty file stops
+ * start-up with the variable and the file's name, never its content.
+ */
+function envText(key: EnvKey, env: Env): string | undefined {
+  const direct = env[key.name];
+  const fileVar = `${key.name}${FILE_ENV_SUFFIX}`;
+  const file = key.secret ? env[fileVar] : undefined;
+  if (file === undefined || file === '') return direct === '' ? undefined : direct;
+  if (direct !== undefined && direct !== '') {
+    throw new ConfigError(`Invalid configuration: set ${key.name} or ${fileVar}, not both`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`Invalid configuration: ${fileVar} names ${file}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  // A file written by `echo` or an editor ends with a newline that is not part of the secret.
+  text = text.replace(/\r?\n$/, '');
+  if (text.trim() === '') throw new ConfigError(`Invalid configuration: ${fileVar} names ${file}, which is empty`);
+  return text;
+}
+
 function readYamlFile(file: string): Tree {
   let text: string;
   try {
@@ -117,15 +142,17 @@ export function loadConfig(options: LoadOptions = {}): Config {
     tree = deepMerge(tree, translated.tree);
   }
 
+  let mongoUrlFromEnv = false;
   for (const key of ENV_KEYS) {
-    const raw = env[key.name];
-    if (raw === undefined || raw === '') continue;
+    const raw = envText(key, env);
+    if (raw === undefined) continue;
+    if (key.path === 'mongo.url') mongoUrlFromEnv = true;
     setPath(tree, key.path, parseEnvValue(key, raw));
   }
   if (options.overrides) tree = deepMerge(tree, options.overrides);
 
   // The long-task YAML names a MongoDB per environment; use the selected one unless MONGO_URL says otherwise.
-  if (yamlMongoBlock && !env.MONGO_URL && !(options.overrides && isTree(options.overrides.mongo) && options.overrides.mongo.url)) {
+  if (yamlMongoBlock && !mongoUrlFromEnv && !(options.overrides && isTree(options.overrides.mongo) && options.overrides.mongo.url)) {
     const blocks = tree.mongoEnvironments as Record<string, MongoEnvSettings>;
     const block = blocks[String(tree.env)];
     if (block?.MONGO_HOST) {

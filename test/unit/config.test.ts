@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ENV_KEYS, loadConfig, redactedConfig } from '../../src/config/index.js';
+import { ConfigError, ENV_KEYS, FILE_ENV_KEYS, loadConfig, redactedConfig } from '../../src/config/index.js';
 
 const fixture = (name: string) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 
@@ -110,5 +110,73 @@ describe('loadConfig', () => {
   it('freezes the configuration', () => {
     const c = loadConfig({ env: {} });
     expect(Object.isFrozen(c.api)).toBe(true);
+  });
+});
+
+describe('credentials from files (<NAME>_FILE)', () => {
+  const secretFile = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-secret-'));
+    const file = join(dir, 'secret');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('has a file variant for every credential, and only for credentials', () => {
+    expect(FILE_ENV_KEYS.map((k) => k.name).sort()).toEqual(ENV_KEYS.filter((k) => k.secret).map((k) => `${k.name}_FILE`).sort());
+    expect(FILE_ENV_KEYS.map((k) => k.name)).toEqual(expect.arrayContaining(['DEVICE_API_KEY_FILE', 'CODEC_KEY_FILE', 'MONGO_URL_FILE', 'KAFKA_SASL_PASSWORD_FILE']));
+  });
+
+  it('reads each credential from the file its _FILE variable names, without the trailing newline', () => {
+    const values: Record<string, string> = {
+      DEVICE_API_KEY: 'device-key-from-a-file',
+      SCHEDULER_JWT_SECRET: 'scheduler-secret-from-a-file',
+      GPU_API_KEY: 'gpu-key-from-a-file',
+      AUTH_TOKEN: 'auth-token-from-a-file',
+      CODEC_OPERATOR_TOKEN: 'codec-operator-from-a-file',
+      CODEC_KEY: Buffer.alloc(32, 9).toString('base64'),
+      MONGO_URL: 'mongodb://sy:p%40ss@mongo.internal:27017/?replicaSet=rs0&authSource=admin',
+      KAFKA_SASL_PASSWORD: 'kafka-password-from-a-file',
+    };
+    // Every credential the loader knows must be exercised here, so a new one cannot go untested.
+    expect(Object.keys(values).sort()).toEqual(FILE_ENV_KEYS.map((k) => k.of.name).sort());
+    const env = Object.fromEntries(Object.entries(values).map(([k, v]) => [`${k}_FILE`, secretFile(`${v}\n`)]));
+    const c = loadConfig({ env: { ...env, SWITCHYARD_ENV: 'PRODUCTION' } });
+    expect(c.auth).toEqual({
+      deviceApiKey: values.DEVICE_API_KEY,
+      schedulerJwtSecret: values.SCHEDULER_JWT_SECRET,
+      gpuApiKey: values.GPU_API_KEY,
+      serviceAuthToken: values.AUTH_TOKEN,
+      codecOperatorToken: values.CODEC_OPERATOR_TOKEN,
+    });
+    expect(c.codec.key).toBe(values.CODEC_KEY);
+    expect(c.mongo.url).toBe(values.MONGO_URL);
+    expect(c.kafka.saslPassword).toBe(values.KAFKA_SASL_PASSWORD);
+  });
+
+  it('prefers MONGO_URL_FILE over the YAML per-environment MongoDB block, as it does MONGO_URL', () => {
+    const file = yamlFile('default_env: STAGE\nSTAGE:\n  MONGO_HOST: yaml-host\n  MONGO_DBNAME: yamldb\n');
+    expect(loadConfig({ file, env: {} }).mongo.url).toBe('mongodb://yaml-host:27017');
+    const c = loadConfig({ file, env: { MONGO_URL_FILE: secretFile('mongodb://from-file:27017') } });
+    expect(c.mongo.url).toBe('mongodb://from-file:27017');
+  });
+
+  it('refuses a credential given both ways, an unreadable file and an empty one, without showing a value', () => {
+    const file = secretFile('a-device-key-in-a-file');
+    expect(() => loadConfig({ env: { DEVICE_API_KEY: 'a-device-key-inline', DEVICE_API_KEY_FILE: file } })).toThrowError(
+      /set DEVICE_API_KEY or DEVICE_API_KEY_FILE, not both/,
+    );
+    expect(() => loadConfig({ env: { GPU_API_KEY_FILE: '/nonexistent/gpu-key' } })).toThrowError(/GPU_API_KEY_FILE names \/nonexistent\/gpu-key, which cannot be read \(ENOENT\)/);
+    expect(() => loadConfig({ env: { AUTH_TOKEN_FILE: secretFile('\n') } })).toThrowError(/AUTH_TOKEN_FILE names .*, which is empty/);
+    try {
+      loadConfig({ env: { DEVICE_API_KEY_FILE: secretFile('short') } });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as Error).message).toMatch(/DEVICE_API_KEY/);
+      expect((e as Error).message).not.toContain('short');
+    }
+  });
+
+  it('ignores _FILE for a key that is not a credential', () => {
+    expect(loadConfig({ env: { API_PORT_FILE: secretFile('1234') } }).api.port).toBe(9000);
   });
 });

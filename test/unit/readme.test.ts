@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ENV_KEYS } from '../../src/config/index.js';
+import { ENV_KEYS, FILE_ENV_KEYS } from '../../src/config/index.js';
 import { DEVICE_FAMILIES } from '../../src/ssh/platforms/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -9,7 +9,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 describe('README stays true', () => {
   it('documents every configuration key', () => {
-    const missing = ENV_KEYS.filter((k) => !readme.includes(`| \`${k.name}\` |`)).map((k) => k.name);
+    const missing = [...ENV_KEYS, ...FILE_ENV_KEYS].filter((k) => !readme.includes(`| \`${k.name}\` |`)).map((k) => k.name);
     expect(missing).toEqual([]);
   });
 
