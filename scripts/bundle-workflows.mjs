@@ -1,0 +1,12 @@
+// Bundles the compiled workflows (dist/workflows/index.js) into dist/workflow-bundle.js, the file a worker run
+// from dist/ loads (src/worker.ts, PREBUILT_WORKFLOW_BUNDLE). Plain JavaScript: it runs with node alone, after tsc.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+
+const workflowsPath = fileURLToPath(new URL('../dist/workflows/index.js', import.meta.url));
+const out = fileURLToPath(new URL('../dist/workflow-bundle.js', import.meta.url));
+const started = Date.now();
+const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+writeFileSync(out, code);
+console.log(`workflow bundle: ${out} (${(code.length / 1024).toFixed(0)} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
