@@ -8,6 +8,11 @@ export default defineConfig({
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       {
+        // The deployment files, checked offline by real loaders (compose-go, helm, Kubernetes types, Temporal's
+        // config loader); the first run builds those checkers (scripts/stack/install.sh deploy-tools).
+        test: { name: 'deploy', include: ['test/deploy/**/*.test.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 1_800_000 },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],

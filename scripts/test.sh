@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm test: everything a fresh clone needs, then lint, type-check, unit tests, the real local stack and the
-# integration/e2e tests against it. Stops only the servers it started. Ends with one summary line.
+# npm test: everything a fresh clone needs, then lint, type-check, unit tests (on this machine's Node and on
+# Node 24), the offline checks of the deployment files, the real local stack and the integration/e2e tests
+# against it. Stops only the servers it started. Ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,6 +25,13 @@ stack_pid=$!
 stop_stack() { bash scripts/stack/down.sh || true; }
 trap stop_stack EXIT
 
+# Node 24 and the deployment checkers (helm, the compose loader, the Kubernetes and Temporal config checkers: Go
+# builds, minutes when cold) install in the background as well; cached in ~/.cache/switchyard afterwards.
+step "Node 24 and the deployment checkers (installing in the background; log: $STATE/logs/deploy-tools.log)"
+bash scripts/stack/install.sh node24 deploy-tools >"$STATE/logs/deploy-tools.log" 2>&1 &
+tools_pid=$!
+NODE24="${SWITCHYARD_CACHE:-$HOME/.cache/switchyard}/node24/bin/node"
+
 step "lint"
 npx eslint . || failed+=(lint)
 
@@ -34,7 +42,25 @@ step "type-check"
 npx tsc --noEmit -p tsconfig.json || failed+=(type-check)
 
 step "unit tests"
+rm -f "$STATE"/logs/vitest-*.json
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$STATE/logs/vitest-unit.json" || failed+=(unit)
+
+step "waiting for Node 24 and the deployment checkers"
+# Shows the install's progress lines (elapsed time every 30 s) as they come.
+tail -n +1 -f --pid="$tools_pid" "$STATE/logs/deploy-tools.log" &
+tail_pid=$!
+if wait "$tools_pid"; then
+  wait "$tail_pid" 2>/dev/null || true
+  step "unit tests on Node 24 ($("$NODE24" --version))"
+  PATH="$(dirname "$NODE24"):$PATH" "$NODE24" node_modules/vitest/vitest.mjs run --project unit --reporter=dot --reporter=json \
+    --outputFile.json="$STATE/logs/vitest-unit-node24.json" || failed+=(unit-node24)
+  step "deployment files: compose, Helm chart, Temporal config (offline checks)"
+  npx vitest run --project deploy --reporter=default --reporter=json --outputFile.json="$STATE/logs/vitest-deploy.json" || failed+=(deploy)
+else
+  wait "$tail_pid" 2>/dev/null || true
+  echo "Node 24 or the deployment checkers did not install (see the log above): their checks not run"
+  failed+=(deploy-tools)
+fi
 
 step "waiting for the local stack"
 if wait "$stack_pid"; then
@@ -60,7 +86,8 @@ node -e '
     passed += r.numPassedTests; failedN += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
   }
   console.log(`tests: ${passed} passed, ${failedN} failed, ${skipped} skipped`);
-' "$STATE/logs/vitest-unit.json" "$STATE/logs/vitest-integration.json" "$STATE/logs/vitest-faults.json"
+' "$STATE/logs/vitest-unit.json" "$STATE/logs/vitest-unit-node24.json" "$STATE/logs/vitest-deploy.json" \
+  "$STATE/logs/vitest-integration.json" "$STATE/logs/vitest-faults.json"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
   exit 1

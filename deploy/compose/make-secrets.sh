@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Writes the credentials docker-compose.yml mounts as secrets into deploy/compose/secrets/ (one file each, mode
 # 600), each a fresh random value. Existing files are kept, so running it again changes nothing; delete a file
-# to replace that credential. The folder is git-ignored.
+# to replace that credential. The folder is git-ignored. SECRETS_DIR writes them elsewhere.
 set -euo pipefail
-dir="$(cd "$(dirname "$0")" && pwd)/secrets"
+dir=${SECRETS_DIR:-"$(cd "$(dirname "$0")" && pwd)/secrets"}
 mkdir -p "$dir"
 chmod 700 "$dir"
 umask 077

@@ -74,7 +74,7 @@ is_installed() {
     pytools) marker_ok pytools "$PYTOOLS_KEY" && [[ -x "$PYTOOLS_PYTHON" ]] ;;
     ntc-templates) marker_ok ntc-templates "$NTC_TEMPLATES_SPEC" && [[ -f "$NTC_TEMPLATES_DIR_DEFAULT/index" ]] ;;
     node24) marker_ok node24 "$NODE24_SPEC" && [[ -x "$NODE24_BIN" ]] ;;
-    deploy-tools) marker_ok deploy-tools "$(deploy_tools_key)" && [[ -x "$DEPLOY_TOOLS_DIR/helm" && -x "$DEPLOY_TOOLS_DIR/k8s-check" && -x "$DEPLOY_TOOLS_DIR/compose-check" ]] ;;
+    deploy-tools) marker_ok deploy-tools "$(deploy_tools_key)" && [[ -x "$DEPLOY_TOOLS_DIR/helm" && -x "$DEPLOY_TOOLS_DIR/k8s-check" && -x "$DEPLOY_TOOLS_DIR/compose-check" && -x "$DEPLOY_TOOLS_DIR/temporal-config-check" ]] ;;
     sshd) [[ -x /usr/sbin/sshd ]] ;;
     kcat) command -v kcat >/dev/null 2>&1 ;;
     apt) for c in "${APT_COMPONENTS[@]}"; do is_installed "$c" || return 1; done ;;
@@ -278,6 +278,7 @@ install_node24() {
 }
 
 # helm (built from helm.sh/helm/v4 as deploy/check/go.mod pins it), compose-check and k8s-check (deploy/check/),
+# temporal-config-check (deploy/check/temporal-config-check/, a module of its own on go.temporal.io/server v1.32.0)
 # and the KEDA ScaledObject CRD that k8s-check validates the chart's autoscaler against.
 install_deploy_tools() {
   need_cmd go "deploy-tools" "Install Go >= 1.26 (it is looked for on PATH and in /usr/local/go/bin)."
@@ -294,6 +295,9 @@ install_deploy_tools() {
     go build -trimpath -o "$tmp/out/k8s-check" ./k8s-check
     echo "building helm $HELM_VERSION"
     go build -trimpath -ldflags "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" -o "$tmp/out/helm" helm.sh/helm/v4/cmd/helm
+    echo "building temporal-config-check (Temporal server v1.32.0's configuration loader)"
+    cd temporal-config-check
+    go build -trimpath -o "$tmp/out/temporal-config-check" .
   )
   keda_dir=$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$KEDA_MODULE" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   [[ -n "$keda_dir" ]] || die "go mod download $KEDA_MODULE named no directory"

@@ -34,7 +34,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: compose-check [-e NAME=VALUE]... [-C workdir] FILE")
 		os.Exit(2)
 	}
-	opts := []cli.ProjectOptionsFn{cli.WithEnv(env), cli.WithConsistency(true), cli.WithNormalization(true), cli.WithResolvedPaths(false)}
+	opts := []cli.ProjectOptionsFn{cli.WithEnv(env), cli.WithConsistency(true), cli.WithNormalization(true), cli.WithResolvedPaths(true)}
 	if *workdir != "" {
 		opts = append(opts, cli.WithWorkingDirectory(*workdir))
 	}
