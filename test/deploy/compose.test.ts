@@ -62,7 +62,7 @@ const containerEnv = (name: string) => ({ ...imageEnv(), ...env(name) });
 describe('docker-compose.yml, loaded by the Compose Specification loader', () => {
   it('is rejected by the same loader when it is broken (so a pass means something)', () => {
     const text = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
-    const dir = mkdtempSync(join(repoRoot, '.stack', 'compose-'));
+    const dir = mkdtempSync(join(tmpdir(), 'sy-compose-'));
     const broken = join(dir, 'docker-compose.yml');
     writeFileSync(broken, text.replace('condition: service_completed_successfully', 'condition: service_completed'));
     const r1 = loadCompose(broken);

@@ -20,9 +20,9 @@ export const tool = (name: 'helm' | 'compose-check' | 'k8s-check' | 'temporal-co
 export const kedaCrd = join(toolsDir, 'keda-scaledobjects-crd.yaml');
 export const node24 = join(switchyardCache, 'node24', 'bin', 'node');
 
-/** Installs the checkers and Node 24 when missing or out of date (seconds when they are current). */
-export function ensureDeployTools(): void {
-  execFileSync('bash', [join(repoRoot, 'scripts/stack/install.sh'), '--quiet', 'node24', 'deploy-tools'], { stdio: 'inherit' });
+/** Installs the checkers and Node 24 when missing or out of date (at once when they are current). */
+export function ensureDeployTools(components: ('node24' | 'deploy-tools')[] = ['node24', 'deploy-tools']): void {
+  execFileSync('bash', [join(repoRoot, 'scripts/stack/install.sh'), '--quiet', ...components], { stdio: 'inherit' });
 }
 
 export interface Run {

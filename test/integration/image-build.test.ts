@@ -50,7 +50,7 @@ function startRole(role: 'api' | 'worker', env: Record<string, string>): { child
 }
 
 beforeAll(async () => {
-  ensureDeployTools();
+  ensureDeployTools(['node24']);
   const nodeVersion = (await import('node:child_process')).execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim();
   image = await buildImage({ context: repoRoot, out, node: node24, nodeVersion, log: (s) => process.stdout.write(`${s}\n`) });
   t = testEnv('imagebuild');
