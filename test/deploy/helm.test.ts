@@ -144,6 +144,11 @@ describe('helm chart deploy/helm/switchyard', () => {
       expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: portName });
       expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBeGreaterThan(values.bootDeadlineSeconds);
     }
+    // The processes are told the same numbers.
+    const config = find(objects, 'ConfigMap', 'sy-switchyard-config').data!;
+    expect(config.BOOT_DEADLINE_SECONDS).toBe(String(values.bootDeadlineSeconds));
+    const worker = podSpec(find(objects, 'Deployment', 'sy-switchyard-worker')).containers[0]!;
+    expect(worker.env.find((e) => e.name === 'WORKER_HTTP_PORT')?.value).toBe(String(worker.ports[0]!.containerPort));
   });
 
   for (const v of valuesFiles) {

@@ -5,10 +5,11 @@
  * local stack, and a service task runs through them end to end: the worker's workflows come from the prebuilt
  * bundle, nothing needs tsx or TypeScript.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, type ImageBuild } from '../../scripts/image-build.js';
 import { ensureDeployTools, node24, repoRoot } from '../deploy/tools.js';
@@ -78,6 +79,7 @@ describe('the image, built by its own Dockerfile and started from dist/ on Node 
 
   it('runs a service task end to end through `api` and `worker` started from that tree', async () => {
     const port = await freePort();
+    const workerPort = await freePort();
     apiUrl = `http://127.0.0.1:${port}`;
     const c = t.config;
     const secrets = join(out, 'secrets');
@@ -101,6 +103,8 @@ describe('the image, built by its own Dockerfile and started from dist/ on Node 
       KAFKA_INGEST_GROUP: c.kafka.ingestGroup,
       KAFKA_DEAD_LETTER_TOPIC: c.kafka.deadLetterTopic,
       WORKER_NAME: c.worker.name!,
+      WORKER_HTTP_HOST: '127.0.0.1',
+      WORKER_HTTP_PORT: String(workerPort),
       CLUSTER_ID: `image_${t.suffix}`,
       AUTH_TOKEN_FILE: secret('auth_token', token),
       DEVICE_API_KEY_FILE: secret('device_api_key', 'image-build-device-key'),
@@ -132,6 +136,14 @@ describe('the image, built by its own Dockerfile and started from dist/ on Node 
       return body.status?.[0]?.status === 'finished' ? body.status[0] : null;
     }, 'the echo task finished', 90_000, 500);
     expect(status.status).toBe('finished');
+
+    // The image's HEALTHCHECK command, run from the image tree, finds both roles ready (on this test's ports).
+    const [hcProgram, hcScript] = image.runtime.healthcheck!.command;
+    expect(hcProgram).toBe('node');
+    for (const url of [`${apiUrl}/readyz`, `http://127.0.0.1:${workerPort}/readyz`]) {
+      const hc = await promisify(execFile)(node24, [hcScript!, url], { cwd: image.appDir }).then(() => 0, (e: { code: number }) => e.code);
+      expect(hc, url).toBe(0);
+    }
 
     const workerLog = readFileSync(worker.log, 'utf8');
     expect(workerLog).toContain('workflows: loading the prebuilt bundle');
