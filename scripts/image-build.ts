@@ -11,7 +11,8 @@
  * is, so a test can start `node dist/src/cli.js …` from a tree holding production dependencies only.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cp, rm } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -147,7 +148,9 @@ export async function buildImage(options: BuildOptions): Promise<ImageBuild> {
   const instructions = parseDockerfile(readFileSync(join(context, 'Dockerfile'), 'utf8'));
   const ignore = existsSync(join(context, '.dockerignore')) ? readFileSync(join(context, '.dockerignore'), 'utf8').split('\n') : [];
   const allowed = dockerignoreFilter(ignore);
-  rmSync(options.out, { recursive: true, force: true });
+  // Asynchronous copies and removals: node_modules is hundreds of MB, and a caller's event loop (a test runner's) must
+  // keep turning meanwhile.
+  await rm(options.out, { recursive: true, force: true });
   mkdirSync(options.out, { recursive: true });
 
   const args: Record<string, string> = {};
@@ -225,7 +228,7 @@ export async function buildImage(options: BuildOptions): Promise<ImageBuild> {
             const srcPath = join(source.root, posix.resolve(source.workdir, src));
             const target = intoDir ? join(destPath, basename(srcPath)) : destPath;
             mkdirSync(dirname(target), { recursive: true });
-            cpSync(srcPath, target, { recursive: true, verbatimSymlinks: true });
+            await cp(srcPath, target, { recursive: true, verbatimSymlinks: true });
             continue;
           }
           const srcPath = join(context, src);
@@ -238,7 +241,7 @@ export async function buildImage(options: BuildOptions): Promise<ImageBuild> {
             contextPaths.add(f);
             const target = statSync(srcPath).isDirectory() ? join(destPath, relative(rel, f)) : intoDir ? join(destPath, basename(f)) : destPath;
             mkdirSync(dirname(target), { recursive: true });
-            cpSync(join(context, f), target);
+            await cp(join(context, f), target);
           }
         }
         break;
