@@ -35,7 +35,8 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-describe('the image HEALTHCHECK (src/healthcheck.ts)', () => {
+// Each case starts a node process with tsx: seconds on a loaded 2-core machine.
+describe('the image HEALTHCHECK (src/healthcheck.ts)', { timeout: 60_000 }, () => {
   it('is healthy when one of the probe URLs answers 2xx: the port of whichever role the container runs', async () => {
     expect((await healthcheck(closed, `${base}/readyz`)).code).toBe(0);
   });
