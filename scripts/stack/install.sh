@@ -277,6 +277,12 @@ install_node24() {
   write_marker node24 "$NODE24_SPEC"
 }
 
+# go build -v, counting: one line per 50 packages compiled (the progress report shows the log's last line), and
+# every other line (errors) as it comes.
+go_build_counting() {
+  go build -v "$@" 2>&1 | awk '/^[^ :]+$/ { n++; if (n % 50 == 0) { printf "compiled %d packages\n", n; fflush() } next } { print; fflush() }'
+}
+
 # helm (built from helm.sh/helm/v4 as deploy/check/go.mod pins it), compose-check and k8s-check (deploy/check/),
 # temporal-config-check (deploy/check/temporal-config-check/, a module of its own on go.temporal.io/server v1.32.0)
 # and the KEDA ScaledObject CRD that k8s-check validates the chart's autoscaler against.
@@ -290,14 +296,14 @@ install_deploy_tools() {
   (
     cd "$DEPLOY_CHECK_SRC"
     echo "building compose-check"
-    go build -trimpath -o "$tmp/out/compose-check" ./compose-check
+    go_build_counting -trimpath -o "$tmp/out/compose-check" ./compose-check
     echo "building k8s-check"
-    go build -trimpath -o "$tmp/out/k8s-check" ./k8s-check
+    go_build_counting -trimpath -o "$tmp/out/k8s-check" ./k8s-check
     echo "building helm $HELM_VERSION"
-    go build -trimpath -ldflags "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" -o "$tmp/out/helm" helm.sh/helm/v4/cmd/helm
+    go_build_counting -trimpath -ldflags "-X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" -o "$tmp/out/helm" helm.sh/helm/v4/cmd/helm
     echo "building temporal-config-check (Temporal server v1.32.0's configuration loader)"
     cd temporal-config-check
-    go build -trimpath -o "$tmp/out/temporal-config-check" .
+    go_build_counting -trimpath -o "$tmp/out/temporal-config-check" .
   )
   keda_dir=$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$KEDA_MODULE" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   [[ -n "$keda_dir" ]] || die "go mod download $KEDA_MODULE named no directory"
