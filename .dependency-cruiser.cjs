@@ -5,7 +5,10 @@
 /** Pure code: canonical task model, statuses, ids, request models, parsing, schedule arithmetic. */
 const DOMAIN = [
   '^src/(domain|parsing)/',
-  '^src/device/(request|job-view|finished-jobs)\\.ts$',
+  '^src/device/(request|job-view|finished-jobs|driver-args)\\.ts$',
+  // The device-type catalogue (names, aliases, prompts and patterns per family): data the API validates requests
+  // against, with no I/O; the drivers that use it to talk to devices stay in the infrastructure layer.
+  '^src/ssh/(platforms/|terminal-text\\.ts$)',
   '^src/gpu/(priority|request)\\.ts$',
   '^src/scheduler/spec\\.ts$',
 ];

@@ -1,5 +1,4 @@
 import { UnsupportedDeviceTypeError } from './errors.js';
-import type { NetmikoDriver, NetmikoOptions } from './netmiko-driver.js';
 
 /**
  * `device_type: autodetect`, the way netmiko's SSHDetect finds a device type (netmiko/ssh_autodetect.py): log in
@@ -78,11 +77,27 @@ export async function runProbes(send: (command: string) => Promise<string>): Pro
   return { deviceType: best, scores };
 }
 
+/** What detection needs of a logged-in session: the driver's own session satisfies it. */
+export interface ProbeSession {
+  readonly target: string;
+  sendCommand(command: string, opts: { stripPrompt: boolean; stripCommand: boolean; anyPrompt: boolean }): Promise<string>;
+  disconnect(): Promise<void>;
+}
+
+/** What detection needs of the connection options: where it goes, and the switches it overrides. */
+export interface ProbeOptions {
+  host: string;
+  deviceType?: string;
+  autoEnable?: boolean;
+  disablePaging?: boolean;
+}
+
 /**
  * Logs in with the generic profile (nothing prepared, paging left as it is), runs the probes, logs out. `connect` is
- * NetmikoDriver.connect (passed in, so this module does not import the driver that calls it).
+ * NetmikoDriver.connect, passed in and typed structurally so this module and the driver that calls it do not import
+ * each other.
  */
-export async function detectDeviceType(opts: NetmikoOptions, connect: (opts: NetmikoOptions) => Promise<NetmikoDriver>): Promise<string> {
+export async function detectDeviceType<O extends ProbeOptions>(opts: O, connect: (opts: O) => Promise<ProbeSession>): Promise<string> {
   const session = await connect({ ...opts, deviceType: 'generic', autoEnable: false, disablePaging: false });
   try {
     const { deviceType } = await runProbes((command) => session.sendCommand(command, { stripPrompt: false, stripCommand: false, anyPrompt: true }));
