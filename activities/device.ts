@@ -7,6 +7,8 @@ import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.j
 import { parseTextFsm } from '../src/parsing/textfsm.js';
 import { driverOptions } from '../src/device/driver-args.js';
 import { toJobView } from '../src/device/job-view.js';
+import { headersProblem } from '../src/domain/http-headers.js';
+import { outboundFor, OutboundRefusedError } from '../src/net/outbound.js';
 import type { WorkerStore } from '../src/store/workers.js';
 import type { ActivityDeps } from './deps.js';
 import { laneResultSignal } from '../src/device/contract.js';
@@ -304,12 +306,26 @@ export function createDeviceActivities(deps: ActivityDeps) {
       if (!record) throw new Error(`job ${input.jobId} not found for its webhook`);
       const view = toJobView(record);
       const { url, method, headers, timeout } = input.webhook;
-      const res = await fetch(url, {
-        method,
-        headers: { 'content-type': 'application/json', ...(headers ?? {}) },
-        ...(method === 'GET' ? {} : { body: JSON.stringify(view) }),
-        signal: AbortSignal.timeout(timeout * 1000),
-      });
+      // Checked again here: a job submitted before a header rule or the policy changed, or replayed from history.
+      const problem = headersProblem(headers ?? {});
+      if (problem) throw ApplicationFailure.nonRetryable(`webhook: ${problem}`, 'WebhookInputError');
+      let res;
+      try {
+        // Through the outbound policy: every resolved address and every redirect is checked (src/net/outbound.ts).
+        res = await outboundFor(deps.config).fetch(url, {
+          method,
+          headers: { 'content-type': 'application/json', ...(headers ?? {}) },
+          ...(method === 'GET' ? {} : { body: JSON.stringify(view) }),
+          signal: AbortSignal.timeout(timeout * 1000),
+        });
+      } catch (e) {
+        if (e instanceof OutboundRefusedError) {
+          deps.logger.warn({ jobId: input.jobId, err: e.message }, 'webhook refused by the outbound policy');
+          throw ApplicationFailure.nonRetryable(`webhook: ${e.message}`, 'OutboundRefused');
+        }
+        throw e;
+      }
+      await res.body?.cancel().catch(() => undefined);
       if (!res.ok) throw new Error(`webhook answered ${res.status}`);
       return res.status;
     },

@@ -135,7 +135,7 @@ export function createGpuActivities(deps: ActivityDeps) {
     async gpuRelease(input: { claimId: string; taskType: number; cancel?: { ip: string; port: number; taskId: string } }): Promise<void> {
       const o = await ops();
       await o.nodes.release(input.claimId);
-      if (input.cancel) await cancelOnNode(input.cancel, Math.min(2000, o.config.gpu.nodeCallTimeoutMs));
+      if (input.cancel) await cancelOnNode(deps.config, input.cancel, Math.min(2000, o.config.gpu.nodeCallTimeoutMs));
       await wakeDispatchers(o, [input.taskType]);
     },
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCidr } from '../net/address.js';
 
 /** Credentials that ship with a development default; the service refuses to start in PRODUCTION while any is left at it. */
 export const DEV_DEFAULTS = {
@@ -30,6 +31,27 @@ const serviceSchema = z.object({
   timeout_seconds: positiveInt,
   /** `dispatch: temporal`: seconds without a heartbeat before an attempt's worker counts as lost (built-ins: 10). */
   heartbeat_seconds: positiveInt.optional(),
+});
+
+const cidrList = z.array(z.string().refine((v) => parseCidr(v) !== null, 'each entry must be an IP address or CIDR block (10.0.0.0/8, fd00::/8)'));
+/** `example.com` (that name only) or `*.example.com` (any name under it, not the name itself). */
+const hostPatternList = z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$/, 'each entry must be a host name or *.domain'));
+
+/** Where requests may make Switchyard connect (webhooks, the http service, GPU nodes): src/net/policy.ts. */
+const outboundSchema = z.object({
+  /** URL schemes a request may name, without the colon. */
+  schemes: z.array(z.enum(['http', 'https'])).min(1),
+  /** Exceptions to the built-in denials (not to denyCidrs, denyHosts or the stack's own servers). */
+  allowCidrs: cidrList,
+  allowHosts: hostPatternList,
+  /** Always refused, whatever else says. */
+  denyCidrs: cidrList,
+  denyHosts: hostPatternList,
+  /** Refuse every destination not in allowCidrs/allowHosts. */
+  allowOnly: z.boolean(),
+  /** Built-in denials: `auto` = `internal` in PRODUCTION, `metadata` elsewhere. */
+  defaults: z.enum(['auto', 'internal', 'metadata', 'none']),
+  maxRedirects: z.number().int().min(0).max(20),
 });
 
 const mongoEnvSchema = z.object({
@@ -149,6 +171,7 @@ export const configSchema = z.object({
      */
     orphanSeconds: z.number().int().min(0),
   }),
+  outbound: outboundSchema,
   services: z.object({
     maxStatusTask: positiveInt,
     list: z.array(serviceSchema),
@@ -160,3 +183,4 @@ export const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 export type ProjectConfig = z.infer<typeof projectSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type OutboundConfig = z.infer<typeof outboundSchema>;

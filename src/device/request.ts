@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { headersProblem } from '../domain/http-headers.js';
 import { DEVICE_DRIVERS, deviceDriverOf, driverImplementation, type DeviceDriver, type DriverName } from '../domain/drivers.js';
 import { AUTODETECT, resolveDeviceType, SUPPORTED_DEVICE_TYPES } from '../ssh/platforms/index.js';
 import { DriverArgsError, validateDriverArgs } from './driver-args.js';
@@ -42,7 +43,14 @@ const commandValue = z.union([z.string().min(1), z.array(z.string().min(1)).min(
 export const webhookSchema = z.object({
   url: z.string().url(),
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
-  headers: z.record(z.string(), z.string()).optional(),
+  /** No CR/LF/NUL, token names, no framing headers (src/domain/http-headers.ts): no header injection. */
+  headers: z
+    .record(z.string(), z.string())
+    .superRefine((headers, ctx) => {
+      const problem = headersProblem(headers);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   timeout: z.number().positive().max(300).default(10),
 });
 

@@ -1,7 +1,10 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
+import { isIP } from 'node:net';
+import type { Response } from 'undici';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging.js';
+import { outboundFor, OutboundRefusedError } from '../net/outbound.js';
 import { AlertStore } from '../store/alerts.js';
 import { GpuNodeStore, type GpuNodeRecord } from '../store/gpu-nodes.js';
 import { TaskStore } from '../store/tasks.js';
@@ -179,17 +182,41 @@ export async function runSweep(ops: GpuOps, now = Date.now()): Promise<SweepRepo
   return { offline, queueAlerts, failureRate: rate };
 }
 
-/** POSTs a task to its node; 2xx = accepted. Throws a NodeCallError with the reason otherwise. */
-export async function sendToNode(node: Pick<GpuNodeRecord, 'ip' | 'port' | 'gpuId'>, body: NodeTaskBody, timeoutMs: number): Promise<void> {
+const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/**
+ * Why a node's registered address may not be called, or null: `ip` must be an IP address or a host name (nothing
+ * that could bend the URL built from it), and the outbound policy must not refuse what it shows before it resolves.
+ * A host name is checked again on every address it resolves to, at each call.
+ */
+export function nodeAddressProblem(config: Config, node: { ip: string; port: number }): string | null {
+  const bare = node.ip.replace(/^\[(.*)\]$/, '$1');
+  if (!isIP(bare) && !HOST_NAME.test(node.ip)) return `ip ${JSON.stringify(node.ip)} is neither an IP address nor a host name`;
+  const refusal = outboundFor(config).policy.checkUrl(nodeUrl(node, '/tasks'));
+  return refusal ? `the node's address is refused by the outbound policy: ${refusal.reason}` : null;
+}
+
+/** The URL of a path on a node: `ip` is an address or a host name (brackets added for IPv6). */
+export function nodeUrl(node: { ip: string; port: number }, path: string): URL {
+  const host = node.ip.includes(':') && !node.ip.startsWith('[') ? `[${node.ip}]` : node.ip;
+  return new URL(`http://${host}:${node.port}${path}`);
+}
+
+/**
+ * POSTs a task to its node; 2xx = accepted. Throws a NodeCallError with the reason otherwise, or an
+ * OutboundRefusedError when the outbound policy refuses the node's address (checked on the address connected to).
+ */
+export async function sendToNode(config: Config, node: Pick<GpuNodeRecord, 'ip' | 'port' | 'gpuId'>, body: NodeTaskBody, timeoutMs: number): Promise<void> {
   let res: Response;
   try {
-    res = await fetch(`http://${node.ip}:${node.port}/tasks`, {
+    res = await outboundFor(config).fetch(nodeUrl(node, '/tasks'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
+    if (e instanceof OutboundRefusedError) throw new OutboundRefusedError(`GPU node ${node.gpuId}: ${e.message}`);
     throw new NodeCallError(`GPU node ${node.gpuId} did not answer: ${(e as Error).message}`);
   }
   const text = await res.text().catch(() => '');
@@ -209,11 +236,12 @@ export async function recordRefusal(ops: GpuOps, gpuId: string, claimId: string)
 }
 
 /** Best effort: asks a node to drop a task (DELETE /tasks/{id}). */
-export async function cancelOnNode(target: { ip: string; port: number; taskId: string }, timeoutMs: number): Promise<void> {
+export async function cancelOnNode(config: Config, target: { ip: string; port: number; taskId: string }, timeoutMs: number): Promise<void> {
   try {
-    await fetch(`http://${target.ip}:${target.port}/tasks/${encodeURIComponent(target.taskId)}`, { method: 'DELETE', signal: AbortSignal.timeout(timeoutMs) });
+    const res = await outboundFor(config).fetch(nodeUrl(target, `/tasks/${encodeURIComponent(target.taskId)}`), { method: 'DELETE', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel().catch(() => undefined);
   } catch {
-    // the node may be gone: that is why we cancel
+    // the node may be gone (that is why we cancel), or its address refused by the outbound policy
   }
 }
 

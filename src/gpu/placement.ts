@@ -1,6 +1,7 @@
 import type { GpuNodeRecord } from '../store/gpu-nodes.js';
 import { claimIdOf, type AssignedSignal, type NodeTaskBody } from './contract.js';
-import { cancelOnNode, recordRefusal, sendToNode, type GpuOps } from './ops.js';
+import { OutboundRefusedError } from '../net/outbound.js';
+import { cancelOnNode, markNodeDown, recordRefusal, sendToNode, type GpuOps } from './ops.js';
 
 /**
  * The placement protocol of one task on one node, the same for the API's direct path (a new task that nothing
@@ -49,8 +50,14 @@ export async function placeTask(ops: GpuOps, req: PlaceRequest): Promise<Placeme
   }
   if (!claim.sent) {
     try {
-      await sendToNode(node, req.body, ops.config.gpu.nodeCallTimeoutMs);
+      await sendToNode(ops.config, node, req.body, ops.config.gpu.nodeCallTimeoutMs);
     } catch (e) {
+      if (e instanceof OutboundRefusedError) {
+        // The node's address is not one Switchyard may call: no retry can change that, so the node is FAULTY now.
+        await ops.nodes.release(claimId);
+        await markNodeDown(ops, node.gpuId, 'FAULTY', e.message, ['ACTIVE', 'OFFLINE']);
+        return { kind: 'refused', reason: e.message };
+      }
       await recordRefusal(ops, node.gpuId, claimId);
       return { kind: 'refused', reason: (e as Error).message };
     }
@@ -63,7 +70,7 @@ export async function placeTask(ops: GpuOps, req: PlaceRequest): Promise<Placeme
   ]);
   if (told.status === 'rejected') {
     await ops.nodes.unclaim(claimId);
-    await cancelOnNode({ ip: node.ip, port: node.port, taskId: req.taskId }, ops.config.gpu.nodeCallTimeoutMs);
+    await cancelOnNode(ops.config, { ip: node.ip, port: node.port, taskId: req.taskId }, ops.config.gpu.nodeCallTimeoutMs);
     return { kind: 'untold', error: told.reason };
   }
   if (reset.status === 'rejected') ops.logger.warn({ gpuId: node.gpuId, err: (reset.reason as Error).message }, 'node failure run not reset');

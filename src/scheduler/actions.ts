@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { DeviceRequestError, execBodySchema, normalizeExecRequest, redactRequest, type DeviceJobRequest } from '../device/request.js';
 import { deviceRequestDefaults, renderJinja2 } from '../device/service.js';
+import { assertWebhookAllowed } from '../device/webhook-target.js';
+import { HttpConditionError, isHttpBuiltin, parseHttpCondition } from '../service-tasks/http-condition.js';
 import { fieldProblemsFromZod, type FieldProblem } from '../domain/field-problems.js';
 import { gpuCreateTaskSchema } from '../gpu/request.js';
 import type { ScheduleAction } from '../store/schedules.js';
@@ -72,6 +74,14 @@ export function checkAction(config: Config, user: SchedulerActor, action: ({ typ
     if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) {
       throw refuse('invalid', 'action.condition', 'action.condition must be a JSON object');
     }
+    if (isHttpBuiltin(config.services.list.find((svc) => svc.name === service))) {
+      try {
+        parseHttpCondition(config, condition);
+      } catch (e) {
+        if (e instanceof HttpConditionError) throw refuse('invalid', `action.${e.field}`, e.message);
+        throw e;
+      }
+    }
     return { doc: { type: 'service', service, condition: condition as Record<string, unknown> }, secrets: {} };
   }
   if (type === 'device') {
@@ -82,6 +92,7 @@ export function checkAction(config: Config, user: SchedulerActor, action: ({ typ
     let request: DeviceJobRequest;
     try {
       request = normalizeExecRequest(parsed.data, deviceRequestDefaults(config), renderJinja2);
+      assertWebhookAllowed(config, request);
     } catch (e) {
       if (e instanceof DeviceRequestError) throw refuse('invalid', `action.${e.field}`, e.message);
       throw e;

@@ -26,7 +26,7 @@ export function createServiceTasksPlugin(options: ServiceTasksPluginOptions = {}
     const builtins = config.services.list.filter((s) => s.dispatch === 'temporal' && BUILTIN_SERVICES[s.name]);
     const workers: Worker[] = [];
     for (const svc of builtins) {
-      const run = heartbeating(BUILTIN_SERVICES[svc.name]!);
+      const run = heartbeating(BUILTIN_SERVICES[svc.name]!, config);
       workers.push(
         await Worker.create({
           ...ctx.baseOptions,

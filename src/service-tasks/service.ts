@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config, ServiceConfig } from '../config/index.js';
+import { HttpConditionError, isHttpBuiltin, parseHttpCondition } from './http-condition.js';
 import { readyServiceRecord, serviceTaskInput } from './ready.js';
 import { canRestart } from '../domain/status.js';
 import { newServiceTaskId } from '../domain/ids.js';
@@ -66,6 +67,17 @@ export class ServiceTasks {
     return this.deps.config.services.list.map((s) => s.name);
   }
 
+  /** What a service's own condition rules refuse before anything is stored: the `http` built-in's URL and headers. */
+  private checkCondition(svc: ServiceConfig | undefined, condition: unknown): void {
+    if (!isHttpBuiltin(svc)) return;
+    try {
+      parseHttpCondition(this.deps.config, condition);
+    } catch (e) {
+      if (e instanceof HttpConditionError) throw new ServiceTaskError('invalid', `Invalid parameter: ${e.message}`);
+      throw e;
+    }
+  }
+
   private async startWorkflow(input: ServiceTaskInput, reuse: WorkflowIdReusePolicy): Promise<boolean> {
     try {
       await this.deps.temporal.workflow.start<ServiceTaskWorkflow>(SERVICE_TASK_WORKFLOW, {
@@ -92,6 +104,7 @@ export class ServiceTasks {
   async create(opts: { service: string; condition: unknown; taskId?: string }): Promise<CreateOutcome> {
     const svc = this.serviceConfig(opts.service);
     if (!svc) throw new ServiceTaskError('invalid', SERVICE_NOT_SUPPORTED);
+    this.checkCondition(svc, opts.condition);
     const taskId = opts.taskId ?? newServiceTaskId(svc.name);
     // A repeated id finds its record already there ('stale') and changes nothing; its start below is refused.
     await this.deps.store.insertReady(readyServiceRecord(svc, taskId, opts.condition));
@@ -130,6 +143,7 @@ export class ServiceTasks {
   /** update_task: a new condition for a task that is not in flight; the task is then `ready` for start_task. */
   async updateCondition(taskId: string, condition: unknown): Promise<void> {
     const record = await this.get(taskId);
+    this.checkCondition(this.serviceConfig(record.service ?? ''), condition);
     if (!canRestart(record.state) || (await this.isRunning(taskId))) {
       throw new ServiceTaskError('conflict', `task is ${record.status}: its condition cannot change until it ends`);
     }

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { testDeviceConnection } from '../../device/connection-test.js';
 import { JOB_STATUS_WORDS } from '../../device/job-view.js';
+import { assertWebhookAllowed } from '../../device/webhook-target.js';
 import { bulkBodySchema, checkConnectionForDriver, connectionArgsSchema, DeviceRequestError, execBodySchema, normalizeExecRequest, type ExecBody } from '../../device/request.js';
 import { cancelJobs, deviceRequestDefaults, listJobs, renderJinja2, selectWorkers, submitDeviceJob, toWorkerView, type DeviceServiceDeps } from '../../device/service.js';
 import type { AppEnv } from '../context.js';
@@ -66,7 +67,9 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 
 function normalizeOr400(body: ExecBody, deps: DeviceServiceDeps, ttl: number) {
   try {
-    return normalizeExecRequest(body, deviceRequestDefaults(deps.config, ttl), renderJinja2);
+    const req = normalizeExecRequest(body, deviceRequestDefaults(deps.config, ttl), renderJinja2);
+    assertWebhookAllowed(deps.config, req);
+    return req;
   } catch (e) {
     if (e instanceof DeviceRequestError) throw new BadRequestError(e.message, [{ field: e.field, message: e.message }]);
     throw e;

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { gpuNodeResultSignal, gpuNodeStatusSignal } from '../../gpu/contract.js';
-import { createGpuOps, ensureGpuIndexes, ensureMonitor, markNodeDown, markNodeUp, notifyNodeLost } from '../../gpu/ops.js';
+import { createGpuOps, ensureGpuIndexes, ensureMonitor, markNodeDown, markNodeUp, nodeAddressProblem, notifyNodeLost } from '../../gpu/ops.js';
 import {
   forwardNodeReport,
   getGpuTask,
@@ -16,7 +16,7 @@ import { submitGpuTask } from '../../gpu/tasks.js';
 import { safeEqual } from '../codec-endpoint.js';
 import type { ApiDeps, AppEnv } from '../context.js';
 import type { Dialect } from '../dialect.js';
-import { codeMessageDataShaper, ConflictError, NotFoundError, UnauthorizedError, UnavailableError } from '../errors.js';
+import { BadRequestError, codeMessageDataShaper, ConflictError, NotFoundError, UnauthorizedError, UnavailableError } from '../errors.js';
 import { createDialectApp } from '../openapi.js';
 import { registerGpuMonitoringRoutes } from './monitoring.js';
 import { BASE, jsonBody, ok, responses, route, SECURITY } from './routes.js';
@@ -109,6 +109,8 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
     }),
     async (c) => {
       const body = c.req.valid('json');
+      const addressProblem = nodeAddressProblem(deps.config, body);
+      if (addressProblem) throw new BadRequestError(addressProblem, [{ field: 'ip', message: addressProblem }]);
       await ensureReady();
       const { node } = await ops.nodes.register(body);
       await markNodeUp(ops, node);
