@@ -225,7 +225,7 @@ export class OutboundPolicy {
     const stack = await this.stackAddresses();
     for (const address of target.addresses) {
       const refusal = this.checkAddress(host, target.port, address, stack);
-      if (refusal) return refusal.reason.startsWith(address) && host !== address ? { reason: `${host} resolves to ${refusal.reason}` } : refusal;
+      if (refusal) return host === bareHost(address) ? refusal : { reason: `${host} resolves to ${address}; ${refusal.reason}` };
     }
     return null;
   }

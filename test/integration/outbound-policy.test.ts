@@ -146,7 +146,7 @@ describe('the http service', () => {
     expect(literal).toMatchObject({ status: 'failed', message: expect.stringMatching(/outbound policy refused the redirect from http:\/\/127\.0\.0\.4:\d+\/redirect-literal to http:\/\/127\.0\.0\.2:\d+\/stolen: 127\.0\.0\.2 is in the denied range/) });
     // A redirect to a name passes the URL check; its connection is refused on the address the name resolved to.
     const byName = await ended(viaName.body.task_id as string);
-    expect(byName).toMatchObject({ status: 'failed', message: expect.stringMatching(/outbound policy refused http:\/\/localhost:\d+: localhost resolves to 127\.0\.0\.1 is in the denied range 127\.0\.0\.1\/32/) });
+    expect(byName).toMatchObject({ status: 'failed', message: expect.stringMatching(/outbound policy refused http:\/\/localhost:\d+: localhost resolves to 127\.0\.0\.1; 127\.0\.0\.1 is in the denied range 127\.0\.0\.1\/32 \(OUTBOUND_DENY_CIDRS\)/) });
     expect((await ended(name.body.task_id as string)).message).toMatch(/localhost resolves to 127\.0\.0\.1/);
     for (const id of [viaLiteral, viaName, name].map((r) => r.body.task_id as string)) {
       expect(await activityFailures(id)).toEqual([{ type: 'OutboundRefused', attempt: 1 }]);

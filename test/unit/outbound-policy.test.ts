@@ -114,7 +114,7 @@ describe('outbound policy (resolver stubbed)', () => {
     for (const url of ['http://[::ffff:169.254.169.254]/', 'http://[::ffff:a9fe:a9fe]/', 'http://[0:0:0:0:0:ffff:169.254.169.254]/', 'http://[::169.254.169.254]/', 'http://[64:ff9b::169.254.169.254]/', 'http://[2002:a9fe:a9fe::]/']) {
       expect(urlRefusal(o, url), url).toMatch(/embeds 169\.254\.169\.254/);
     }
-    expect(await connection(o, 'http://v6meta.attacker.example/')).toMatch(/v6meta\.attacker\.example resolves to ::ffff:169\.254\.169\.254 \(which embeds 169\.254\.169\.254\)/);
+    expect(await connection(o, 'http://v6meta.attacker.example/')).toMatch(/v6meta\.attacker\.example resolves to ::ffff:169\.254\.169\.254; ::ffff:169\.254\.169\.254 \(which embeds 169\.254\.169\.254\) is in 169\.254\.0\.0\/16/);
     expect(urlRefusal(prod(), 'http://[::ffff:127.0.0.1]:9000/')).toMatch(/embeds 127\.0\.0\.1/);
   });
 
@@ -141,13 +141,13 @@ describe('outbound policy (resolver stubbed)', () => {
     expect(await connection(o, 'http://localhost:8080/hook')).toBeNull();
     expect(urlRefusal(o, 'http://127.0.0.1:27017/')).toMatch(/127\.0\.0\.1:27017 is the stack's own MongoDB server/);
     expect(urlRefusal(o, 'http://127.0.0.1:7233/')).toMatch(/Temporal/);
-    expect(await connection(o, 'http://loop.attacker.example:9092/')).toMatch(/127\.0\.0\.1:9092 is the stack's own Kafka server/);
+    expect(await connection(o, 'http://loop.attacker.example:9092/')).toMatch(/loop\.attacker\.example resolves to 127\.0\.0\.1; 127\.0\.0\.1:9092 is the stack's own Kafka server/);
   });
 
   it('refuses a DNS name that resolves to a denied address, and a name with any denied address among its answers', async () => {
     const o = prod();
     expect(urlRefusal(o, 'http://metadata.attacker.example/')).toBeNull(); // a name: not known before it resolves
-    expect(await connection(o, 'http://metadata.attacker.example/')).toMatch(/metadata\.attacker\.example resolves to 169\.254\.169\.254 is in 169\.254\.0\.0\/16/);
+    expect(await connection(o, 'http://metadata.attacker.example/')).toMatch(/metadata\.attacker\.example resolves to 169\.254\.169\.254; 169\.254\.169\.254 is in 169\.254\.0\.0\/16/);
     expect(await connection(o, 'http://private.attacker.example/')).toMatch(/resolves to 10\.1\.2\.3/);
     expect(await connection(o, 'http://mixed.attacker.example/')).toMatch(/resolves to 169\.254\.169\.254/);
   });
