@@ -4,7 +4,6 @@ import { fromConnectionArgs, type ConnectionArgs, type DeviceSession } from '../
 import { redactSecrets, SshError } from '../src/ssh/errors.js';
 import { withFreshSession, type SessionPool, type SessionSpec } from '../src/ssh/session-pool.js';
 import { secretsOfRequest, type DeviceJobRequest } from '../src/device/request.js';
-import { parseTextFsm } from '../src/parsing/textfsm.js';
 import { driverOptions } from '../src/device/driver-args.js';
 import { toJobView } from '../src/device/job-view.js';
 import { headersProblem } from '../src/domain/http-headers.js';
@@ -15,8 +14,10 @@ import { laneResultSignal } from '../src/device/contract.js';
 import { deviceFinalWrite, jobOutcomeOfRun, type DeviceRunReport } from '../src/domain/device-outcome.js';
 import { publishTaskEvent, writeMirror } from './mirror.js';
 import { activityResources } from './resources.js';
-import { parseWithNtcTemplates, NtcTemplateNotFoundError } from '../src/parsing/ntc-templates.js';
+import { NtcTemplateNotFoundError } from '../src/parsing/ntc-templates.js';
 import { ntcTemplatesDir, NtcTemplatesUnavailableError } from '../src/parsing/ntc-templates-dir.js';
+import type { ParseItem } from '../src/parsing/parse-job.js';
+import { ParseThreadLostError, ParseTimeoutError } from '../src/parsing/parse-pool.js';
 
 export interface DeviceRunInput {
   jobId: string;
@@ -40,9 +41,15 @@ export function sessionSpec(req: DeviceJobRequest): SessionSpec {
   };
 }
 
+/** Runs a job's parsing off the event loop under its budget (a ParsePool). */
+export interface ParseRunner {
+  run(items: ParseItem[]): Promise<Record<string, unknown>>;
+}
+
 export interface ParseContext {
   /** The ntc-templates folder (config `device.ntcTemplatesDir`). */
   ntcTemplatesDir: string;
+  parser: ParseRunner;
   /** The session's platform (the family of its device_type, the detected one after autodetect). */
   platform?: string;
 }
@@ -58,30 +65,36 @@ export class JobParsingError extends Error {
   }
 }
 
-/** Applies the job's `parsing` to each command's output; one entry per command, as `retval`. */
+/**
+ * Applies the job's `parsing` to each command's output; one entry per command, as `retval`. The templates are
+ * chosen here; every pattern runs on a parse thread (ctx.parser), never on this event loop: a template is the
+ * request's code for a backtracking engine. `regex` is Python's `re` (`(?P<name>…)`; `(?<name>…)` is accepted too).
+ * @throws JobParsingError (`ParseTimeout` over the budget, `NtcTemplateNotFound`, …), or the parser's own error
+ */
 export async function parseOutputs(req: DeviceJobRequest, output: Record<string, string>, ctx: ParseContext): Promise<Record<string, unknown>> {
   const parsing = req.parsing;
   if (!parsing) return output;
-  const out: Record<string, unknown> = {};
+  const items: ParseItem[] = [];
   for (const [cmd, text] of Object.entries(output)) {
     if ('ntc' in parsing) {
       const platform = parsing.ntc.platform ?? ctx.platform;
       if (!platform) throw new JobParsingError('NtcTemplateNotFound', 'parsing without a template needs a platform, and this session has none');
       try {
         const selection = await (await ntcTemplatesDir(ctx.ntcTemplatesDir)).select(platform, parsing.ntc.command ?? cmd);
-        out[cmd] = parseWithNtcTemplates(selection.texts, text);
+        items.push({ key: cmd, engine: 'ntc', templates: selection.texts, text });
       } catch (e) {
         if (e instanceof NtcTemplateNotFoundError) throw new JobParsingError('NtcTemplateNotFound', e.message);
         if (e instanceof NtcTemplatesUnavailableError) throw new JobParsingError('NtcTemplatesUnavailable', e.message);
         throw e;
       }
-    } else if (parsing.name === 'textfsm') out[cmd] = parseTextFsm(parsing.template, text);
-    else {
-      const re = new RegExp(parsing.template, 'gm');
-      out[cmd] = [...text.matchAll(re)].map((m) => ({ ...(m.groups ?? {}) }));
-    }
+    } else items.push({ key: cmd, engine: parsing.name, template: parsing.template, text });
   }
-  return out;
+  try {
+    return await ctx.parser.run(items);
+  } catch (e) {
+    if (e instanceof ParseTimeoutError || e instanceof ParseThreadLostError) throw new JobParsingError(e.name, e.message);
+    throw e;
+  }
 }
 
 function errorOf(e: unknown, secrets: string[]): { type: string; message: string } {
@@ -94,6 +107,8 @@ export interface DeviceRunDeps {
   deps: ActivityDeps;
   workers: WorkerStore;
   pool?: SessionPool;
+  /** Where jobs' parsing runs (the worker's parse threads). */
+  parser: ParseRunner;
 }
 
 /** A pinned lane's batch: its host's waiting jobs, run back to back on the owner's pooled session. */
@@ -170,7 +185,7 @@ async function startJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean
     let retval: unknown = output;
     let error: DeviceRunOutcome['error'] = null;
     try {
-      retval = await parseOutputs(req, output, { ntcTemplatesDir: deps.config.device.ntcTemplatesDir, ...(platform ? { platform } : {}) });
+      retval = await parseOutputs(req, output, { ntcTemplatesDir: deps.config.device.ntcTemplatesDir, parser: d.parser, ...(platform ? { platform } : {}) });
     } catch (e) {
       error = { type: e instanceof JobParsingError ? e.type : 'ParsingError', message: redactSecrets((e as Error).message, secrets) };
     }

@@ -17,6 +17,7 @@ import type { DeviceRunActivities } from '../activities/device.js';
 import { cancelJobUpdate, laneResultSignal, type DeviceJobInput, type DeviceJobOutcome } from '../src/device/contract.js';
 import { deviceFinalWrite, jobOutcomeOfRun } from '../src/domain/device-outcome.js';
 import { SA_STATUS } from '../src/temporal/search-attributes.js';
+import { WORKER_LOST_ATTEMPTS, workerLostError } from '../src/domain/worker-lost.js';
 import { MIRROR_LOCAL } from './presets.js';
 import { nowIso, TaskMirror } from './mirror.js';
 
@@ -105,6 +106,7 @@ export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome
         retry: { maximumAttempts: 1 },
       });
       let attempt = 0;
+      let lostWorkers = 0;
       let claimWaits = 0;
       const enqueuedAt = Date.now();
       for (;;) {
@@ -128,7 +130,17 @@ export async function deviceJob(input: DeviceJobInput): Promise<DeviceJobOutcome
             await sleep(1000 * 2 ** (attempt - 1));
             continue;
           }
-          if (f.kind === 'heartbeat' && (req.mode === 'command' || req.safeToRetry) && attempt < DEVICE_CONNECT_ATTEMPTS) continue;
+          if (f.kind === 'heartbeat') {
+            // Its worker died or hung under it: once more on another worker, but a job that takes every worker
+            // down with it (a poison pill) ends after WORKER_LOST_ATTEMPTS.
+            lostWorkers++;
+            attempt--;
+            const rerun = req.mode === 'command' || req.safeToRetry;
+            if (rerun && lostWorkers < WORKER_LOST_ATTEMPTS) continue;
+            const err = rerun ? workerLostError(lostWorkers) : workerLostError(lostWorkers, ': a config job may be partly applied, so it was not run again (safe_to_retry is off)');
+            outcome = failureOutcome(err.type, err.message);
+            break;
+          }
           if (f.kind === 'cancelled') {
             outcome = failureOutcome('Cancelled', 'job was cancelled before it started', 'cancelled');
             break;

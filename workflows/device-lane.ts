@@ -24,6 +24,7 @@ import {
   type LaneJob,
 } from '../src/device/contract.js';
 import { jobOutcomeOfRun } from '../src/domain/device-outcome.js';
+import { WORKER_LOST_ATTEMPTS, workerLostError } from '../src/domain/worker-lost.js';
 import { claimRetryDelayMs, classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome } from './device-job.js';
 import { MIRROR_LOCAL } from './presets.js';
 
@@ -162,6 +163,8 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
     let connAttempts = 0;
     let claimWaits = 0;
     const startedOnce = new Set<string>();
+    /** Per job: how many owners were lost while it was the one running (the poison-pill bound). */
+    const lostUnder = new Map<string, number>();
     while (rest.length > 0) {
       rest = rest.filter((j) => {
         if (!expired(j) || startedOnce.has(j.jobId)) return true;
@@ -203,8 +206,17 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
           lost.add(owner);
           owner = null;
           startedOnce.add(first.jobId);
+          // The first job the batch did not report is the one that was running when the owner was lost.
+          const times = (lostUnder.get(first.jobId) ?? 0) + 1;
+          lostUnder.set(first.jobId, times);
           if (first.request.mode === 'config' && !first.request.safeToRetry) {
-            finish(first, failureOutcome('WorkerLost', 'the worker running this config job was lost; the configuration may be partly applied, so it was not run again'));
+            const err = workerLostError(times, ': a config job may be partly applied, so it was not run again (safe_to_retry is off)');
+            finish(first, failureOutcome(err.type, err.message));
+            rest = rest.slice(1);
+          } else if (times >= WORKER_LOST_ATTEMPTS) {
+            // A poison pill: it took this many owners down; the jobs behind it go on without it.
+            const err = workerLostError(times);
+            finish(first, failureOutcome(err.type, err.message));
             rest = rest.slice(1);
           }
           continue;

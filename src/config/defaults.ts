@@ -39,6 +39,8 @@ export function defaultConfig(cacheDir: string = join(homedir(), '.cache', 'swit
       defaultExecutionTimeoutSeconds: 120,
       sessionIdleSeconds: 60,
       fifoConcurrency: 16,
+      parseBudgetMs: 5000,
+      parseThreads: 2,
       ntcTemplatesDir: join(cacheDir, 'ntc-templates'),
     },
     scheduler: {

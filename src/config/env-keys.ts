@@ -60,6 +60,8 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'DEVICE_EXECUTION_TIMEOUT', path: 'device.defaultExecutionTimeoutSeconds', kind: 'int', help: 'seconds a device job may run' },
   { name: 'DEVICE_SESSION_IDLE_SECONDS', path: 'device.sessionIdleSeconds', kind: 'int', help: 'idle pinned SSH sessions close after this' },
   { name: 'DEVICE_FIFO_CONCURRENCY', path: 'device.fifoConcurrency', kind: 'int', help: 'fifo SSH jobs one worker runs at once' },
+  { name: 'DEVICE_PARSE_BUDGET_MS', path: 'device.parseBudgetMs', kind: 'int', help: 'CPU time (ms) one job\'s parsing may take on a parse thread; over it the job fails with ParseTimeout' },
+  { name: 'DEVICE_PARSE_THREADS', path: 'device.parseThreads', kind: 'int', help: 'parse threads per worker (regex and TextFSM run there, never on the event loop)' },
   { name: 'NTC_TEMPLATES_DIR', path: 'device.ntcTemplatesDir', kind: 'string', help: 'ntc-templates folder (index + templates) for parsing without a template; install.sh ntc-templates fills it' },
   { name: 'SCHEDULER_PROJECTS', path: 'scheduler.projects', kind: 'json', help: 'JSON list of {id, name, entry_command, workdir}' },
   { name: 'SCHEDULER_WORKSPACE_ROOT', path: 'scheduler.workspaceRoot', kind: 'string', help: 'parent folder of per-execution workspaces' },

@@ -136,6 +136,13 @@ export const configSchema = z.object({
     sessionIdleSeconds: positiveInt,
     /** SSH jobs one worker runs at once from FifoQ (each opens a connection: the handshake is CPU-bound). */
     fifoConcurrency: positiveInt,
+    /**
+     * Wall time one job's parsing may run on its parse thread (a thread runs one job at a time, so this is the CPU
+     * it may use). Over it, the thread is stopped and the job fails with `ParseTimeout`, not retried.
+     */
+    parseBudgetMs: z.number().int().min(10).max(600_000),
+    /** Parse threads per worker process: parses at once; one pattern over budget holds only its own thread. */
+    parseThreads: z.number().int().min(1).max(64),
     /** The ntc-templates `templates` folder (its `index` and template files) for parsing without a template. */
     ntcTemplatesDir: z.string().min(1),
   }),

@@ -1,6 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { createDeviceRunActivities } from '../../activities/device.js';
 import { SessionPool } from '../ssh/session-pool.js';
+import { ParsePool } from '../parsing/parse-pool.js';
 import { WorkerStore } from '../store/workers.js';
 import { DEVICE_FIFO_QUEUE, fifoTaskQueue } from '../temporal/task-queues.js';
 import type { WorkerPlugin } from '../worker.js';
@@ -20,7 +21,13 @@ export function createDeviceWorkerPlugin(): WorkerPlugin {
       },
     });
     const workers = new WorkerStore(ctx.mongo.db);
-    const activities = createDeviceRunActivities({ deps: ctx.deps, workers, pool });
+    // Jobs' regex and TextFSM parsing: on threads, so a pattern cannot stall this worker's event loop.
+    const parser = new ParsePool({
+      threads: ctx.config.device.parseThreads,
+      budgetMs: ctx.config.device.parseBudgetMs,
+      onThreadStopped: (info) => ctx.logger.warn(info, 'parse thread stopped and replaced'),
+    });
+    const activities = createDeviceRunActivities({ deps: ctx.deps, workers, pool, parser });
     const fifo = await Worker.create({
       ...ctx.baseOptions,
       taskQueue: fifoTaskQueue(ctx.config.temporal.taskQueue),
@@ -36,7 +43,10 @@ export function createDeviceWorkerPlugin(): WorkerPlugin {
     return {
       workers: [fifo, own],
       queues: [DEVICE_FIFO_QUEUE],
-      close: () => pool.closeAll(),
+      close: async () => {
+        await pool.closeAll();
+        await parser.close();
+      },
     };
   };
 }

@@ -16,7 +16,7 @@
  * - Record keys are lower-cased, as netmiko and ntc-templates return them.
  */
 import { PyRegex } from './textfsm/pyre.js';
-import { TextFsm, type TextFsmListItem, type TextFsmRecord } from './textfsm.js';
+import { TextFsm, type ParseTrace, type TextFsmListItem, type TextFsmRecord } from './textfsm.js';
 
 export interface NtcIndexEntry {
   /** Template file names, in order. */
@@ -115,9 +115,10 @@ type Cell = string | TextFsmListItem[];
 
 /**
  * Parses `text` with the templates of one index row and returns clitable's table as records with lower-cased keys.
+ * `trace` (see TextFsm.parse) also gets the index of the template being run in slot 1.
  * @throws TextFsmTemplateError, TextFsmError (as parseTextFsm)
  */
-export function parseWithNtcTemplates(templateTexts: readonly string[], text: string): TextFsmRecord[] {
+export function parseWithNtcTemplates(templateTexts: readonly string[], text: string, trace: ParseTrace | null = null): TextFsmRecord[] {
   let header: string[] = [];
   let rows: Cell[][] = [];
   let keys: string[] = [];
@@ -125,7 +126,8 @@ export function parseWithNtcTemplates(templateTexts: readonly string[], text: st
     const fsm = new TextFsm(tpl);
     // clitable takes the Key values of the first template that has any.
     if (keys.length === 0) keys = fsm.valuesWithOption('Key');
-    const part = fsm.parseRows(text);
+    if (trace) trace[1] = i;
+    const part = fsm.parseRows(text, true, trace);
     if (i === 0) {
       header = fsm.header;
       rows = part;

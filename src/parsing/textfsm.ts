@@ -4,7 +4,7 @@
  */
 import { TextFsm, type TextFsmRecord } from './textfsm/fsm.js';
 
-export { TextFsm, type TextFsmListItem, type TextFsmRecord } from './textfsm/fsm.js';
+export { TextFsm, type ParseTrace, type TextFsmListItem, type TextFsmRecord } from './textfsm/fsm.js';
 export { TextFsmError, TextFsmTemplateError } from './textfsm/errors.js';
 export { PyRegex, PyRegexError, type PyMatch } from './textfsm/pyre.js';
 export type { OptionName } from './textfsm/template.js';

@@ -9,7 +9,7 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
  * A worker in its own process (test/support/worker-process.worker.ts) with the given plugin, on the test's
  * database and task queue, for tests that SIGKILL it. Resolves once it polls.
  */
-export function startWorkerProcess(opts: { name: string; plugin: 'device' | 'service'; config: Config; bundleFile: string }): Promise<ChildProcess> {
+export function startWorkerProcess(opts: { name: string; plugin: 'device' | 'service'; config: Config; bundleFile: string; env?: Record<string, string> }): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/worker-process.worker.ts')], {
     cwd: REPO,
     env: {
@@ -24,6 +24,7 @@ export function startWorkerProcess(opts: { name: string; plugin: 'device' | 'ser
       WORKER_HTTP_PORT: '0',
       SY_TEST_WORKFLOW_BUNDLE: opts.bundleFile,
       SY_TEST_PLUGIN: opts.plugin,
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

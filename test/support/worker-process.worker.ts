@@ -7,6 +7,9 @@ import { createLogger } from '../../src/logging.js';
 import { createServiceTasksPlugin } from '../../src/service-tasks/plugin.js';
 import { createWorkerRuntime } from '../../src/worker.js';
 
+// A poison pill for the tests that need one (before any Temporal worker is created).
+if (process.env.SY_TEST_POISON_MARKER) await import('./poison-hook.js');
+
 const config = loadConfig({ env: process.env });
 const logger = createLogger(config.logLevel, { proc: 'test-worker' });
 const code = readFileSync(process.env.SY_TEST_WORKFLOW_BUNDLE!, 'utf8');

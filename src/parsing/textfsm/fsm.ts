@@ -143,6 +143,12 @@ function makeOption(name: OptionName, value: RuntimeValue, fsm: Run): OptionHook
   }
 }
 
+/**
+ * Slot 0 receives the template line of the rule being matched (1-based). A parse thread shares it with the
+ * process, which reads it when the thread must be stopped mid-match.
+ */
+export type ParseTrace = Int32Array;
+
 /** One ParseText run over a compiled template. */
 class Run {
   readonly result: PyValue[][] = [];
@@ -151,7 +157,10 @@ class Run {
   private curState: Rule[];
   private curStateName = 'Start';
 
-  constructor(private readonly tpl: CompiledTemplate) {
+  constructor(
+    private readonly tpl: CompiledTemplate,
+    private readonly trace: ParseTrace | null,
+  ) {
     this.values = tpl.values.map((d, i) => new RuntimeValue(d, i, this));
     for (const v of this.values) if (!this.byName.has(v.def.name)) this.byName.set(v.def.name, v);
     this.curState = tpl.states.get('Start') as Rule[];
@@ -171,6 +180,8 @@ class Run {
     const subject = toSubject(line);
     for (const rule of this.curState) {
       let m;
+      // Where a parse stopped, for one cut short from outside (a parse thread over its CPU budget).
+      if (this.trace) this.trace[0] = rule.lineNum;
       try {
         m = rule.regex.match(subject);
       } catch (err) {
@@ -258,14 +269,14 @@ export class TextFsm {
   }
 
   /** Rows as Python's `ParseText` returns them, in header order. */
-  parseRows(text: string, eof = true): (string | TextFsmListItem[])[][] {
-    return new Run(this.tpl).parse(text, eof) as (string | TextFsmListItem[])[][];
+  parseRows(text: string, eof = true, trace: ParseTrace | null = null): (string | TextFsmListItem[])[][] {
+    return new Run(this.tpl, trace).parse(text, eof) as (string | TextFsmListItem[])[][];
   }
 
   /** Records as Python's `ParseTextToDicts` returns them. @throws TextFsmError */
-  parse(text: string, eof = true): TextFsmRecord[] {
+  parse(text: string, eof = true, trace: ParseTrace | null = null): TextFsmRecord[] {
     const header = this.header;
-    return this.parseRows(text, eof).map((row) => {
+    return this.parseRows(text, eof, trace).map((row) => {
       const rec: TextFsmRecord = {};
       header.forEach((name, i) => {
         rec[name] = row[i] as string | TextFsmListItem[];

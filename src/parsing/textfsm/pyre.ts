@@ -480,6 +480,8 @@ export class PyRegex {
   private readonly st: MatchState;
   private readonly run: Next;
   private end = 0;
+  /** A match ending here is refused and the matcher backtracks for another (finditer after an empty match). */
+  private refuseEnd = -1;
 
   constructor(readonly pattern: string) {
     const parsed = parsePyRegex(pattern);
@@ -488,6 +490,7 @@ export class PyRegex {
     this.st = { c: new Int32Array(0), n: 0, marks: new Int32Array(2 * parsed.groups).fill(-1), reps: [] };
     const compiler = new Compiler(this.st, parsed);
     this.run = compiler.seq(parsed.nodes, parsed.flags, (p) => {
+      if (p === this.refuseEnd) return false;
       this.end = p;
       return true;
     });
@@ -495,6 +498,14 @@ export class PyRegex {
   }
 
   match(input: string | Subject): PyMatch | null {
+    return this.matchAt(input, 0);
+  }
+
+  /**
+   * `re.match` from code point `pos` (as `pattern.match(string, pos)`): `^` and `\\A` still mean the subject's
+   * start. `nonEmpty`: an empty match is refused, and the matcher backtracks for a longer one.
+   */
+  matchAt(input: string | Subject, pos: number, nonEmpty = false): PyMatch | null {
     const subject = typeof input === 'string' ? toSubject(input) : input;
     const st = this.st;
     st.c = subject.codes;
@@ -503,14 +514,15 @@ export class PyRegex {
     st.reps.fill(null);
     let ok: boolean;
     try {
-      ok = this.run(0);
+      this.refuseEnd = nonEmpty ? pos : -1;
+      ok = this.run(pos);
     } catch (err) {
       if (err instanceof RangeError) throw new PyRegexStackError(this.pattern);
       throw err;
     }
     if (!ok) return null;
     const marks = st.marks.slice();
-    marks[0] = 0;
+    marks[0] = pos;
     marks[1] = this.end;
     const groupIndex = this.groupIndex;
     const span = (g: number): [number, number] | null => {
