@@ -11,13 +11,15 @@ import { reconcileAll } from './reconcile/command.js';
 import { BootDeadlineError } from './lifecycle/wait.js';
 import { ListenError } from './lifecycle/probes.js';
 import { migrateCommand } from './lifecycle/migrate.js';
+import { runDev, stopWithDevParent } from './lifecycle/dev.js';
 
 const USAGE = `usage: switchyard <command>
 
 commands:
   api        serve the HTTP API (all four dialects)
   worker     run a Temporal worker
-  dev        start the local stack (scripts/stack/up.sh), then api + worker; Ctrl-C stops all of it
+  dev        check the configuration, start the local stack (scripts/stack/up.sh), then the api and a worker
+             as two processes; Ctrl-C or SIGTERM stops both and the stack it started
   config     print the effective configuration with secrets redacted
   gpu-agent  run a GPU node agent (switchyard gpu-agent --help)
   reconcile  compare every waiting/running mirror record with Temporal and repair it, once
@@ -31,10 +33,10 @@ commands:
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
+/** Runs `stop` once on SIGINT/SIGTERM (or when the `dev` process it belongs to is gone); a second signal exits at once. */
 function onSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = (signal: NodeJS.Signals | 'dev process gone') => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
@@ -51,6 +53,7 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  stopWithDevParent(() => handler('dev process gone'));
 }
 
 async function runApi(config: Config, logger: Logger): Promise<ApiRuntime> {
@@ -75,10 +78,9 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  if (command === 'dev') {
-    stackScript('up');
-  }
+  // An invalid setting is reported (ConfigError, exit 2) before anything starts, `dev`'s local stack included.
   const config = loadConfig();
+  if (command === 'dev') stackScript('up');
   const logger = createLogger(config.logLevel, { service: 'switchyard' });
 
   switch (command) {
@@ -103,18 +105,16 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'dev': {
-      const { runtime, done } = await runWorker(config, logger);
-      const api = await runApi(config, logger);
-      process.stdout.write(
-        `\nSwitchyard is running:\n  API          ${api.url}  (docs: ${api.url}/docs)\n  Temporal UI  ${config.temporal.uiUrl}\n  worker       ${runtime.name}\nPress Ctrl-C to stop everything.\n\n`,
-      );
-      onSignals(logger, async () => {
-        await api.shutdown();
-        await runtime.shutdown();
-        await done;
-        stackScript('down');
+      const apiUrl = `http://${config.api.host}:${config.api.port}`;
+      const code = await runDev({
+        logger,
+        entry: process.argv[1]!,
+        execArgv: process.execArgv,
+        apiUrl,
+        banner: () => `\nSwitchyard is running:\n  API          ${apiUrl}  (docs: ${apiUrl}/docs)\n  Temporal UI  ${config.temporal.uiUrl}\nPress Ctrl-C to stop everything.\n\n`,
+        stackDown: () => stackScript('down'),
       });
-      done.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'worker stopped with an error'));
+      process.exit(code);
       return;
     }
     case 'reconcile': {
