@@ -242,6 +242,18 @@ export class DialectClients {
     return this.post('device-config', 'device', '/device/exec', body, (j) => (j as { data?: { id?: string } }).data?.id, { allowed: ['WorkerLost'] });
   }
 
+  /**
+   * A pinned job on device `index` that kills whichever worker runs it (its command carries `marker`, see
+   * test/support/poison-hook.mjs): it may only end `WorkerLost`.
+   */
+  async submitPoison(index: number, marker: string): Promise<Submission> {
+    const dev = this.targets.devices[index]!;
+    const conn = { host: dev.host, port: dev.port, username: dev.username, password: dev.password, secret: dev.secret, device_type: 'cisco_ios' };
+    return this.post('device-pinned', 'device', '/device/exec', { driver: 'netmiko', connection_args: conn, command: `show ${marker}`, ttl: 3600 }, (j) => (j as { data?: { id?: string } }).data?.id, {
+      allowed: ['WorkerLost'],
+    });
+  }
+
   /** The state of jobs of one kind as their dialect shows them. Ids it could not ask about are left out. */
   async view(kind: JobKind, ids: string[]): Promise<DialectView[]> {
     const out: DialectView[] = [];

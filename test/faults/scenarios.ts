@@ -10,6 +10,7 @@ import { commandRunCounts, figuresOf, handOffCounts, mirrorDisagreements, waitTe
 import { Deployment, type DeploymentOptions } from './deployment.js';
 import { isDialectEnvelope, type JobKind, type Submission } from './dialects.js';
 import { LoadRun, probeRecovery, probesFor, untilProgress, type LoadMix } from './load.js';
+import { WORKER_LOST_ATTEMPTS } from '../../src/domain/worker-lost.js';
 
 export interface ScenarioSize {
   name: 'short' | 'full';
@@ -429,7 +430,74 @@ async function gpuPriorityCheck(d: Deployment, ctx: ScenarioContext, sink: Submi
   };
 }
 
-export type ScenarioId = '1' | '2' | '3' | '4' | '5' | '6';
+// ---------------------------------------------------------------------------------------------------------------
+// 7. A poison pill under load: a job that kills whichever worker runs it.
+
+/** The command word that makes a worker of these deployments die (test/support/poison-hook.mjs). */
+export const POISON_MARKER = 'sy-poison-pill';
+/** What a deployment's workers need for scenario 7 (the short test's shared deployment sets it too). */
+export const POISON_ENV = { SY_TEST_POISON_MARKER: POISON_MARKER };
+
+/** Starts every worker that died again, as a supervisor (systemd, Kubernetes) would; counts the restarts. */
+function superviseWorkers(d: Deployment, log: Log): { restarts: () => number; stop: () => Promise<void> } {
+  let restarts = 0;
+  let stopped = false;
+  const busy = new Map<string, Promise<void>>();
+  const timer = setInterval(() => {
+    for (const w of d.workers) {
+      if (stopped || w.running || busy.has(w.name)) continue;
+      restarts++;
+      log(`[${d.opts.tag}] ${w.name} died (pid ${w.pids.at(-1)}); starting it again`);
+      busy.set(
+        w.name,
+        w
+          .start()
+          .catch((e: unknown) => log(`[${d.opts.tag}] ${w.name} did not start again: ${(e as Error).message}`))
+          .finally(() => busy.delete(w.name)),
+      );
+    }
+  }, 300);
+  return {
+    restarts: () => restarts,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.all(busy.values());
+    },
+  };
+}
+
+async function poisonPill(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> {
+  const tag = d.opts.tag;
+  const supervisor = superviseWorkers(d, ctx.log);
+  const load = startLoad(d, ctx);
+  await untilProgress(load, 0.3);
+  const poison = await d.clients.submitPoison(0, POISON_MARKER);
+  if (!poison.accepted) throw new Error(`the poison job was refused: ${poison.error}`);
+  ctx.log(`[${tag}] poison job ${poison.id} submitted at ${Math.round(load.progress * 100)}% of the load`);
+  const [end] = await until('the poison job to end', ctx.size.drainMs, async () => {
+    const views = await d.clients.view('device-pinned', [poison.id!]);
+    return views[0]?.terminal ? views : null;
+  });
+  ctx.log(`[${tag}] poison job ended ${end?.status} ${end?.error ?? ''} after ${supervisor.restarts()} worker restart(s)`);
+  const probeSubs: Submission[] = [];
+  const recovery = await probeRecovery(d.clients, probesFor(d.clients, PROBE_KINDS), ctx.size.drainMs, probeSubs, ctx.log);
+  await load.done;
+  const f = await audit(d, ctx, '7. a poison pill under load (a job that kills its worker each attempt)', [...load.subs, poison, ...probeSubs], recovery, [
+    `the poison job ended ${end?.status} ${end?.error ?? ''}; workers it killed (restarted by the scenario's supervisor): ${supervisor.restarts()}`,
+  ]);
+  await supervisor.stop();
+  if (end?.error !== 'WorkerLost') f.problems.push(`the poison job ended ${end?.status} ${end?.error ?? ''}, not WorkerLost`);
+  if (supervisor.restarts() !== WORKER_LOST_ATTEMPTS) f.problems.push(`the poison job killed ${supervisor.restarts()} workers, not ${WORKER_LOST_ATTEMPTS}`);
+  // Every worker alive at the end: running and ready.
+  for (const w of d.workers) {
+    const ready = w.running && (await fetch(`${w.opts.url}/readyz`).then((r) => r.ok).catch(() => false));
+    if (!ready) f.problems.push(`worker ${w.name} is not alive and ready at the end`);
+  }
+  return [f];
+}
+
+export type ScenarioId = '1' | '2' | '3' | '4' | '5' | '6' | '7';
 
 /** The scenarios of issue #8 by number, as `npm run test:faults -- --only` names them. */
 export const SCENARIOS: Record<ScenarioId, Scenario> = {
@@ -439,6 +507,7 @@ export const SCENARIOS: Record<ScenarioId, Scenario> = {
   '4': { title: 'stop the Kafka broker for a while', deployment: { workers: 2, apis: 1 }, run: kafkaOutage },
   '5': { title: 'restart the Temporal dev server', deployment: { workers: 2, apis: 1 }, run: temporalRestart },
   '6': { title: 'two APIs and two workers at once', deployment: { workers: 2, apis: 2, gpuTaskMs: 1500 }, run: twoOfEach },
+  '7': { title: 'a poison pill under load', deployment: { workers: 2, apis: 1, env: POISON_ENV }, run: poisonPill },
 };
 
 /** Runs one scenario on a deployment of its own. */

@@ -55,8 +55,8 @@ export class ServiceProcess {
     await mkdir(dirname(this.opts.logFile), { recursive: true });
     this.log = createWriteStream(this.opts.logFile, { flags: 'a' });
     this.log.write(`=== ${this.opts.kind} ${this.name} starting at ${new Date().toISOString()} ===\n`);
-    // A worker of a poison-pill scenario loads the test's hook (test/support/poison-hook.ts) before it starts.
-    const hook = this.opts.kind === 'worker' && this.opts.env.SY_TEST_POISON_MARKER ? ['--import', join(REPO_ROOT, 'test/support/poison-hook.ts')] : [];
+    // A worker of a poison-pill scenario loads the test's hook (test/support/poison-hook.mjs) before it starts.
+    const hook = this.opts.kind === 'worker' && this.opts.env.SY_TEST_POISON_MARKER ? ['--import', join(REPO_ROOT, 'test/support/poison-hook.mjs')] : [];
     const child = spawn(process.execPath, ['--import', 'tsx', ...hook, join(REPO_ROOT, 'src/cli.ts'), this.opts.kind], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...this.opts.env },

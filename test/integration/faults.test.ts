@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatFigures, type Figures } from '../faults/audit.js';
 import { Deployment } from '../faults/deployment.js';
 import { reapLeftovers } from '../faults/private-stack.js';
-import { SCENARIOS, SIZES, scenarioTag, type ScenarioContext, type ScenarioId } from '../faults/scenarios.js';
+import { POISON_ENV, SCENARIOS, SIZES, scenarioTag, type ScenarioContext, type ScenarioId } from '../faults/scenarios.js';
 import { verdict } from '../faults/verdict.js';
 
 // The fault suite's short versions (npm run test:faults runs the full ones): one private deployment (its own
@@ -17,7 +17,8 @@ let d: Deployment;
 
 beforeAll(async () => {
   await reapLeftovers(log);
-  d = await Deployment.create({ tag: scenarioTag('it'), apis: 2, workers: 2, gpuTaskMs: 1500, log });
+  // POISON_ENV: the workers die on scenario 7's poison job (a test hook that does nothing without its marker).
+  d = await Deployment.create({ tag: scenarioTag('it'), apis: 2, workers: 2, gpuTaskMs: 1500, log, env: POISON_ENV });
   await d.start();
 });
 
@@ -41,4 +42,5 @@ describe('faults under mixed load (short versions)', () => {
   it('4. Kafka stopped: create_task still answers, hand-offs sent once, ingest resumes', () => check('4'));
   it('5. the Temporal dev server restarted: jobs, schedules and the GPU dispatcher carry on', () => check('5'));
   it('6. two APIs and two workers: same results, GPU priority and capacity hold, one leader', () => check('6'));
+  it('7. a poison pill under load: it ends WorkerLost after 3 lost workers, nothing lost or duplicated, every worker alive', () => check('7'));
 });

@@ -9,7 +9,7 @@ import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emul
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 import { startWorkerProcess } from '../support/worker-process.js';
 
-// A job that kills whichever worker runs it (test/support/poison-hook.ts: SIGKILL when its turn comes, as an OOM
+// A job that kills whichever worker runs it (test/support/poison-hook.mjs: SIGKILL when its turn comes, as an OOM
 // kill or a native crash would). Three worker processes, restarted when they die as a supervisor would. The job
 // must end WorkerLost after WORKER_LOST_ATTEMPTS lost workers, not go round the fleet forever, and the jobs around
 // it (the same host behind it, another host beside it) must all finish.
