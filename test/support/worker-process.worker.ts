@@ -8,7 +8,7 @@ import { createServiceTasksPlugin } from '../../src/service-tasks/plugin.js';
 import { createWorkerRuntime } from '../../src/worker.js';
 
 // A poison pill for the tests that need one (before any Temporal worker is created).
-if (process.env.SY_TEST_POISON_MARKER) await import('./poison-hook.mjs');
+if (process.env.SY_TEST_POISON_MARKER) await import(new URL('./poison-hook.mjs', import.meta.url).href);
 
 const config = loadConfig({ env: process.env });
 const logger = createLogger(config.logLevel, { proc: 'test-worker' });
