@@ -27,6 +27,8 @@ export function createDeviceWorkerPlugin(): WorkerPlugin {
       budgetMs: ctx.config.device.parseBudgetMs,
       onThreadStopped: (info) => ctx.logger.warn(info, 'parse thread stopped and replaced'),
     });
+    // In the background: the worker starts polling meanwhile, and the first parse waits for its thread if need be.
+    void parser.warm();
     const activities = createDeviceRunActivities({ deps: ctx.deps, workers, pool, parser });
     const fifo = await Worker.create({
       ...ctx.baseOptions,

@@ -110,6 +110,16 @@ export class ParsePool {
     });
   }
 
+  /**
+   * Starts every thread now and resolves once each is ready (or could not start), so that the first jobs do not
+   * wait for a thread to load the parser.
+   */
+  async warm(): Promise<void> {
+    if (this.closed) return;
+    while (this.slots.length < this.opts.threads) this.slots.push(this.spawn());
+    while (!this.closed && this.slots.some((s) => !s.ready)) await new Promise((r) => setTimeout(r, 20));
+  }
+
   /** Stops every thread; queued and running jobs fail. */
   async close(): Promise<void> {
     this.closed = true;

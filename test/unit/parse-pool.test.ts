@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileUserRegex, pythonGroupSyntax, regexRecords, runParseItems, type ParseItem } from '../../src/parsing/parse-job.js';
 import { ParseFailedError, ParsePool, ParseTimeoutError } from '../../src/parsing/parse-pool.js';
 
@@ -9,6 +9,8 @@ const EVIL_FSM = ['Value X (\\S+)', '', 'Start', '  ^${X} ok -> Record', '  ^(a+
 const ordinary = (key = 'show interfaces'): ParseItem => ({ key, engine: 'regex', template: '^(?P<name>\\S+) (?P<state>up|down)$', text: 'eth0 up\neth1 down\n' });
 
 const pool = new ParsePool({ threads: 2, budgetMs: 1500 });
+// Both threads ready before the tests: what they compare is a parse beside a stuck one, not thread start-up.
+beforeAll(() => pool.warm(), 60_000);
 afterAll(() => pool.close());
 
 describe('regex parsing: Python re semantics', () => {
