@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileUserRegex, pythonGroupSyntax, regexRecords, runParseItems, type ParseItem } from '../../src/parsing/parse-job.js';
-import { ParseFailedError, ParsePool, ParseTimeoutError } from '../../src/parsing/parse-pool.js';
+import { ParseFailedError, ParsePool, ParseThreadLostError, ParseTimeoutError } from '../../src/parsing/parse-pool.js';
 
 // Catastrophic backtracking on a short line: exponential in the number of a's.
 const EVIL_TEXT = `${'a'.repeat(36)}!`;
@@ -75,4 +75,17 @@ describe('the parse pool', () => {
     const bad = await pool.run([{ key: 'k', engine: 'regex', template: '(?P<x', text: 'a' }]).catch((e: unknown) => e);
     expect((bad as Error).name).toBe('PyRegexError');
   });
+
+  it('fails a job whose result outgrows the thread heap with ParseThreadLost, and keeps serving', async () => {
+    const small = new ParsePool({ threads: 1, budgetMs: 60_000, maxHeapMb: 16 });
+    try {
+      // One record per character: millions of objects, far more than 16 MB.
+      const err = await small.run([{ key: 'k', engine: 'regex', template: '(?P<c>.)', text: 'x'.repeat(3_000_000) }]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ParseThreadLostError);
+      expect((err as Error).message).toBe('parsing used more memory than its limit of 16 MB');
+      expect(await small.run([ordinary()])).toHaveProperty('show interfaces');
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
 });
