@@ -9,7 +9,8 @@ import { ServiceTaskStore } from '../../src/store/service-tasks.js';
 import { TaskStore } from '../../src/store/tasks.js';
 import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connection.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
-import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { testEnv, workflowBundle } from '../support/env.js';
+import { activityCompleted } from '../support/temporal-history.js';
 
 // The reconciliation pass against the real stack: each case leaves a mirror record that disagrees with
 // Temporal the way a fault does, and the pass must repair it from Temporal alone.
@@ -134,11 +135,16 @@ describe('the reconciliation pass', () => {
   it('ends the job of a workflow terminated from outside (an operator in the Temporal UI)', async () => {
     const id = `ts_${MODULE}_term${env.suffix}`;
     await startService(MODULE, id);
-    await eventually(async () => (await tasks.get(id))?.status === 'waiting', 'the task to wait for its module', 60_000);
+    // The record says `waiting` from its insert on, before the workflow's own first write. Terminating then left
+    // that write (a local activity already running) to land after the aging below, newer, so the pass saw a
+    // record inside its grace time and repaired nothing. The hand-off's completion in Temporal's history comes
+    // after the workflow's last write before it waits for its module.
+    await activityCompleted(temporal.client, id, 'publishServiceTask');
     await temporal.client.workflow.getHandle(id).terminate('operator says stop');
     // The workflow's last write was seconds ago: age the record past the grace time, as the next passes would see it.
     const r = (await tasks.get(id))!;
-    await tasks.apply({ task_id: id, rev: r.rev + 1, status_message: r.status_message ?? {} }, longAgo());
+    expect(r.status).toBe('waiting');
+    expect(await tasks.apply({ task_id: id, rev: r.rev + 1, status_message: r.status_message ?? {} }, longAgo())).toBe('applied');
     const report = await reconcile();
     expect(report.repaired).toContainEqual(expect.objectContaining({ task_id: id, from: 'queued', to: 'failed' }));
     expect(await tasks.get(id)).toMatchObject({ state: 'failed', status: 'failed', error: { type: 'WorkflowTerminated', message: 'its workflow was terminated: operator says stop' } });
