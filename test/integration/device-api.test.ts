@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,11 +193,30 @@ describe('device jobs on real SSH servers', () => {
   });
 
   it('ends a command that runs and fails as a failed job, without retrying it', async () => {
-    const sub = await submit({ driver: 'ssh', connection_args: sshArgs(), command: 'echo once >> /tmp/sy-fail-$PPID; exit 3' });
+    // Each run of the command appends a line to a file of its own: a retried job would leave two or more. The
+    // directory is ours and open to the SSH test user, so the file can be read and removed here.
+    const dir = mkdtempSync(join(tmpdir(), 'sy-once-'));
+    chmodSync(dir, 0o777);
+    try {
+      const marker = join(dir, 'runs');
+      const sub = await submit({ driver: 'ssh', connection_args: sshArgs(), command: `echo ran >> ${marker}; exit 3` });
+      const j = await settled(sub.id);
+      expect(j.status).toBe('failed');
+      expect(j.result?.type).toBe('failure');
+      expect(j.result?.error?.type).toBe('CommandFailed');
+      expect(readFileSync(marker, 'utf8')).toBe('ran\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('ends a job that runs past its execution_timeout as failed with error type Timeout', async () => {
+    const sub = await submit({ driver: 'ssh', connection_args: sshArgs(), command: 'sleep 20; echo late', execution_timeout: 2 });
     const j = await settled(sub.id);
     expect(j.status).toBe('failed');
-    expect(j.result?.type).toBe('failure');
-    expect(j.result?.error?.type).toBe('CommandFailed');
+    expect(j.result?.error).toEqual({ type: 'Timeout', message: 'the job ran longer than its execution_timeout' });
+    // Ended by the timeout, not by the command: well before the command's own 20 s.
+    expect(Date.parse(j.ended_at!) - Date.parse(j.started_at!)).toBeLessThan(15_000);
   });
 
   it('fails a job whose credentials are refused, naming the error type and not the password', async () => {
@@ -244,8 +265,7 @@ describe('device jobs on real SSH servers', () => {
     expect((await settled(rendered.id)).result?.retval).toEqual({ 'echo hello-world': 'hello-world\n', 'echo n1': 'n1\n', 'echo n2': 'n2\n' });
   });
 
-  // The TextFSM parser is another engineer's work in progress: this runs once it is in the tree.
-  it.skipIf(!existsSync(new URL('../../src/parsing/textfsm.ts', import.meta.url)))('parses output with the in-repo textfsm parser', async () => {
+  it('parses output with the in-repo textfsm parser', async () => {
     const template = 'Value NAME (\\S+)\nValue STATE (up|down)\n\nStart\n  ^${NAME}\\s+${STATE} -> Record\n';
     const fsm = await submit({ driver: 'paramiko', connection_args: sshArgs(), command: 'printf "a up\\nb down\\n"', parsing: { name: 'textfsm', template } });
     expect((await settled(fsm.id)).result?.retval).toEqual({ 'printf "a up\\nb down\\n"': [{ NAME: 'a', STATE: 'up' }, { NAME: 'b', STATE: 'down' }] });
@@ -348,6 +368,16 @@ describe('device jobs on real SSH servers', () => {
 
 describe('GET /job filters and the other kinds', () => {
   it('combines queue, status, host and node filters, newest first, with paging', async () => {
+    // This test's own jobs: finished and failed on the fifo queue, and a pinned one cancelled while it waited (that
+    // record written as the cancelled job's workflow writes it: a real cancel needs a job running ahead of it).
+    const ran = await submit({ driver: 'paramiko', connection_args: sshArgs(), command: 'echo filtered' });
+    const failedRun = await submit({ driver: 'ssh', connection_args: sshArgs(), command: 'exit 4' });
+    const refusedLogin = await submit({ driver: 'paramiko', connection_args: { ...sshArgs(), password: 'wrong-pass-1187' }, command: 'echo x' });
+    expect((await settled(ran.id)).status).toBe('finished');
+    expect((await settled(failedRun.id)).status).toBe('failed');
+    expect((await settled(refusedLogin.id)).status).toBe('failed');
+    const cancelledId = `job_cancelled${env.suffix}`;
+    await tasks.apply({ task_id: cancelledId, rev: 1, kind: 'device', state: 'cancelled', status: 'cancelled', queue: `pinned_${emu.host}`, host: emu.host, create_time: new Date(), end_time: new Date(), error: { type: 'Cancelled', message: 'cancelled' } });
     // A record of another kind, written as the other dialects write theirs.
     await tasks.apply({ task_id: `cmd_${env.suffix}`, rev: 1, kind: 'command', state: 'running', status: 'RUNNING', queue: 'scheduler', create_time: new Date() });
     const all = await call<Job[]>('GET', '/job?limit=1000');
@@ -357,16 +387,18 @@ describe('GET /job filters and the other kinds', () => {
     const created = all.body.data.map((j) => Date.parse(j.created_at));
     expect([...created].sort((a, b) => b - a)).toEqual(created);
 
-    const fifoFinished = await call<Job[]>('GET', '/job?queue=FifoQ&status=finished');
-    expect(fifoFinished.body.data.length).toBeGreaterThan(0);
+    const fifoFinished = await call<Job[]>('GET', '/job?queue=FifoQ&status=finished&limit=1000');
+    expect(fifoFinished.body.data.map((j) => j.id)).toContain(ran.id);
     for (const j of fifoFinished.body.data) expect(j).toMatchObject({ queue: 'FifoQ', status: 'finished' });
-    const failed = await call<Job[]>('GET', `/job?status=failed&host=${sshd.host}`);
+    const failed = await call<Job[]>('GET', `/job?status=failed&host=${sshd.host}&limit=1000`);
     for (const j of failed.body.data) expect(j.status).toBe('failed');
-    expect(failed.body.data.length).toBeGreaterThanOrEqual(2);
+    expect(failed.body.data.map((j) => j.id)).toEqual(expect.arrayContaining([failedRun.id, refusedLogin.id]));
+    expect(failed.body.data.map((j) => j.id)).not.toContain(ran.id);
     const cancelled = await call<Job[]>('GET', `/job?status=cancelled&queue=pinned_${emu.host}`);
-    expect(cancelled.body.data).toHaveLength(1);
-    const byNode = await call<Job[]>('GET', `/job?node=${worker.name}&status=finished`);
-    expect(byNode.body.data.length).toBeGreaterThan(0);
+    expect(cancelled.body.data.map((j) => j.id)).toContain(cancelledId);
+    for (const j of cancelled.body.data) expect(j).toMatchObject({ queue: `pinned_${emu.host}`, status: 'cancelled' });
+    const byNode = await call<Job[]>('GET', `/job?node=${worker.name}&status=finished&limit=1000`);
+    expect(byNode.body.data.map((j) => j.id)).toContain(ran.id);
     for (const j of byNode.body.data) expect(j.worker).toBe(worker.name);
     const page1 = await call<Job[]>('GET', '/job?limit=2');
     const page2 = await call<Job[]>('GET', '/job?limit=2&offset=2');
@@ -381,6 +413,9 @@ describe('GET /job filters and the other kinds', () => {
 
 describe('workers', () => {
   it('lists the worker with the documented fields and filters', async () => {
+    // A pinned job of its own: the worker that ran it serves that host's queue.
+    const pinned = await submit({ driver: 'netmiko', connection_args: emuArgs(), command: 'show clock' });
+    expect((await settled(pinned.id)).status).toBe('finished');
     const r = await call<Array<Record<string, unknown>>>('GET', '/worker');
     const me = r.body.data.find((w) => w.name === worker.name);
     expect(me).toMatchObject({ name: worker.name, pid: process.pid, status: expect.stringMatching(/busy|idle/), successful_job_count: expect.any(Number), failed_job_count: expect.any(Number) });
@@ -397,6 +432,11 @@ describe('workers', () => {
 describe('secrets', () => {
   it('keeps passwords out of MongoDB, the Temporal history and the logs', async () => {
     const secrets = [sshd.password, emu.password, emu.enableSecret];
+    // Jobs of its own that carry each secret: a password login on OpenSSH, and a login plus enable on the emulator.
+    const viaSsh = await submit({ driver: 'paramiko', connection_args: sshArgs(), command: 'echo secret-check' });
+    const viaEnable = await submit({ driver: 'netmiko', connection_args: emuArgs(), command: 'show clock' });
+    expect((await settled(viaSsh.id)).status).toBe('finished');
+    expect((await settled(viaEnable.id)).status).toBe('finished');
     const client = new MongoClient(config.mongo.url);
     await client.connect();
     try {
@@ -408,14 +448,16 @@ describe('secrets', () => {
     } finally {
       await client.close();
     }
-    const rows = await tasks.find({ kind: 'device' }, { limit: 1 });
     const raw = await Connection.connect({ address: config.temporal.address });
     try {
-      const history = await raw.workflowService.getWorkflowExecutionHistory({ namespace: config.temporal.namespace, execution: { workflowId: rows[0]!.task_id } });
-      const text = JSON.stringify(history.toJSON());
-      for (const s of secrets) {
-        expect(text).not.toContain(s);
-        expect(text).not.toContain(Buffer.from(s).toString('base64'));
+      for (const id of [viaSsh.id, viaEnable.id]) {
+        const history = await raw.workflowService.getWorkflowExecutionHistory({ namespace: config.temporal.namespace, execution: { workflowId: id } });
+        const text = JSON.stringify(history.toJSON());
+        expect(history.history?.events?.length).toBeGreaterThan(0);
+        for (const s of secrets) {
+          expect(text).not.toContain(s);
+          expect(text).not.toContain(Buffer.from(s).toString('base64'));
+        }
       }
     } finally {
       await raw.close();

@@ -114,6 +114,27 @@ describe('a pinned host whose owner is SIGKILLed', () => {
     expect(next.status).toBe('finished');
   });
 
+  it('runs a started config job marked safe_to_retry again on the new owner, to the end', async () => {
+    // A worker to take the host over (two of the three are dead by now).
+    await startWorker(`we_${env.suffix}`);
+    const line = `description slow-line-${env.suffix}`;
+    const safe = await submit({ driver: 'netmiko', connection_args: conn(), config: ['interface Loopback8', line], safe_to_retry: true });
+    const running = await eventually(async () => {
+      const j = await job(safe);
+      return j.status === 'started' && j.worker ? j : null;
+    }, 'the config job to start', 60_000);
+    await eventually(async () => emu.commandsReceived.includes(line), 'the device to receive the config line', 30_000);
+    kill(running.worker!);
+    const done = await eventually(async () => {
+      const j = await job(safe);
+      return ['finished', 'failed'].includes(j.status) ? j : null;
+    }, 'the config job to end', 120_000, 500);
+    expect(done.status, JSON.stringify(done.result)).toBe('finished');
+    expect(done.worker).not.toBe(running.worker);
+    // It really ran twice: the device received the line from both owners.
+    expect(emu.commandsReceived.filter((c) => c === line)).toHaveLength(2);
+  });
+
   it('stops a worker through DELETE /worker; its host is served by another', async () => {
     await startWorker(`wd_${env.suffix}`);
     const live = [...children.entries()].filter(([, c]) => c.exitCode === null && c.signalCode === null).map(([n]) => n);
