@@ -56,8 +56,10 @@ beforeAll(async () => {
   api = await createApiRuntime({ config: env.config, logger: env.logger, port: 0, kafka: false });
 });
 
-// Nodes of a finished test stop and leave (a silent node stays: later tests count it OFFLINE).
+// Nodes of a finished test stop and leave (a silent node stays registered, OFFLINE, until the end). A result
+// report the API answered with a 5xx fails the test that caused it: the fake node does not retry it away.
 afterEach(async () => {
+  const failures = nodes.flatMap((n) => n.reportFailures);
   for (const n of nodes.splice(0)) {
     if ((n.opts.heartbeatMs ?? 1000) === 0) {
       keep.push(n);
@@ -66,6 +68,7 @@ afterEach(async () => {
     await n.stop().catch(() => undefined);
     await call('DELETE', `/gpus/${n.opts.gpuId}`).catch(() => undefined);
   }
+  expect(failures).toEqual([]);
 });
 
 afterAll(async () => {
@@ -314,21 +317,42 @@ describe('GPU tasks', () => {
 
 describe('monitoring, alerts, cluster', () => {
   it('answers overview, health, components, metrics and checks with real counts', async () => {
+    // What it counts, seeded here: a completed task, a timed-out one, and a FAULTY node beside an ACTIVE one.
+    await node({ gpuId: 'n_mon', taskTypes: [620], capacity: 1, completeAfterMs: 50 });
+    await call('POST', '/gpus/register', { gpuId: 'n_mon_bad', hostname: 'h', ip: '127.0.0.1', port: 1, supportedTaskTypes: [621], supportedTaskPriority: 'NORMAL', version: '1', maxConcurrentTasks: 1, metadata: {} });
+    await call('POST', '/gpus/n_mon_bad/fault?reason=seeded');
+    const completed = await create({ taskType: 620 });
+    const timedOut = await create({ taskType: 622, timeout: 1000 });
+    await waitStatus(completed.taskId, 'COMPLETED');
+    await waitStatus(timedOut.taskId, 'TIMEOUT');
+    // The counts the monitoring views give, against the lists of the same records.
+    const gpus = (await call<{ gpuId: string; status: string }[]>('GET', '/gpus')).body.data;
+    const countTasks = async (status: string) => {
+      const rows = (await call<TaskDO[]>('GET', `/tasks?status=${status}&size=500`)).body.data;
+      expect(rows.length).toBeLessThan(500);
+      return rows.length;
+    };
     const ov = (await call<{ instance_id: string; is_leader: boolean; health_status: { total_gpu_count: number }; metrics: { completed_tasks: number } }>('GET', '/monitoring/overview')).body.data;
-    expect(ov.metrics.completed_tasks).toBeGreaterThanOrEqual(52);
+    expect(ov.metrics.completed_tasks).toBe(await countTasks('COMPLETED'));
+    expect(ov.metrics.completed_tasks).toBeGreaterThanOrEqual(1);
     expect(typeof ov.is_leader).toBe('boolean');
     expect(ov.instance_id).toMatch(/^api-/);
     const h = (await call<{ overall_health: string; active_gpu_count: number; total_gpu_count: number }>('GET', '/monitoring/health')).body.data;
-    expect(h.total_gpu_count).toBeGreaterThan(h.active_gpu_count - 1);
+    expect(h.total_gpu_count).toBe(gpus.length);
+    expect(h.active_gpu_count).toBe(gpus.filter((g) => g.status === 'ACTIVE').length);
+    expect(h.active_gpu_count).toBeGreaterThanOrEqual(1);
+    expect(h.active_gpu_count).toBeLessThan(h.total_gpu_count);
     for (const comp of ['system', 'gpu', 'task', 'queue', 'cluster']) {
       const r = await call<{ component: string; status: string }>('GET', `/monitoring/health/${comp}`);
       expect(r.body.data.component).toBe(comp);
     }
     expect((await call('GET', '/monitoring/health/nope')).status).toBe(404);
     const m = (await call<{ gpu_status_counts: Record<string, number>; task_status_counts: Record<string, number>; queue_lengths: Record<string, number>; system_metrics: Record<string, number> }>('GET', '/monitoring/metrics')).body.data;
-    expect(m.gpu_status_counts.OFFLINE).toBeGreaterThanOrEqual(1);
-    expect(m.task_status_counts.TIMEOUT).toBe(1);
-    expect(m.task_status_counts.COMPLETED).toBeGreaterThanOrEqual(52);
+    for (const st of ['ACTIVE', 'FAULTY', 'OFFLINE']) expect(m.gpu_status_counts[st] ?? 0, st).toBe(gpus.filter((g) => g.status === st).length);
+    expect(m.gpu_status_counts.FAULTY).toBeGreaterThanOrEqual(1);
+    expect(m.task_status_counts.TIMEOUT).toBe(await countTasks('TIMEOUT'));
+    expect(m.task_status_counts.TIMEOUT).toBeGreaterThanOrEqual(1);
+    expect(m.task_status_counts.COMPLETED).toBe(await countTasks('COMPLETED'));
     expect(m.system_metrics).toHaveProperty('memory_usage');
     const one = (await call<{ key: string; value: Record<string, number> }>('GET', '/monitoring/metrics/gpu_status_counts')).body.data;
     expect(one.value).toEqual(m.gpu_status_counts);
@@ -337,7 +361,13 @@ describe('monitoring, alerts, cluster', () => {
   });
 
   it('lists, pages, acknowledges and counts alerts', async () => {
-    const all = (await call<{ id: string; status: string }[]>('GET', '/monitoring/alerts?size=100')).body.data;
+    // Two alerts of its own: two nodes marked FAULTY by hand raise one CRITICAL alert each.
+    for (const gpuId of ['n_alert1', 'n_alert2']) {
+      await call('POST', '/gpus/register', { gpuId, hostname: 'h', ip: '127.0.0.1', port: 1, supportedTaskTypes: [623], supportedTaskPriority: 'NORMAL', version: '1', maxConcurrentTasks: 1, metadata: {} });
+      await call('POST', `/gpus/${gpuId}/fault?reason=seeded`);
+    }
+    const all = (await call<{ id: string; status: string; message: string }[]>('GET', '/monitoring/alerts?size=100')).body.data;
+    for (const gpuId of ['n_alert1', 'n_alert2']) expect(all.filter((a) => a.message.includes(gpuId) && a.status === 'ACTIVE'), gpuId).toHaveLength(1);
     expect(all.length).toBeGreaterThanOrEqual(2);
     const first = (await call<{ id: string }[]>('GET', '/monitoring/alerts?page=1&size=1')).body.data;
     expect(first).toHaveLength(1);

@@ -23,7 +23,10 @@ export interface FakeNodeOptions {
   completeAfterMs?: number | null;
   /** Send heartbeats every this many ms (default 1000); 0: silent. */
   heartbeatMs?: number;
-  /** How many times a result report is retried while the API answers 5xx or not at all (default 10). */
+  /**
+   * How many times a result report is retried while the API answers 5xx or not at all (default 0). Only a test
+   * that takes the API or its stores away sets it (the fault suite): retrying by default would hide a real 500.
+   */
   reportAttempts?: number;
 }
 
@@ -33,6 +36,8 @@ export class FakeGpuNode {
   readonly cancelled: string[] = [];
   running = new Set<string>();
   maxRunning = 0;
+  /** Result reports the API answered with a 5xx (none is retried away unless `reportAttempts` says so). */
+  readonly reportFailures: Array<{ taskId: string; code: number; message: string }> = [];
   port = 0;
   answer: number;
   private server!: Server;
@@ -59,7 +64,9 @@ export class FakeGpuNode {
             this.maxRunning = Math.max(this.maxRunning, this.running.size);
             if (this.opts.completeAfterMs !== null && this.opts.completeAfterMs !== undefined) {
               const ms = this.opts.completeAfterMs;
-              setTimeout(() => void this.complete(t.taskId, { done: t.taskId, by: this.opts.gpuId }), ms);
+              setTimeout(() => {
+                this.complete(t.taskId, { done: t.taskId, by: this.opts.gpuId }).catch((e: unknown) => this.reportFailures.push({ taskId: t.taskId, code: 0, message: (e as Error).message }));
+              }, ms);
             }
           }
           res.writeHead(this.answer, { 'content-type': 'application/json' }).end('{"accepted":true}');
@@ -105,12 +112,15 @@ export class FakeGpuNode {
     await this.call('POST', `/tasks/${taskId}/status`, { status: 'PROCESSING', gpuId: this.opts.gpuId, progress: 50 }).catch(() => undefined);
     // The node is done with it once it reports the result: the slot may be reused from then on.
     this.running.delete(taskId);
-    // Like a real agent, retry while the API answers 5xx or not at all.
-    const attempts = this.opts.reportAttempts ?? 10;
+    // Retried only when asked (a test that takes the API or its stores away), like a real agent would.
+    const attempts = this.opts.reportAttempts ?? 0;
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await this.call('POST', `/tasks/${taskId}/result`, { result: JSON.stringify(result), gpuId: this.opts.gpuId });
-        if (r.code < 500 || attempt >= attempts) return r;
+        if (r.code < 500 || attempt >= attempts) {
+          if (r.code >= 500) this.reportFailures.push({ taskId, code: r.code, message: r.message });
+          return r;
+        }
       } catch (e) {
         if (attempt >= attempts) throw e;
       }
@@ -124,7 +134,13 @@ export class FakeGpuNode {
       headers: { authorization: `Bearer ${this.opts.key}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return (await res.json()) as { code: number; message: string; data: unknown };
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as { code: number; message: string; data: unknown };
+    } catch {
+      // Not the envelope (a proxy, a crashed handler): the HTTP status is the answer.
+      return { code: res.status, message: text.slice(0, 200), data: null };
+    }
   }
 
   async stop(): Promise<void> {
