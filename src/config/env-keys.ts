@@ -47,6 +47,7 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'CODEC_OPERATOR_TOKEN', path: 'auth.codecOperatorToken', kind: 'string', secret: true, help: 'bearer token an operator gives the Temporal UI to decode payloads' },
   { name: 'CODEC_KEY', path: 'codec.key', kind: 'string', secret: true, help: 'base64 AES-256-GCM key encrypting every Temporal payload' },
   { name: 'CODEC_KEY_ID', path: 'codec.keyId', kind: 'string', help: 'id stored beside each encrypted payload (key rotation)' },
+  { name: 'CODEC_PREVIOUS_KEYS', path: 'codec.previousKeys', kind: 'json', secret: true, help: 'JSON object {"<key id>": "<base64 key>"} of retired keys still accepted for decoding (payloads written before a rotation)' },
   { name: 'WORKER_NAME', path: 'worker.name', kind: 'string', help: 'worker name shown by GET /worker (default worker_<host>_<pid>)' },
   { name: 'WORKER_MAX_CONCURRENT_ACTIVITIES', path: 'worker.maxConcurrentActivities', kind: 'int', help: 'activities a worker runs at once' },
   { name: 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', path: 'worker.maxConcurrentWorkflowTasks', kind: 'int', help: 'workflow tasks a worker processes at once (at least 2)' },

@@ -201,7 +201,7 @@ export function redactedConfig(config: Config): unknown {
     mongo: { ...config.mongo, url: config.mongo.url.replace(/\/\/[^@/]*@/, '//***@') },
     kafka: { ...config.kafka, saslPassword: redact(config.kafka.saslPassword) },
     auth: Object.fromEntries(Object.keys(config.auth).map((k) => [k, '***'])),
-    codec: { ...config.codec, key: '***' },
+    codec: { ...config.codec, key: '***', previousKeys: Object.fromEntries(Object.keys(config.codec.previousKeys).map((id) => [id, '***'])) },
     mongoEnvironments: Object.fromEntries(
       Object.entries(config.mongoEnvironments).map(([k, b]) => [k, { ...b, MONGO_PASSWORD: redact(b.MONGO_PASSWORD) }]),
     ),

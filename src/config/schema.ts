@@ -116,6 +116,8 @@ export const configSchema = z.object({
     /** base64 of a 32-byte AES-256-GCM key. */
     key: z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 bytes'),
     keyId: z.string().min(1),
+    /** Retired keys by id: decoding only, for payloads written before a rotation. */
+    previousKeys: z.record(z.string().min(1), z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of exactly 32 bytes')),
   }),
   worker: z.object({
     name: z.string().optional(),

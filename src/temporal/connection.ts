@@ -9,7 +9,8 @@ import { AesGcmCodec } from './codec.js';
 import { ALL_SEARCH_ATTRIBUTES } from './search-attributes.js';
 
 export function createCodec(config: Config): AesGcmCodec {
-  return AesGcmCodec.fromBase64(config.codec.keyId, config.codec.key);
+  const previous = Object.fromEntries(Object.entries(config.codec.previousKeys).map(([id, k]) => [id, Buffer.from(k, 'base64')]));
+  return new AesGcmCodec(config.codec.keyId, Buffer.from(config.codec.key, 'base64'), previous);
 }
 
 export function createDataConverter(config: Config): DataConverter {

@@ -1,15 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { nextCronTime } from '../../src/scheduler/spec.js';
+import { executionPrefix, scheduleIdFor } from '../../src/scheduler/contract.js';
+import { MIN_INTERVAL_SECONDS, nextCronTime } from '../../src/scheduler/spec.js';
 import { createServiceTasksPlugin } from '../../src/service-tasks/plugin.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
+import { connectTemporalClient, type TemporalClientHandle } from '../../src/temporal/connection.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 import { schedulerClient, type Json } from '../support/scheduler-client.js';
+import { listedWorkflowIds } from '../support/temporal-history.js';
 
 const workspaceRoot = mkdtempSync(join(tmpdir(), 'sched-test-'));
 const env = testEnv('schedapi', {
@@ -28,7 +31,11 @@ const P = '/api/v1/scheduler';
 let api: ApiRuntime;
 let worker: WorkerRuntime;
 let workerDone: Promise<void>;
+let temporal: TemporalClientHandle;
 const tokens: Record<string, string> = {};
+// Created first thing, so its first run (one interval after creation) falls while the other tests run.
+let intervalTask: Json;
+let intervalCreatedAt: number;
 
 const { call, createTask, created } = schedulerClient({ url: () => api.url, tokens, namePrefix: `task-${env.suffix}` });
 
@@ -59,13 +66,31 @@ beforeAll(async () => {
   worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle(), plugins: [createServiceTasksPlugin({ ingest: false })] });
   workerDone = worker.run();
   api = await createApiRuntime({ config, logger: env.logger, port: 0, kafka: false });
+  temporal = await connectTemporalClient(config);
+  intervalCreatedAt = Date.now();
+  intervalTask = await createTask('alice', { schedule_type: 'INTERVAL', schedule_config: String(MIN_INTERVAL_SECONDS), action: { type: 'command', command: 'echo interval' } });
 }, 120_000);
+
+/** Temporal's own record of a task's schedule: actions taken, recent runs, what is due next, paused or not. */
+async function scheduleRecord(id: number) {
+  const d = await temporal.client.schedule.getHandle(scheduleIdFor(config.mongo.db, id)).describe();
+  return { actionsTaken: d.info.numActionsTaken, recent: d.info.recentActions.length, next: d.info.nextActionTimes, paused: d.state.paused, remaining: d.state.remainingActions };
+}
+
+/** The runs of a task as Temporal's visibility lists them (eventually consistent: awaited until it says `n`). */
+async function listedRuns(id: number, n: number): Promise<string[]> {
+  return eventually(async () => {
+    const ids = await listedWorkflowIds(temporal.client, `WorkflowId STARTS_WITH "${executionPrefix(config.mongo.db, id)}-"`);
+    return ids.length === n ? ids : null;
+  }, `${n} run(s) of task ${id} in Temporal's workflow list`, 30_000, 300);
+}
 
 afterAll(async () => {
   for (const t of created) await call(t.who, 'DELETE', `${P}/tasks/${t.id}`).catch(() => undefined);
   await api?.shutdown();
   await worker?.shutdown();
   await workerDone;
+  await temporal?.close();
   await env.cleanup();
   rmSync(workspaceRoot, { recursive: true, force: true });
 }, 120_000);
@@ -285,14 +310,17 @@ describe('scheduler dialect: executions', () => {
 
   it('a ONCE task created inactive runs once when resumed, and not again on a second resume', async () => {
     const t = await createTask('alice', { schedule_type: 'ONCE', is_active: false, action: { type: 'command', command: 'echo once' } });
-    await new Promise((r) => setTimeout(r, 2000));
+    // Nothing can run it: Temporal holds it paused, with nothing due and nothing taken.
+    expect(await scheduleRecord(t.id)).toMatchObject({ paused: true, actionsTaken: 0, recent: 0, next: [] });
     expect((await executions('alice', t.id)).length).toBe(0);
     expect((await call('alice', 'POST', `${P}/tasks/${t.id}/resume`)).status).toBe(200);
     const [e] = await finished('alice', t.id);
     expect(e).toMatchObject({ status: 'SUCCESS', output_summary: 'once' });
     expect((await call('alice', 'POST', `${P}/tasks/${t.id}/pause`)).status).toBe(200);
     expect((await call('alice', 'POST', `${P}/tasks/${t.id}/resume`)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 2000));
+    // The resume decides before it answers: Temporal's record shows the one run and nothing due.
+    expect(await scheduleRecord(t.id)).toMatchObject({ paused: false, actionsTaken: 1, next: [] });
+    await listedRuns(t.id, 1);
     expect((await executions('alice', t.id)).length).toBe(1);
   });
 
@@ -318,7 +346,9 @@ describe('scheduler dialect: executions', () => {
     const t = await createTask('alice', { schedule_type: 'DATE', schedule_config: future(4000), action: { type: 'command', command: 'echo date' } });
     expect(t.next_run_time).toBe(t.schedule_config);
     await finished('alice', t.id);
-    await new Promise((r) => setTimeout(r, 4000));
+    // Its one action is spent: Temporal has nothing left to fire, and lists one run.
+    expect(await scheduleRecord(t.id)).toMatchObject({ actionsTaken: 1, remaining: 0, next: [] });
+    await listedRuns(t.id, 1);
     expect((await executions('alice', t.id)).length).toBe(1);
     expect((await call('alice', 'GET', `${P}/tasks/${t.id}`)).body.data).toMatchObject({ next_run_time: null, status: 'SUCCESS' });
   });
@@ -330,7 +360,10 @@ describe('scheduler dialect: executions', () => {
     expect(paused.next_run_time).toBeNull();
     await call('alice', 'POST', `${P}/tasks/${resumed.id}/resume`);
     await finished('alice', resumed.id);
-    await new Promise((r) => setTimeout(r, 2000));
+    // The instant both were due has passed (the resumed one ran at it): the paused one's schedule took no action.
+    expect(await scheduleRecord(resumed.id)).toMatchObject({ actionsTaken: 1 });
+    expect(await scheduleRecord(paused.id)).toMatchObject({ paused: true, actionsTaken: 0, recent: 0 });
+    await listedRuns(paused.id, 0);
     expect((await executions('alice', paused.id)).length).toBe(0);
   });
 
@@ -373,6 +406,42 @@ describe('scheduler dialect: executions', () => {
     const out = (await call('alice', 'GET', `${P}/executions/${e!.execution_id}/logs/file`)).body.data;
     expect(out.file_size).toBeLessThan(4096 + 200);
     expect(out.content.at(-1)).toContain('output truncated');
+  });
+});
+
+describe('scheduler dialect: max_instances', () => {
+  it('refuses a trigger with 409 while max_instances executions run, and accepts it once one has ended', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sched-max-'));
+    try {
+      const release = (i: number) => writeFileSync(join(dir, `go${i}`), '');
+      // Each run waits for a file of its own: the test decides when it ends.
+      const t = await createTask('alice', {
+        schedule_type: 'CRON',
+        schedule_config: '0 0 1 1 *',
+        is_active: false,
+        max_instances: 2,
+        action: { type: 'command', command: `n=$(ls ${dir} | grep -c started); touch ${dir}/started$n; while [ ! -f ${dir}/go$n ]; do sleep 0.1; done; echo run$n` },
+      });
+      expect((await call('alice', 'POST', `${P}/tasks/${t.id}/trigger`)).status).toBe(200);
+      await eventually(async () => existsSync(join(dir, 'started0')), 'the first run to be running', 60_000, 100);
+      expect((await call('alice', 'POST', `${P}/tasks/${t.id}/trigger`)).status).toBe(200);
+      await eventually(async () => existsSync(join(dir, 'started1')), 'the second run to be running', 60_000, 100);
+      await eventually(async () => (await executions('alice', t.id)).filter((e) => e.status === 'RUNNING').length === 2, 'two runs recorded running', 60_000, 100);
+      const refused = await call('alice', 'POST', `${P}/tasks/${t.id}/trigger`);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ success: false, code: 409, errors: [{ field: 'max_instances', message: expect.stringMatching(/2 execution\(s\) already running \(max_instances 2\)/) }] });
+      await listedRuns(t.id, 2);
+      release(0);
+      await finished('alice', t.id, 1);
+      expect((await call('alice', 'POST', `${P}/tasks/${t.id}/trigger`)).status).toBe(200);
+      await eventually(async () => existsSync(join(dir, 'started2')), 'the third run to be running', 60_000, 100);
+      release(1);
+      release(2);
+      const all = await finished('alice', t.id, 3);
+      expect(all.map((e) => e.status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -420,4 +489,28 @@ describe('scheduler dialect: system endpoints', () => {
     const docs = await (await fetch(`${api.url}/docs`)).text();
     expect(docs).toContain('/openapi/scheduler.json');
   });
+
+  // Last in the file: the task was created in beforeAll, so most of its first interval has passed by now.
+  it('fires an INTERVAL task one interval after its creation, and has the next one due an interval later', async () => {
+    const [run] = await eventually(
+      async () => {
+        const items = await executions('alice', intervalTask.id as number);
+        return items.some((i) => i.status === 'SUCCESS') ? items : null;
+      },
+      'the INTERVAL task’s first run',
+      (MIN_INTERVAL_SECONDS + 60) * 1000,
+      500,
+    );
+    expect(run).toMatchObject({ status: 'SUCCESS', output_summary: 'interval' });
+    // The dialect's times are ISO 8601 UTC, to the second.
+    const firstAt = Date.parse(String(run!.start_time));
+    expect(Number.isNaN(firstAt)).toBe(false);
+    expect(firstAt).toBeGreaterThanOrEqual(intervalCreatedAt + (MIN_INTERVAL_SECONDS - 1) * 1000);
+    expect(firstAt).toBeLessThan(intervalCreatedAt + (MIN_INTERVAL_SECONDS + 30) * 1000);
+    const record = await scheduleRecord(intervalTask.id as number);
+    expect(record.actionsTaken).toBe(1);
+    const nextAt = record.next[0]!.getTime();
+    // Anchored at the creation (the API's clock, a request after intervalCreatedAt), not at the epoch.
+    expect(Math.abs(nextAt - (intervalCreatedAt + 2 * MIN_INTERVAL_SECONDS * 1000))).toBeLessThan(5000);
+  }, (MIN_INTERVAL_SECONDS + 90) * 1000);
 });

@@ -3,6 +3,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { AesGcmCodec, CodecKeyError, ENCRYPTED_ENCODING } from '../../src/temporal/codec.js';
 import { createCodecEndpoint } from '../../src/api/codec-endpoint.js';
+import { loadConfig } from '../../src/config/index.js';
 
 const key = randomBytes(32);
 const codec = new AesGcmCodec('k1', key);
@@ -78,5 +79,25 @@ describe('codec endpoint', () => {
     expect(JSON.parse(Buffer.from(json.payloads[0]!.data, 'base64').toString())).toEqual({ a: 1 });
     const cookie = await req({ cookie: 'switchyard_codec=operator-token-1' });
     expect(cookie.status).toBe(200);
+  });
+});
+
+describe('key rotation', () => {
+  it('decodes payloads written under a previous key, encodes only with the current one', async () => {
+    const oldKey = randomBytes(32);
+    const [written] = await new AesGcmCodec('k-old', oldKey).encode([defaultPayloadConverter.toPayload({ before: 'rotation' })]);
+    const rotated = new AesGcmCodec('k-new', randomBytes(32), { 'k-old': oldKey });
+    const [decoded] = await rotated.decode([written!]);
+    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual({ before: 'rotation' });
+    const [fresh] = await rotated.encode([defaultPayloadConverter.toPayload('after')]);
+    expect(Buffer.from(fresh!.metadata!['encryption-key-id']!).toString()).toBe('k-new');
+    // Without the previous key the old payload is refused by its key id.
+    await expect(new AesGcmCodec('k-new', randomBytes(32)).decode([written!])).rejects.toBeInstanceOf(CodecKeyError);
+  });
+
+  it('takes previous keys from CODEC_PREVIOUS_KEYS and refuses one that is not a 32-byte key', () => {
+    const old = randomBytes(32).toString('base64');
+    expect(loadConfig({ env: { CODEC_PREVIOUS_KEYS: JSON.stringify({ 'k-old': old }) } }).codec.previousKeys).toEqual({ 'k-old': old });
+    expect(() => loadConfig({ env: { CODEC_PREVIOUS_KEYS: JSON.stringify({ 'k-old': 'c2hvcnQ=' }) } })).toThrow(/32 bytes/);
   });
 });

@@ -134,6 +134,7 @@ describe('credentials from files (<NAME>_FILE)', () => {
       AUTH_TOKEN: 'auth-token-from-a-file',
       CODEC_OPERATOR_TOKEN: 'codec-operator-from-a-file',
       CODEC_KEY: Buffer.alloc(32, 9).toString('base64'),
+      CODEC_PREVIOUS_KEYS: JSON.stringify({ 'k-2025': Buffer.alloc(32, 7).toString('base64') }),
       MONGO_URL: 'mongodb://sy:p%40ss@mongo.internal:27017/?replicaSet=rs0&authSource=admin',
       KAFKA_SASL_PASSWORD: 'kafka-password-from-a-file',
     };
@@ -149,6 +150,7 @@ describe('credentials from files (<NAME>_FILE)', () => {
       codecOperatorToken: values.CODEC_OPERATOR_TOKEN,
     });
     expect(c.codec.key).toBe(values.CODEC_KEY);
+    expect(c.codec.previousKeys).toEqual({ 'k-2025': Buffer.alloc(32, 7).toString('base64') });
     expect(c.mongo.url).toBe(values.MONGO_URL);
     expect(c.kafka.saslPassword).toBe(values.KAFKA_SASL_PASSWORD);
   });
