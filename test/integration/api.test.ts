@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
+import { connectMongo } from '../../src/store/mongo.js';
+import { TaskStore } from '../../src/store/tasks.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { testEnv, workflowBundle } from '../support/env.js';
 
@@ -74,6 +76,28 @@ describe('API skeleton on the real stack', () => {
     expect(text).toMatch(/switchyard_http_requests_total\{method="GET",route="\/health",status="\d+"\} \d+/);
     expect(text).toMatch(/switchyard_http_request_duration_seconds_bucket/);
     expect(text).toContain('switchyard_jobs');
+  });
+
+  it('counts the mirror\'s jobs by kind and state in switchyard_jobs, as they are now', async () => {
+    const mongo = await connectMongo(config);
+    try {
+      const tasks = new TaskStore(mongo.db);
+      const seed = async (id: string, kind: 'device' | 'gpu', state: 'queued' | 'failed' | 'succeeded') =>
+        tasks.apply({ task_id: `${id}_${env.suffix}`, rev: 1, kind, state, status: state, queue: 'q', create_time: new Date() });
+      for (const i of [1, 2, 3]) await seed(`dq${i}`, 'device', 'queued');
+      await seed('df1', 'device', 'failed');
+      for (const i of [1, 2]) await seed(`gs${i}`, 'gpu', 'succeeded');
+      const jobs = async () => {
+        const text = await (await fetch(`${api.url}/metrics`)).text();
+        return Object.fromEntries([...text.matchAll(/^switchyard_jobs\{kind="(\w+)",state="(\w+)"\} (\d+)$/gm)].map((m) => [`${m[1]}/${m[2]}`, Number(m[3])]));
+      };
+      expect(await jobs()).toEqual({ 'device/queued': 3, 'device/failed': 1, 'gpu/succeeded': 2 });
+      // Read at each scrape: a job that moves on moves its count.
+      await tasks.apply({ task_id: `dq1_${env.suffix}`, rev: 2, state: 'failed', status: 'failed' });
+      expect(await jobs()).toEqual({ 'device/queued': 2, 'device/failed': 2, 'gpu/succeeded': 2 });
+    } finally {
+      await mongo.close();
+    }
   });
 
   it('publishes the OpenAPI documents and the interactive reference', async () => {
