@@ -3,27 +3,37 @@ import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import { createDeviceWorkerPlugin } from '../src/device/worker-plugin.js';
 import { createLogger } from '../src/logging.js';
+import { fromConnectionArgs } from '../src/ssh/connection.js';
+import type { SessionSpec } from '../src/ssh/session-pool.js';
 import { connectMongo } from '../src/store/mongo.js';
 import { connectTemporalClient } from '../src/temporal/connection.js';
 import { createWorkerRuntime } from '../src/worker.js';
 import type { deviceJob } from '../workflows/device-job.js';
 import { EMULATED_PLATFORMS, startDeviceEmulator } from '../test/support/device-emulator.js';
 import { startSshd } from '../test/support/sshd.js';
-import { runEngineBaseline } from './engine-baseline/index.js';
-import { formatCpuPer, measureCpu, type CpuSplit } from './lib/cpu.js';
+import { createBaselineActivities } from './engine-baseline/activities.js';
+import { connectBaseline } from './engine-baseline/index.js';
+import { createSshBaselineActivities } from './engine-baseline/ssh.js';
+import type { baselineSshWorkflow, baselineWorkflow } from './engine-baseline/workflows.js';
+import { closedLoop, formatMeasured, interleaved, loadAverage, printComparison, type Measured } from './lib/harness.js';
 import { PLATFORM_SHOW } from './lib/platform-commands.js';
-import { argNumber, formatRatio, formatThroughput, mapLimit, summarize, type Throughput } from './lib/stats.js';
+import { argNumber } from './lib/stats.js';
 
-// npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 20] [--only pinned,fifo,netmiko,platforms]
-// Device jobs end to end: each job goes through POST /device/exec (API → Temporal → worker → SSH → MongoDB) and
-// counts when its workflow has ended (after its terminal record is written), waited for as the baseline waits.
-// Against the bare engine (bench/engine-baseline) in the same run, at the same concurrency; CPU per job is split
-// between this process (API, worker and client) and the stack's servers.
+// npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 16] [--only pinned,fifo,netmiko,platforms]
+// Device jobs end to end, closed loop: `concurrency` clients, each submitting its next job (POST /device/exec)
+// once its last one has ended (its workflow's result, after its terminal record is written), so exactly that
+// many jobs are in flight. Latency is measured at the client, submit to end.
+// Baseline, same run, same count, same concurrency, interleaved A B B A (bench/lib/harness.ts): a bare Temporal
+// workflow (no codec, no mirror, no API) whose one activity does the same SSH work with the same driver
+// (src/ssh): a fresh connection per job for fifo, a session held by the worker for pinned; its worker takes
+// as many activities at once as ours takes fifo jobs (DEVICE_FIFO_CONCURRENCY). A second line compares with a
+// bare workflow whose activity does nothing (the engine's floor). CPU per job: this process (API, both workers,
+// clients) and each stack server; sshd and the emulator are not counted.
 // `platforms` (not run by default): pinned netmiko show jobs on an emulator of each platform, each on its own
-// loopback address, one show command per platform, with the Cisco IOS run as the ratio's baseline.
+// loopback address, with the Cisco IOS run as the ratio's baseline.
 // Needs root (the private sshd) and the local stack.
 const total = argNumber('jobs', 200);
-const concurrency = argNumber('concurrency', 20);
+const concurrency = argNumber('concurrency', 16);
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['pinned', 'fifo', 'netmiko'];
 const tag = randomBytes(4).toString('hex');
@@ -32,10 +42,7 @@ const config = loadConfig({
   overrides: { mongo: { db: `bench_device_${tag}` }, temporal: { taskQueue: `bench-device-${tag}` }, kafka: { eventsTopic: `bench.device.${tag}` }, worker: { name: `bench_dev_${tag}`, httpPort: 0 } },
 });
 const logger = createLogger('warn');
-
-const { result: baseline, cpu: baselineCpu } = await measureCpu(() => runEngineBaseline({ address: config.temporal.address, workflows: total, concurrency }));
-console.log(formatThroughput(baseline));
-console.log(`  ${formatCpuPer(baselineCpu, total, 'workflow')}`);
+console.log(`device-jobs: ${total} jobs a side, ${concurrency} in flight, load average ${await loadAverage()}`);
 
 const [sshd, emu] = await Promise.all([startSshd(), startDeviceEmulator({ pageLength: 24 })]);
 const worker = await createWorkerRuntime({ config, logger, plugins: [createDeviceWorkerPlugin()] });
@@ -45,86 +52,91 @@ const mongo = await connectMongo(config);
 const temporal = await connectTemporalClient(config);
 const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
 
-async function run(label: string, n: number, body: (i: number) => Record<string, unknown>): Promise<Throughput> {
-  const submitted = new Map<string, number>();
-  const ended = new Map<string, number>();
-  const waits: Promise<void>[] = [];
-  const started = performance.now();
-  await mapLimit([...Array(n).keys()], concurrency, async (i) => {
-    const t0 = performance.now();
-    let res: Response;
-    let j: { data: { id: string } };
-    // A 503 (MongoDB or Temporal slow under load on a shared machine) is retried, as a client would.
-    for (let attempt = 1; ; attempt++) {
-      res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body(i)) });
-      j = (await res.json()) as { data: { id: string } };
-      if (res.status === 200) break;
-      if (res.status !== 503 || attempt >= 5) throw new Error(`submit failed: ${JSON.stringify(j)}`);
-      await new Promise((r) => setTimeout(r, 500 * attempt));
-    }
-    const id = j.data.id;
-    submitted.set(id, t0);
-    // A job's workflow ends once its terminal record is written: waited for as the baseline waits for its
-    // workflows (a result long poll), rather than by polling MongoDB, which would load it with the watcher's reads.
-    waits.push(
-      temporal.client.workflow
-        .getHandle<typeof deviceJob>(id)
-        .result()
-        .then((outcome) => {
-          ended.set(id, performance.now());
-          if (outcome.state !== 'succeeded') console.warn(`${label}: job ${id} ${outcome.state} ${JSON.stringify(outcome.error)}`);
-        }),
-    );
-  });
-  console.log(`${label}: ${n} accepted in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  await Promise.all(waits);
-  const ids = [...submitted.keys()];
-  const seconds = (Math.max(...ended.values()) - started) / 1000;
-  return summarize(label, ids.map((id) => ended.get(id)! - submitted.get(id)!), seconds);
+const ssh = { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password };
+const dev = { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios' };
+const targets: Record<string, SessionSpec> = {
+  sshd: { driver: 'paramiko', connection: fromConnectionArgs(ssh) },
+  emu: { driver: 'netmiko', connection: fromConnectionArgs(dev) },
+};
+const bareSsh = createSshBaselineActivities(targets);
+const bareQueue = `bench-bare-${tag}`;
+const bare = await connectBaseline(config.temporal.address, config.temporal.namespace, bareQueue, { ...createBaselineActivities(), ...bareSsh.activities }, config.device.fifoConcurrency);
+const bareRun = bare.worker.run();
+
+/** One job through the API, submit to end. A 503 (a loaded shared machine) is retried, as a client would. */
+async function job(body: Record<string, unknown>): Promise<void> {
+  let id: string | undefined;
+  for (let attempt = 1; !id; attempt++) {
+    const res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
+    const j = (await res.json()) as { data: { id: string } };
+    if (res.status === 200) id = j.data.id;
+    else if (res.status !== 503 || attempt >= 5) throw new Error(`submit failed: ${JSON.stringify(j)}`);
+    else await new Promise((r) => setTimeout(r, 500 * attempt));
+  }
+  // Waited for as the baseline waits for its workflows (a result long poll), not by polling MongoDB.
+  const outcome = await temporal.client.workflow.getHandle<typeof deviceJob>(id).result();
+  if (outcome.state !== 'succeeded') throw new Error(`job ${id} ${outcome.state} ${JSON.stringify(outcome.error)}`);
 }
 
-const ssh = { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password };
-const results: Throughput[] = [];
+let seq = 0;
+const bareSshJob = (mode: 'fresh' | 'pooled', target: string, command: string) =>
+  bare.client.workflow.execute<typeof baselineSshWorkflow>('baselineSshWorkflow', { taskQueue: bareQueue, workflowId: `${bareQueue}-${++seq}`, args: [mode, target, command] }).then(() => undefined);
+const bareNoop = (n: number) =>
+  bare.client.workflow.execute<typeof baselineWorkflow>('baselineWorkflow', { taskQueue: bareQueue, workflowId: `${bareQueue}-${++seq}`, args: [n] }).then(() => undefined);
+
+async function compare(label: string, baselineLabel: string, mode: 'fresh' | 'pooled', target: string, command: (i: number) => string, body: (i: number) => Record<string, unknown>): Promise<Measured> {
+  const { ours, baseline } = await interleaved(
+    total,
+    (n) => closedLoop(label, n, concurrency, (i) => job(body(i))),
+    (n) => closedLoop(baselineLabel, n, concurrency, (i) => bareSshJob(mode, target, command(i))),
+  );
+  printComparison(ours, baseline, 'job', `${total} each, ${concurrency} in flight, same driver and device, same run`);
+  return ours;
+}
+
 try {
-  // Warm-up: the first jobs pay for the sandbox, the lane start and the first login.
-  await run('warm-up', 10, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo warm${i}` }));
-  const report = async (measured: Promise<{ result: Throughput; cpu: CpuSplit }>) => {
-    const { result: r, cpu } = await measured;
-    results.push(r);
-    console.log(formatThroughput(r, 'jobs'));
-    console.log(`  ${formatCpuPer(cpu, r.count, 'job')} (sshd not counted)`);
-    console.log(formatRatio(r, baseline));
-  };
-  const measured = (label: string, body: (i: number) => Record<string, unknown>) => measureCpu(() => run(label, total, body));
-  if (only.includes('pinned')) await report(measured('pinned paramiko echo (one host)', (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo p${i}` })));
-  if (only.includes('fifo')) await report(measured('fifo paramiko echo (fresh connection each)', (i) => ({ driver: 'paramiko', connection_args: ssh, command: `echo f${i}` })));
+  // Warm-up: the first jobs pay for the sandbox, the lane start and the first login, on both sides.
+  await closedLoop('warm-up', 10, 5, (i) => job({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo warm${i}` }));
+  await closedLoop('warm-up', 10, 5, (i) => bareSshJob('pooled', 'sshd', `echo warm${i}`));
+  await closedLoop('warm-up', 10, 5, (i) => bareNoop(i));
+  const noop = await closedLoop('bare workflow, no-op activity', total, concurrency, (i) => bareNoop(i));
+  console.log(formatMeasured(noop, 'job'));
+  const floor = (ours: Measured) => console.log(`  against the no-op engine floor (same count and concurrency): throughput ${((ours.latenciesMs.length / ours.seconds) / (noop.latenciesMs.length / noop.seconds)).toFixed(2)}×`);
+
+  if (only.includes('pinned'))
+    floor(await compare('pinned paramiko echo (one host)', 'bare workflow + pooled paramiko session', 'pooled', 'sshd', (i) => `echo p${i}`, (i) => ({ driver: 'paramiko', queue_strategy: 'pinned', connection_args: ssh, command: `echo p${i}` })));
+  if (only.includes('fifo'))
+    floor(await compare('fifo paramiko echo (fresh connection each)', 'bare workflow + fresh paramiko connection', 'fresh', 'sshd', (i) => `echo f${i}`, (i) => ({ driver: 'paramiko', connection_args: ssh, command: `echo f${i}` })));
   if (only.includes('netmiko')) {
-    const dev = { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios' };
-    await report(measured('pinned netmiko show (emulator)', (i) => ({ driver: 'netmiko', connection_args: dev, command: i % 2 ? 'show clock' : 'show ip interface brief' })));
+    const show = (i: number) => (i % 2 ? 'show clock' : 'show ip interface brief');
+    floor(await compare('pinned netmiko show (emulator)', 'bare workflow + pooled netmiko session', 'pooled', 'emu', show, (i) => ({ driver: 'netmiko', connection_args: dev, command: show(i) })));
     console.log(`emulator logins during the run: ${emu.logins}`);
   }
   if (only.includes('platforms')) {
-    let cisco: Throughput | null = null;
+    // Not a comparison with the engine: each platform against Cisco IOS's run, same count and concurrency.
+    let cisco: Measured | null = null;
     for (const [i, platform] of EMULATED_PLATFORMS.entries()) {
       const e = await startDeviceEmulator({ platform, listenHost: `127.0.0.${40 + i}` });
       try {
-        const dev = { host: e.host, port: e.port, username: e.username, password: e.password, secret: e.enableSecret, device_type: platform };
-        const { result: r, cpu } = await measureCpu(() => run(`pinned netmiko ${platform}: ${PLATFORM_SHOW[platform]}`, total, () => ({ driver: 'netmiko', connection_args: dev, command: PLATFORM_SHOW[platform] })));
-        results.push(r);
-        console.log(formatThroughput(r, 'jobs'));
-        console.log(`  ${formatCpuPer(cpu, r.count, 'job')}; logins ${e.logins}`);
+        const d = { host: e.host, port: e.port, username: e.username, password: e.password, secret: e.enableSecret, device_type: platform };
+        const r = await closedLoop(`pinned netmiko ${platform}: ${PLATFORM_SHOW[platform]}`, total, concurrency, () => job({ driver: 'netmiko', connection_args: d, command: PLATFORM_SHOW[platform] }));
+        console.log(`${formatMeasured(r, 'job')}; logins ${e.logins}`);
         if (platform === 'cisco_ios') cisco = r;
-        else if (cisco) console.log(formatRatio(r, cisco));
+        else if (cisco) console.log(`  ratio to cisco_ios: throughput ${((r.latenciesMs.length / r.seconds) / (cisco.latenciesMs.length / cisco.seconds)).toFixed(2)}×`);
       } finally {
         await e.close();
       }
     }
   }
-  if (results.length > 1) console.log(`summary: ${results.map((r) => `${r.label} ${r.perSecond.toFixed(1)} jobs/s`).join('; ')}; baseline ${baseline.perSecond.toFixed(1)} workflows/s`);
+  console.log(`load average at the end ${await loadAverage()}`);
 } finally {
   await api.shutdown();
   await worker.shutdown();
   await done;
+  bare.worker.shutdown();
+  await bareRun;
+  await bare.close();
+  await bareSsh.close();
   await temporal.close();
   await mongo.db.dropDatabase();
   await mongo.close();

@@ -54,7 +54,7 @@ export async function runEngineBaseline(options: BaselineOptions = {}): Promise<
 }
 
 /** A plain worker and client on `taskQueue`: no codec, no interceptors, no mirror. The bare side of every baseline. */
-export async function connectBaseline(address: string, namespace: string, taskQueue: string, activities: ReturnType<typeof createBaselineActivities>) {
+export async function connectBaseline(address: string, namespace: string, taskQueue: string, activities: object, maxConcurrentActivities = 200) {
   const nativeConnection = await NativeConnection.connect({ address });
   const worker = await Worker.create({
     connection: nativeConnection,
@@ -62,7 +62,7 @@ export async function connectBaseline(address: string, namespace: string, taskQu
     taskQueue,
     workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
     activities,
-    maxConcurrentActivityTaskExecutions: 200,
+    maxConcurrentActivityTaskExecutions: maxConcurrentActivities,
   });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });

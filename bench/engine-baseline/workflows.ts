@@ -1,7 +1,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createBaselineActivities } from './activities.js';
+import type { createSshBaselineActivities } from './ssh.js';
 
 const { noop, noteStart } = proxyActivities<ReturnType<typeof createBaselineActivities>>({ startToCloseTimeout: '30s' });
+const ssh = proxyActivities<ReturnType<typeof createSshBaselineActivities>['activities']>({ startToCloseTimeout: '60s', retry: { maximumAttempts: 1 } });
 
 /** The bare engine's unit of work: one workflow, one trivial activity, no mirror, no codec. */
 export async function baselineWorkflow(n: number): Promise<number> {
@@ -11,4 +13,9 @@ export async function baselineWorkflow(n: number): Promise<number> {
 /** A bare scheduled run: its first workflow task's time, then one activity that notes when it started. */
 export async function baselineScheduledWorkflow(): Promise<void> {
   await noteStart(Date.now());
+}
+
+/** A device job's work in a bare workflow: one activity that runs the command over SSH, fresh or pooled. */
+export async function baselineSshWorkflow(mode: 'fresh' | 'pooled', target: string, command: string): Promise<string> {
+  return mode === 'fresh' ? ssh.sshFresh(target, command) : ssh.sshPooled(target, command);
 }
