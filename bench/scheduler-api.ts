@@ -1,22 +1,30 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { MongoClient } from 'mongodb';
 import { mintSchedulerToken } from '../src/api/scheduler/auth.js';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
 import { ScheduleStore, type ScheduleDoc } from '../src/store/schedules.js';
-import { runScheduleCreateBaseline } from './engine-baseline/schedule-creates.js';
+import { httpClosedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
 import { formatLoad, runLoad, type LoadSpec } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
 
-// npx tsx bench/scheduler-api.ts [--tasks 10000] [--rate 200] [--seconds 10]
-// API latency of create / list / get at a fixed request rate with `tasks` tasks of one owner in MongoDB.
-// The bulk of the tasks is inserted straight into `schedules` (their Temporal Schedules would only slow the
-// set-up); tasks created during the run are real (paused) Temporal Schedules, and `get` asks Temporal for
-// next_run_time as it does in service. Every created schedule is deleted afterwards.
-// Creates are compared with the bare engine creating as many paused schedules at the same rate, in the same run
-// (bench/engine-baseline/schedule-creates.ts).
+// npx tsx bench/scheduler-api.ts [--tasks 10000] [--creates 400] [--connections 10] [--rate 200] [--seconds 10]
+// With `tasks` tasks of one owner in MongoDB (inserted straight into `schedules`: their Temporal Schedules would
+// only slow the set-up):
+//   creates: closed loop, `connections` clients, `creates` requests a side, over HTTP from the load generator's
+//            own process, against a bare Hono app in this process whose POST calls schedule.create for the same
+//            paused CRON schedule (no auth, no validation, no MongoDB): same transport, same count, same
+//            concurrency, interleaved A B B A. Latency at the client.
+//   list/get:  latency at a fixed rate (open loop; bench/lib/paced-load.ts). No engine-shaped baseline: Temporal
+//            has no list of our tasks to compare with; these show what the API adds at a load it keeps up with.
+// Every created schedule is deleted afterwards.
 const total = argNumber('tasks', 10_000);
+const creates = argNumber('creates', 400);
+const connections = argNumber('connections', 10);
 const rate = argNumber('rate', 200);
 const seconds = argNumber('seconds', 10);
 const tag = randomBytes(4).toString('hex');
@@ -62,14 +70,37 @@ try {
     return result;
   };
 
-  const engine = await runScheduleCreateBaseline({ address: config.temporal.address, rate, seconds, connections: 20 });
-  console.log(`bare engine schedule.create (paused CRON): ${engine.total} creates at ${rate}/s target (${engine.perSecond.toFixed(0)}/s achieved), latency p50 ${engine.p50} ms, p99 ${engine.p99} ms`);
-  const creates = await run('create (POST /tasks, paused CRON)', {
-    method: 'POST',
-    paths: ['/api/v1/scheduler/tasks'],
-    bodyTemplate: JSON.stringify({ name: `bench-${tag}-{{n}}`, project_id: 1, schedule_type: 'CRON', schedule_config: '0 3 * * *', is_active: false }),
+  // The bare side: the same schedule.create behind a bare Hono route, in this process like our API.
+  const barePrefix = `bench-bare-create-${tag}`;
+  const bareIds: string[] = [];
+  let bareN = 0;
+  const bareApp = new Hono().post('/schedules', async (c) => {
+    await c.req.text();
+    const scheduleId = `${barePrefix}-${++bareN}`;
+    await api.deps.temporal.schedule.create({
+      scheduleId,
+      spec: { cronExpressions: ['0 3 * * *'], timezone: 'UTC' },
+      action: { type: 'startWorkflow', workflowType: 'baselineWorkflow', workflowId: scheduleId, taskQueue: barePrefix, args: [0] },
+      state: { paused: true },
+    });
+    bareIds.push(scheduleId);
+    return c.json({ id: scheduleId });
   });
-  console.log(`ratio create / bare engine: ${(creates.perSecond / engine.perSecond).toFixed(2)}× throughput, p50 ${(creates.p50 / engine.p50).toFixed(2)}×`);
+  const bareServer = serve({ fetch: bareApp.fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((r) => bareServer.once('listening', r));
+  const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}`;
+  console.log(`scheduler-api: ${creates} creates a side, ${connections} connections, load average ${await loadAverage()}`);
+  const createBody = JSON.stringify({ name: `bench-${tag}-{{n}}`, project_id: 1, schedule_type: 'CRON', schedule_config: '0 3 * * *', is_active: false });
+  let half = 0;
+  const { ours, baseline } = await interleaved(
+    creates,
+    // A name per half: the second half's running numbers start again at 1.
+    (n) => httpClosedLoop('create (POST /tasks, paused CRON)', { url: api.url, connections, amount: n, duration: 0, timeout: 30, headers, method: 'POST', paths: ['/api/v1/scheduler/tasks'], bodyTemplate: createBody.replace('{{n}}', `${++half}-{{n}}`) }),
+    (n) => httpClosedLoop('bare Hono + schedule.create (paused CRON)', { url: bareUrl, connections, amount: n, duration: 0, timeout: 30, headers, method: 'POST', paths: ['/schedules'], bodyTemplate: createBody }),
+  );
+  printComparison(ours, baseline, 'create', `${creates} each, ${connections} in flight, HTTP from another process, same run`);
+  bareServer.close();
+  for (let i = 0; i < bareIds.length; i += 20) await Promise.all(bareIds.slice(i, i + 20).map((id) => api.deps.temporal.schedule.getHandle(id).delete().catch(() => undefined)));
   await run('list (GET /tasks?page=k&size=20)', { paths: Array.from({ length: 400 }, (_, k) => `/api/v1/scheduler/tasks?page=${k + 1}&size=20`) });
   // Creates answered after the load generator gave up are in MongoDB too: wait for the server to settle before reading them.
   await new Promise((r) => setTimeout(r, 5000));
@@ -81,6 +112,7 @@ try {
     await Promise.all(ids.slice(i, i + 20).map((id) => api.deps.temporal.schedule.getHandle(`sched-${config.mongo.db}-${id}`).delete().catch(() => undefined)));
   }
   console.log(`deleted ${ids.length} schedules`);
+  console.log(`load average at the end ${await loadAverage()}`);
 } finally {
   await api.shutdown();
   const client = new MongoClient(config.mongo.url);

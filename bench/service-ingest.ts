@@ -11,18 +11,26 @@ import { connectMongo } from '../src/store/mongo.js';
 import { ServiceTaskStore } from '../src/store/service-tasks.js';
 import { connectTemporalClient } from '../src/temporal/connection.js';
 import { createWorkerRuntime } from '../src/worker.js';
-import { runEngineBaseline } from './engine-baseline/index.js';
-import { argNumber, formatThroughput } from './lib/stats.js';
+import { createBaselineActivities } from './engine-baseline/activities.js';
+import { connectBaseline } from './engine-baseline/index.js';
+import type { baselineWorkflow } from './engine-baseline/workflows.js';
+import { closedLoop, loadAverage, merge, type Measured } from './lib/harness.js';
+import { argNumber } from './lib/stats.js';
 
-// npx tsx bench/service-ingest.ts [--messages 2000] [--duplicates 100] [--partitions 8] [--members 4] [--baseline 300]
-// Kafka ingest → service tasks started per second (offset committed only after the workflow start), with
-// `--duplicates` repeated ids and one malformed message, against the bare engine measured in the same run.
-// The tasks run the built-in `echo` service on a worker in this process while the ingest runs.
+// npx tsx bench/service-ingest.ts [--messages 2000] [--duplicates 100] [--partitions 8] [--members 4]
+// Kafka ingest → service tasks, with `--duplicates` repeated ids and one malformed message. Two figures, each
+// against the same unit done by the bare engine in the same run (half before the ingest, half after):
+//   starts:   tasks started per second (each offset committed only after its workflow start) against a bare
+//             client starting as many one-activity workflows with as many starts in flight as the ingest allows
+//             (16 per partition);
+//   finished: tasks finished per second, first message to last task's end, against the same bare workflows'
+//             first start to last completion.
+// The tasks run the built-in `echo` service on a worker in this process. Caveat: `service.echo` is one task
+// queue for the whole Temporal namespace, so another process serving `echo` on the same server may run some.
 const messages = argNumber('messages', 2000);
 const duplicates = Math.min(argNumber('duplicates', 100), messages);
 const partitions = argNumber('partitions', 8);
 const members = argNumber('members', 4);
-const baselineCount = argNumber('baseline', 300);
 const tag = randomBytes(4).toString('hex');
 const config = loadConfig({
   env: { LOG_LEVEL: 'warn' },
@@ -37,8 +45,25 @@ const config = loadConfig({
 const logger = createLogger('warn');
 const topic = config.kafka.ingestTopics[0]!;
 
-const baseline = await runEngineBaseline({ address: config.temporal.address, workflows: baselineCount, concurrency: 50 });
-console.log(formatThroughput(baseline));
+const inFlight = partitions * 16;
+console.log(`service-ingest: ${messages} tasks, ${inFlight} starts in flight at most, load average ${await loadAverage()}`);
+
+// The bare side: one-activity workflows started by a plain client on a plain worker, no mirror, no codec.
+const bareQueue = `bench-bare-ingest-${tag}`;
+const bare = await connectBaseline(config.temporal.address, config.temporal.namespace, bareQueue, createBaselineActivities());
+const bareRun = bare.worker.run();
+let bareSeq = 0;
+async function bareHalf(n: number): Promise<{ starts: Measured; finishedSeconds: number }> {
+  const handles: Promise<unknown>[] = [];
+  const t0 = performance.now();
+  const starts = await closedLoop('bare client workflow.start', n, inFlight, async (i) => {
+    const h = await bare.client.workflow.start<typeof baselineWorkflow>('baselineWorkflow', { taskQueue: bareQueue, workflowId: `${bareQueue}-${++bareSeq}`, args: [i] });
+    handles.push(h.result());
+  });
+  await Promise.all(handles);
+  return { starts, finishedSeconds: (performance.now() - t0) / 1000 };
+}
+const bareFirst = await bareHalf(Math.ceil(messages / 2));
 
 const kafka = createKafka(config, logger, '-bench');
 await ensureTopics(kafka, [topic], partitions);
@@ -82,7 +107,6 @@ try {
     `service-ingest: ${ingest.counters.started} tasks started in ${seconds.toFixed(2)} s = ${perSecond.toFixed(1)} tasks/s ` +
       `(${(total / seconds).toFixed(1)} messages/s; duplicates ${ingest.counters.duplicates}, dead-lettered ${ingest.counters.deadLettered})`,
   );
-  console.log(`ratio service-ingest started/s / engine-baseline completed/s: ${(perSecond / baseline.perSecond).toFixed(2)}×`);
 
   // Lost and duplicated, from the records and from Temporal's own view.
   let records = 0;
@@ -105,8 +129,21 @@ try {
   const took = `${((performance.now() - t0) / 1000).toFixed(1)} s after the consumer started (${((performance.now() - t1) / 1000).toFixed(1)} s after the last start)`;
   // The tasks run on this one worker: ending them all can take longer than starting them.
   console.log(finished >= messages ? `all ${finished} tasks finished ${took}` : `${finished} of ${messages} tasks finished when the wait ended, ${took}; the rest still run`);
+  const finishedSeconds = (performance.now() - t0) / 1000;
+
+  const bareSecond = await bareHalf(messages - Math.ceil(messages / 2));
+  const bareStarts = merge(bareFirst.starts, bareSecond.starts);
+  const bareStartsPerSecond = bareStarts.latenciesMs.length / bareStarts.seconds;
+  const bareFinishedPerSecond = messages / (bareFirst.finishedSeconds + bareSecond.finishedSeconds);
+  console.log(`bare engine: ${bareStarts.latenciesMs.length} starts in ${bareStarts.seconds.toFixed(2)} s = ${bareStartsPerSecond.toFixed(1)} starts/s (${inFlight} in flight); ${messages} finished at ${bareFinishedPerSecond.toFixed(1)} workflows/s`);
+  console.log(`ratio service-ingest / bare engine, starts (${messages} each, ≤ ${inFlight} in flight, same run): ${(perSecond / bareStartsPerSecond).toFixed(2)}× started/s`);
+  if (finished >= messages) console.log(`ratio service-ingest / bare engine, finished (${messages} each, same run): ${(messages / finishedSeconds / bareFinishedPerSecond).toFixed(2)}× finished/s`);
+  console.log(`load average at the end ${await loadAverage()}`);
 } finally {
   await ingest.stop();
+  bare.worker.shutdown();
+  await bareRun;
+  await bare.close();
   await producer.close();
   await worker.shutdown();
   await done;

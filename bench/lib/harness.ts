@@ -1,4 +1,5 @@
 import { formatCpuPer, measureCpu, type CpuSplit } from './cpu.js';
+import { runLoad, type LoadSpec } from './load.js';
 import { percentile } from './stats.js';
 
 /**
@@ -81,6 +82,15 @@ export async function pacedLoop(label: string, n: number, rate: number, maxInFli
     return { latencies, failures, seconds: (performance.now() - started) / 1000 };
   });
   return { label, latenciesMs: result.latencies, seconds: result.seconds, failures: result.failures, cpu };
+}
+
+/**
+ * An HTTP closed loop of `amount` requests from the load generator's own process (bench/lib/load.ts), as a
+ * Measured side; CPU is this process's (the server under test) and the stack servers', not the generator's.
+ */
+export async function httpClosedLoop(label: string, spec: LoadSpec & { amount: number }): Promise<Measured> {
+  const { result, cpu } = await measureCpu(() => runLoad(spec));
+  return { label, latenciesMs: result.latencies ?? [], seconds: result.seconds ?? NaN, failures: result.failures, cpu };
 }
 
 /** Two measurements of the same side as one: units, time, CPU and failures add up. */

@@ -1,11 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import autocannon from 'autocannon';
 import type { LoadResult, LoadSpec } from './load.js';
+import { runClosedHttpLoad } from './closed-http.js';
 import { runPacedLoad } from './paced-load.js';
 
 // The load generator's own process (bench/lib/load.ts starts it): reads a LoadSpec, prints a LoadResult.
 // Flat out: autocannon. At a fixed rate: the paced open-loop generator (see paced-load.ts for why not autocannon).
 const spec = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as LoadSpec;
+if (spec.amount) {
+  process.stdout.write(JSON.stringify(await runClosedHttpLoad({ ...spec, amount: spec.amount })));
+  process.exit(0);
+}
 if (spec.overallRate) {
   process.stdout.write(JSON.stringify(await runPacedLoad({ ...spec, overallRate: spec.overallRate })));
   process.exit(0);

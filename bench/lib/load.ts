@@ -18,6 +18,8 @@ export interface LoadSpec {
   bodyTemplate?: string;
   /** Seconds a request may take before it counts as a timeout. */
   timeout?: number;
+  /** Closed loop of exactly this many requests (bench/lib/closed-http.ts); `duration` and `overallRate` unused. */
+  amount?: number;
 }
 
 export interface LoadResult {
@@ -27,6 +29,9 @@ export interface LoadResult {
   p99: number;
   max: number;
   failures: number;
+  /** Closed loop (`amount`): every latency and the seconds it took. */
+  latencies?: number[];
+  seconds?: number;
 }
 
 const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
