@@ -5,20 +5,30 @@ import { randomBytes } from 'node:crypto';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
+import { Client, Connection } from '@temporalio/client';
 import { connectMongo } from '../src/store/mongo.js';
+import { connectTemporalClient } from '../src/temporal/connection.js';
 import { createWorkerRuntime } from '../src/worker.js';
-import { runEngineBaseline } from './engine-baseline/index.js';
-import { argNumber, formatRatio, formatThroughput, mapLimit, percentile, summarize } from './lib/stats.js';
+import type { gpuTask } from '../workflows/gpu-task.js';
+import type { baselineCommandWorkflow } from './engine-baseline/workflows.js';
+import { closedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
+import { argNumber, percentile } from './lib/stats.js';
 
-// npx tsx bench/gpu-dispatch.ts [--latency 100] [--tasks 1000] [--agents 4] [--capacity 8] [--concurrency 50]
-// 1. Dispatch latency: POST /api/v2/tasks sent → the node receives POST /tasks, one task at a time, free capacity.
-// 2. Throughput: N tasks over A real agents (command `cat`) with capacity C each, created C·A at a time, until
-//    every task is COMPLETED; against the bare engine (bench/engine-baseline) in the same run.
+// npx tsx bench/gpu-dispatch.ts [--latency 100] [--tasks 1000] [--agents 4] [--capacity 8]
+// 1. Dispatch latency: POST /api/v2/tasks sent → the node receives POST /tasks, one task at a time, free
+//    capacity. A figure of its own (no engine-shaped baseline: the engine has no node to send to).
+// 2. Throughput, closed loop with as many tasks in flight as there are slots (A agents × C), `tasks` a side,
+//    interleaved A B B A, latency at the client (submit → the client sees the end):
+//    ours:     POST /api/v2/tasks, then the task's gpuTask workflow result; A real agents (`switchyard
+//              gpu-agent --command cat`, each its own process, C slots) run them;
+//    baseline: a bare workflow whose one activity runs the same command (`cat`, payload on stdin) on a bare
+//              worker in its own process with A × C activity slots: the same fork per task, no API, no
+//              dispatcher, no mirror, no codec.
 const latencyN = argNumber('latency', 100);
 const total = argNumber('tasks', 1000);
 const agentsN = argNumber('agents', 4);
 const capacity = argNumber('capacity', 8);
-const concurrency = argNumber('concurrency', 50);
+const slots = agentsN * capacity;
 const tag = randomBytes(4).toString('hex');
 const config = loadConfig({
   overrides: {
@@ -108,29 +118,37 @@ try {
     const r = (await call('GET', '/gpus/by-task-type/2')) as unknown as { data: { status: string }[] };
     return r.data.filter((n) => n.status === 'ACTIVE').length === agentsN;
   }, 60_000);
-  const mongo = await connectMongo(config);
-  const started = performance.now();
-  const created = new Map<string, number>();
-  await mapLimit([...Array(total).keys()], concurrency, async (i) => {
-    const t0 = performance.now();
-    const r = await call('POST', '/tasks', { taskType: 2, priority: i % 3, payload: `t${i}` });
-    created.set(r.data.taskId, t0);
+  // The bare worker, in its own process like the agents.
+  const bareQueue = `bench-bare-gpu-${tag}`;
+  const bareWorker = spawn(process.execPath, ['--import', 'tsx', 'bench/engine-baseline/worker-process.ts', config.temporal.address, config.temporal.namespace, bareQueue, String(slots)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  agents.push(bareWorker);
+  await new Promise<void>((resolve, reject) => {
+    bareWorker.stdout!.on('data', (b: Buffer) => b.toString().includes('ready') && resolve());
+    bareWorker.once('exit', (code) => reject(new Error(`bare worker exited with ${code}`)));
   });
-  for (;;) {
-    const n = await mongo.db.collection('tasks').countDocuments({ kind: 'gpu', queue: 'gpu:2', state: 'succeeded' });
-    if (n >= total) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const rows = await mongo.db.collection('tasks').find({ kind: 'gpu', queue: 'gpu:2' }).toArray();
-  const e2e = rows.map((r) => (r.end_time as Date).getTime() - (r.create_time as Date).getTime());
-  const gpu = summarize(`gpu-dispatch (${agentsN} agents × ${capacity})`, e2e, seconds);
-  console.log(formatThroughput(gpu, 'tasks'));
-  await mongo.close();
-
-  const baseline = await runEngineBaseline({ address: config.temporal.address, workflows: 300, concurrency });
-  console.log(formatThroughput(baseline));
-  console.log(formatRatio(gpu, baseline));
+  const ours = await connectTemporalClient(config);
+  const bareConnection = await Connection.connect({ address: config.temporal.address });
+  const bare = new Client({ connection: bareConnection, namespace: config.temporal.namespace });
+  let seq = 0;
+  const gpuUnit = async (i: number) => {
+    const r = await call('POST', '/tasks', { taskType: 2, priority: i % 3, payload: `t${i}` });
+    const outcome = await ours.client.workflow.getHandle<typeof gpuTask>(r.data.taskId).result();
+    if (outcome.status !== 'COMPLETED') throw new Error(`task ${r.data.taskId} ${outcome.status}`);
+  };
+  const bareUnit = async (i: number) => {
+    await bare.workflow.execute<typeof baselineCommandWorkflow>('baselineCommandWorkflow', { taskQueue: bareQueue, workflowId: `${bareQueue}-${++seq}`, args: ['cat', `t${i}`] });
+  };
+  await closedLoop('warm-up', slots, slots, bareUnit);
+  console.log(`throughput: ${total} tasks a side, ${slots} in flight (${agentsN} agents × ${capacity}), load average ${await loadAverage()}`);
+  const { ours: gpu, baseline } = await interleaved(
+    total,
+    (n) => closedLoop(`gpu-dispatch (${agentsN} agents × ${capacity}, cat)`, n, slots, gpuUnit),
+    (n) => closedLoop(`bare workflow + activity running cat (${slots} slots)`, n, slots, bareUnit),
+  );
+  printComparison(gpu, baseline, 'task', `${total} each, ${slots} in flight, one cat per task in a separate process, same run`);
+  console.log(`load average at the end ${await loadAverage()}`);
+  await ours.close();
+  await bareConnection.close();
 } finally {
   // SIGTERM: each agent deregisters on its way out.
   await Promise.all(agents.map((a) => new Promise<void>((r) => (a.exitCode !== null ? r() : (a.once('exit', () => r()), a.kill('SIGTERM'))))));

@@ -15,6 +15,13 @@ export async function baselineScheduledWorkflow(): Promise<void> {
   await noteStart(Date.now());
 }
 
+const node = proxyActivities<{ runCommand(command: string, stdin: string): Promise<string> }>({ startToCloseTimeout: '60s', retry: { maximumAttempts: 1 } });
+
+/** A GPU task's work in a bare workflow: one activity that runs the node's command on the payload. */
+export async function baselineCommandWorkflow(command: string, payload: string): Promise<string> {
+  return node.runCommand(command, payload);
+}
+
 /** A device job's work in a bare workflow: one activity that runs the command over SSH, fresh or pooled. */
 export async function baselineSshWorkflow(mode: 'fresh' | 'pooled', target: string, command: string): Promise<string> {
   return mode === 'fresh' ? ssh.sshFresh(target, command) : ssh.sshPooled(target, command);
