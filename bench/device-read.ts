@@ -10,17 +10,22 @@ import type { TaskRecord } from '../src/domain/task.js';
 import { connectMongo } from '../src/store/mongo.js';
 import { freePort } from '../test/faults/private-stack.js';
 import { ServiceProcess } from '../test/faults/service-process.js';
+import { httpClosedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
 import { formatLoad, runLoad } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
 
-// npx tsx bench/device-read.ts [--jobs 100000] [--seconds 10] [--rate 500]
-// GET /job?id= on a `tasks` collection of `jobs` finished device job records, at 20 connections: one job read
-// again and again (the peer's run: NetPulse did 1,100–1,470 req/s with p99 38–71 ms) and any of them (mostly
-// first reads, which go to MongoDB), each flat out (req/s) and at a fixed `rate` (p99). The API is a
+// npx tsx bench/device-read.ts [--jobs 100000] [--requests 5000] [--seconds 10] [--rate 500]
+// GET /job?id= on a `tasks` collection of `jobs` finished device job records, 20 connections. The API is a
 // `switchyard api` process of its own, as deployed (the records are seeded from here, so its heap holds none of
-// them); the baseline is a bare Hono app, alone in its process, sending the same body. The load comes from a
-// third process, as a client's would; at a fixed rate it is paced evenly (bench/lib/paced-load.ts).
+// them); the baseline is a bare Hono app, alone in its process, answering the same body after the same
+// X-API-KEY check (bench/lib/bare-hono.ts). The load comes from a third process, as a client's would.
+//   closed loop, `requests` a side, interleaved A B B A: any of `jobs` jobs (mostly first reads: MongoDB), and
+//     one job read again and again. The one-job figure is served from the API's in-process cache of finished
+//     job views (10 s, src/device/finished-jobs.ts) after its first read: it measures the HTTP path, not MongoDB.
+//   paced at `rate` (open loop, bench/lib/paced-load.ts): p50/p99 of each against the bare app at the same rate.
+// No CPU per request: the API and the bare app are processes of their own.
 const total = argNumber('jobs', 100_000);
+const requests = argNumber('requests', 5000);
 const seconds = argNumber('seconds', 10);
 const rate = argNumber('rate', 500);
 const tag = randomBytes(4).toString('hex');
@@ -41,7 +46,7 @@ const tasks = mongo.db.collection<TaskRecord & { _id: string }>('tasks');
 async function startBareHono(body: string): Promise<{ url: string; stop: () => void }> {
   const file = join(work, 'body.json');
   await writeFile(file, body);
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/bare-hono.ts', import.meta.url)), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/bare-hono.ts', import.meta.url)), file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_API_KEY: config.auth.deviceApiKey } });
   const bare = await new Promise<number>((resolve, reject) => {
     child.stdout.once('data', (b: Buffer) => resolve(Number(b.toString().trim())));
     child.once('exit', (code) => reject(new Error(`bare Hono exited with ${code}`)));
@@ -86,25 +91,27 @@ try {
     await tasks.insertMany(batch);
   }
   console.log(`seeded ${total} job records in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  // The peer's run: one job read by id again and again (a client polling it), read once before.
+  console.log(`device-read: ${requests} requests a side, 20 connections, load average ${await loadAverage()}`);
   const one = [`/job?id=${ids[Math.floor(ids.length / 2)]}`];
+  const cold = ids.map((id) => `/job?id=${id}`);
+  // The bare app sends the body of one job's view (the `any` reads differ only in ids and times).
   const body = await (await fetch(`${apiUrl}${one[0]}`, { headers })).text();
   bare = await startBareHono(body);
-  const bareFlat = await runLoad({ url: bare.url, connections: 20, duration: seconds, paths: one });
-  console.log(formatLoad('baseline: bare Hono sending the same body, flat out, 20 connections', bareFlat));
-  const barePaced = await runLoad({ url: bare.url, connections: 20, overallRate: rate, duration: seconds, paths: one });
-  console.log(formatLoad(`baseline: bare Hono sending the same body at ${rate} req/s, 20 connections`, barePaced, rate));
+  const bareUrl = bare.url;
+  const closed = (label: string, url: string, paths: string[]) => (n: number) => httpClosedLoop(label, { url, connections: 20, amount: n, duration: 0, headers, paths });
+  const same = `${requests} each, 20 in flight, same key check, HTTP from a third process, same run`;
+  const any = await interleaved(requests, closed(`GET /job?id= any of ${total} jobs (mostly first reads)`, apiUrl, cold), closed('bare Hono, same body, same key check', bareUrl, one));
+  printComparison(any.ours, any.baseline, 'request', same, false);
+  const cached = await interleaved(requests, closed('GET /job?id= one job (from the 10 s view cache)', apiUrl, one), closed('bare Hono, same body, same key check', bareUrl, one));
+  printComparison(cached.ours, cached.baseline, 'request', same, false);
+  const barePaced = await runLoad({ url: bareUrl, connections: 20, overallRate: rate, duration: seconds, headers, paths: one });
+  console.log(formatLoad(`baseline: bare Hono, same body, same key check, at ${rate} req/s`, barePaced, rate));
+  const pacedAny = await runLoad({ url: apiUrl, connections: 20, overallRate: rate, duration: seconds, headers, paths: cold });
+  console.log(formatLoad(`GET /job?id= any of ${total} jobs at ${rate} req/s`, pacedAny, rate));
+  console.log(`ratio at ${rate} req/s, any job / bare Hono: p50 ${(pacedAny.p50 / Math.max(barePaced.p50, 0.1)).toFixed(2)}×, p99 ${(pacedAny.p99 / Math.max(barePaced.p99, 0.1)).toFixed(2)}×`);
   bare.stop();
   bare = undefined;
-  const flat = await runLoad({ url: apiUrl, connections: 20, duration: seconds, headers, paths: one });
-  console.log(formatLoad('GET /job?id= flat out, 20 connections, one job', flat));
-  const paced = await runLoad({ url: apiUrl, connections: 20, overallRate: rate, duration: seconds, headers, paths: one });
-  console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections, one job`, paced, rate));
-  console.log(`ratio one job / bare Hono: ${(flat.perSecond / bareFlat.perSecond).toFixed(2)}× req/s flat out; at ${rate} req/s p50 ${(paced.p50 / Math.max(barePaced.p50, 0.1)).toFixed(2)}×, p99 ${(paced.p99 / Math.max(barePaced.p99, 0.1)).toFixed(2)}×`);
-  // Every read of a job for the first time goes to MongoDB (finished jobs are kept a few seconds once read).
-  const cold = ids.map((id) => `/job?id=${id}`);
-  console.log(formatLoad(`GET /job?id= flat out, 20 connections, any of ${total} jobs (mostly first reads)`, await runLoad({ url: apiUrl, connections: 20, duration: seconds, headers, paths: cold })));
-  console.log(formatLoad(`GET /job?id= at ${rate} req/s, 20 connections, any of ${total} jobs`, await runLoad({ url: apiUrl, connections: 20, overallRate: rate, duration: seconds, headers, paths: cold }), rate));
+  console.log(`load average at the end ${await loadAverage()}`);
 } finally {
   bare?.stop();
   await api.stop();

@@ -129,27 +129,32 @@ export function figures(m: Measured): Figures {
 }
 
 /** One measured side: "label: 200 jobs in 12.3 s = 16.3 jobs/s, client latency p50 … ms, p99 … ms; CPU per job …". */
-export function formatMeasured(m: Measured, unit: string): string {
+export function formatMeasured(m: Measured, unit: string, withCpu = true): string {
   const f = figures(m);
   const failed = m.failures ? `, ${m.failures} failed` : '';
-  return `${m.label}: ${f.count} ${unit}s in ${m.seconds.toFixed(2)} s = ${f.perSecond.toFixed(1)} ${unit}s/s, client latency p50 ${f.p50Ms.toFixed(0)} ms, p99 ${f.p99Ms.toFixed(0)} ms${failed}\n  ${formatCpuPer(m.cpu, Math.max(1, f.count), unit)}`;
+  const line = `${m.label}: ${f.count} ${unit}s in ${m.seconds.toFixed(2)} s = ${f.perSecond.toFixed(1)} ${unit}s/s, client latency p50 ${f.p50Ms.toFixed(1)} ms, p99 ${f.p99Ms.toFixed(1)} ms${failed}`;
+  return withCpu ? `${line}\n  ${formatCpuPer(m.cpu, Math.max(1, f.count), unit)}` : line;
 }
 
 /**
  * The ratio line every bench prints: throughput, p50 latency and CPU per unit of ours against the baseline's,
  * with what the two sides have in common (`same`), so the line can be quoted on its own.
  */
-export function formatComparison(ours: Measured, baseline: Measured, same: string): string {
+export function formatComparison(ours: Measured, baseline: Measured, same: string, withCpu = true): string {
   const o = figures(ours);
   const b = figures(baseline);
-  return `ratio ${ours.label} / ${baseline.label} (${same}): throughput ${(o.perSecond / b.perSecond).toFixed(2)}×, p50 latency ${(o.p50Ms / b.p50Ms).toFixed(2)}×, CPU per unit ${(o.cpuMsPerUnit / b.cpuMsPerUnit).toFixed(2)}×`;
+  const cpu = withCpu ? `, CPU per unit ${(o.cpuMsPerUnit / b.cpuMsPerUnit).toFixed(2)}×` : '';
+  return `ratio ${ours.label} / ${baseline.label} (${same}): throughput ${(o.perSecond / b.perSecond).toFixed(2)}×, p50 latency ${(o.p50Ms / b.p50Ms).toFixed(2)}×${cpu}`;
 }
 
-/** Prints both sides and their ratio. */
-export function printComparison(ours: Measured, baseline: Measured, unit: string, same: string): void {
-  console.log(formatMeasured(baseline, unit));
-  console.log(formatMeasured(ours, unit));
-  console.log(formatComparison(ours, baseline, same));
+/**
+ * Prints both sides and their ratio. `withCpu` false when the servers measured run in processes of their own
+ * (this process's CPU would not be theirs).
+ */
+export function printComparison(ours: Measured, baseline: Measured, unit: string, same: string, withCpu = true): void {
+  console.log(formatMeasured(baseline, unit, withCpu));
+  console.log(formatMeasured(ours, unit, withCpu));
+  console.log(formatComparison(ours, baseline, same, withCpu));
 }
 
 /** The machine's load average (1, 5, 15 min) as a string, for the results table. */
