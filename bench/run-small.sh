@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every bench once, at a small size (a minute or two each), one after another, for bench/RESULTS.md:
+#   bash bench/run-small.sh <output dir>
+# SWITCHYARD_STATE names the .stack directory of the running stack (its pid files give the servers' CPU).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-/tmp/switchyard-bench}
+mkdir -p "$out"
+run() {
+  local name=$1; shift
+  echo "== $name: npx tsx $* ($(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg))" | tee "$out/$name.log"
+  timeout 600 npx tsx "$@" 2>&1 | grep -v '^{' | grep -v '^\s*sdkComponent\|^20..-..-..T.*\[INFO\]\|^  state:\|^  taskQueue:\|^}$' >>"$out/$name.log"
+  echo "exit ${PIPESTATUS[0]}" >>"$out/$name.log"
+}
+run engine-baseline bench/engine-baseline/main.ts --workflows 100 --concurrency 20
+run chain bench/chain.ts --workflows 100 --concurrency 20
+run engine-ops bench/engine-ops.ts --ops 100
+run device-jobs bench/device-jobs.ts --jobs 40 --concurrency 8
+run device-platforms bench/device-platforms.ts --commands 300 --rounds 3
+run device-read bench/device-read.ts --jobs 5000 --requests 1000 --seconds 4 --rate 100
+run ssh-netmiko bench/ssh-netmiko.ts --commands 50 --device-delay 50
+run gpu-dispatch bench/gpu-dispatch.ts --latency 20 --tasks 60 --agents 2 --capacity 4
+run scheduler-api bench/scheduler-api.ts --tasks 2000 --creates 100 --connections 5 --rate 50 --seconds 4
+run scheduler-api-seq bench/scheduler-api-seq.ts --tasks 1000 --requests 20
+run scheduler-lateness bench/scheduler-lateness.ts --date 10 --interval 3 --spread 10
+run service-ingest bench/service-ingest.ts --messages 300 --duplicates 20 --partitions 4 --members 2
+run service-status bench/service-status.ts --rate 50 --seconds 5 --ids 10 --background 200
