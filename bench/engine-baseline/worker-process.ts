@@ -17,14 +17,17 @@ const worker = await Worker.create({
   activities: {
     ...createBaselineActivities(),
     async runCommand(command: string, stdin: string): Promise<string> {
-      return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      const slow = setTimeout(() => process.stderr.write(`bare worker: ${command} still running after 5 s\n`), 5000);
+      return new Promise<string>((resolve, reject) => {
         const child = spawn(command, { shell: false, stdio: ['pipe', 'pipe', 'ignore'] });
+        child.once('exit', (code) => Date.now() - t0 > 5000 && process.stderr.write(`bare worker: ${command} exited ${code} after ${Date.now() - t0} ms\n`));
         let out = '';
         child.stdout.on('data', (b: Buffer) => (out += b.toString()));
         child.on('error', reject);
         child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited with ${code}`))));
         child.stdin.end(stdin);
-      });
+      }).finally(() => clearTimeout(slow));
     },
   },
   maxConcurrentActivityTaskExecutions: Number(max),
