@@ -36,6 +36,36 @@ function setPath(tree: Tree, path: string, value: unknown): void {
   node[parts[parts.length - 1]!] = value;
 }
 
+/**
+ * A list setting: a JSON array of strings (`["a","b"]`) or a comma list (`a,b`), nothing else. Text that starts
+ * like JSON (`[`, `{`, `"`) must be a valid JSON array of strings, and a comma-list entry may not hold quotes,
+ * brackets or braces: `["alice","bob"` (a missing bracket) would otherwise become the users `["alice"` and `"bob"`.
+ */
+export function parseListValue(name: string, text: string): string[] {
+  const form = `${name} must be a JSON array of strings (["a","b"]) or a comma list (a,b)`;
+  if (text === '') return [];
+  if (/^[[{"]/.test(text)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError(`Invalid configuration: ${form}; its value starts like JSON but is not valid JSON (${(e as Error).message})`);
+    }
+    if (!Array.isArray(parsed)) throw new ConfigError(`Invalid configuration: ${form}; got JSON that is not an array`);
+    const bad = parsed.findIndex((v) => typeof v !== 'string' || v.trim() === '');
+    if (bad >= 0) throw new ConfigError(`Invalid configuration: ${form}; entry ${bad} is not a non-empty string`);
+    return (parsed as string[]).map((v) => v.trim());
+  }
+  const items = text.split(',').map((s) => s.trim());
+  // One trailing comma is a common slip and harmless; an empty entry in the middle is not what anyone meant.
+  if (items.length > 1 && items[items.length - 1] === '') items.pop();
+  const empty = items.indexOf('');
+  if (empty >= 0) throw new ConfigError(`Invalid configuration: ${form}; entry ${empty} is empty`);
+  const odd = items.find((v) => /["'[\]{}]/.test(v));
+  if (odd !== undefined) throw new ConfigError(`Invalid configuration: ${form}; the comma-list entry ${JSON.stringify(odd)} holds quotes or brackets (a JSON array that is not valid JSON?)`);
+  return items;
+}
+
 function parseEnvValue(key: EnvKey, raw: string): unknown {
   const text = raw.trim();
   switch (key.kind) {
@@ -52,7 +82,7 @@ function parseEnvValue(key: EnvKey, raw: string): unknown {
       if (/^(0|false|no|off)$/i.test(text)) return false;
       throw new ConfigError(`Invalid configuration: ${key.name} must be true or false, got "${text}"`);
     case 'list':
-      return text === '' ? [] : text.split(',').map((s) => s.trim()).filter(Boolean);
+      return parseListValue(key.name, text);
     case 'json':
       try {
         return JSON.parse(text);

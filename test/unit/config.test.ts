@@ -52,6 +52,34 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { KAFKA_BROKERS: 'nohostport' } })).toThrowError(/KAFKA_BROKERS \(kafka\.brokers\.0\)/);
   });
 
+  it('reads every list setting as a JSON array or a comma list, and nothing else', () => {
+    const lists = ENV_KEYS.filter((k) => k.kind === 'list');
+    expect(lists.map((k) => k.name).sort()).toEqual(['KAFKA_BROKERS', 'KAFKA_INGEST_TOPICS', 'SCHEDULER_COMMAND_USERS', 'TEMPORAL_UI_ORIGINS']);
+    const at = (c: unknown, path: string) => path.split('.').reduce<unknown>((n, p) => (n as Record<string, unknown>)[p], c);
+    const values: Record<string, [string, string]> = {
+      KAFKA_BROKERS: ['h1:1', 'h2:2'],
+      KAFKA_INGEST_TOPICS: ['t.one', 't.two'],
+      SCHEDULER_COMMAND_USERS: ['alice', 'bob'],
+      TEMPORAL_UI_ORIGINS: ['http://localhost:8233', 'http://ui.example:8080'],
+    };
+    for (const key of lists) {
+      const [a, b] = values[key.name]!;
+      for (const text of [`["${a}","${b}"]`, ` [ "${a}" , "${b}" ] `, `${a},${b}`, ` ${a} , ${b} `, `${a},${b},`]) {
+        expect(at(loadConfig({ env: { [key.name]: text } }), key.path), `${key.name}=${text}`).toEqual([a, b]);
+      }
+      // Half a JSON array, JSON that is not an array of strings, and comma lists that hold JSON debris.
+      for (const text of [`["${a}","${b}"`, `{"x":"${a}"}`, `["${a}",1]`, `[""]`, `"${a}"`, `"${a}","${b}"]`, `${a},,${b}`, `${a},[${b}]`]) {
+        expect(() => loadConfig({ env: { [key.name]: text } }), `${key.name}=${text}`).toThrowError(
+          new RegExp(`^Invalid configuration: ${key.name} must be a JSON array of strings \\(\\["a","b"\\]\\) or a comma list \\(a,b\\)`),
+        );
+      }
+    }
+    // The issue's case: a JSON list of users is two users, and a broken one stops start-up naming the key.
+    expect(loadConfig({ env: { SCHEDULER_COMMAND_USERS: '["alice","bob"]' } }).scheduler.commandUsers).toEqual(['alice', 'bob']);
+    expect(() => loadConfig({ env: { SCHEDULER_COMMAND_USERS: '["alice","bob"' } })).toThrowError(/SCHEDULER_COMMAND_USERS .*not valid JSON/);
+    expect(loadConfig({ env: { SCHEDULER_COMMAND_USERS: '[]' } }).scheduler.commandUsers).toEqual([]);
+  });
+
   it('never shows a secret in its error message', () => {
     try {
       loadConfig({ env: { DEVICE_API_KEY: 'short' } });
