@@ -97,10 +97,12 @@ const NOT_STARTED_RETRY_MS = 100;
  */
 export async function forwardNodeReport<T extends { at: number }>(ops: GpuOps, taskId: string, signal: SignalDefinition<[T]>, body: Omit<T, 'at'>): Promise<void> {
   let open = false;
+  let before: TaskRecord | null = null;
   try {
     const r = await getGpuTask(ops, taskId);
     if (isTerminal(r.state)) throw new GpuTaskEndedError(taskId, GPU_STATUS[r.state]);
     open = true;
+    before = r;
   } catch (e) {
     if (!isUnavailableError(e) || !isGpuTaskId(taskId)) throw e;
     ops.logger.warn({ taskId }, 'MongoDB unavailable: GPU node report sent to the task workflow unchecked');
@@ -109,6 +111,7 @@ export async function forwardNodeReport<T extends { at: number }>(ops: GpuOps, t
   for (let waited = 0; ; waited += NOT_STARTED_RETRY_MS) {
     try {
       await ops.client.workflow.getHandle(taskId).signal(signal, report);
+      if (before) await untilReportRecorded(ops, before, body as NodeReportFields);
       return;
     } catch (e) {
       if (!(e instanceof WorkflowNotFoundError)) throw e;
@@ -121,6 +124,38 @@ export async function forwardNodeReport<T extends { at: number }>(ops: GpuOps, t
       await new Promise((r) => setTimeout(r, NOT_STARTED_RETRY_MS));
     }
   }
+}
+
+/** The fields of a status or result report that decide what it changes. */
+interface NodeReportFields {
+  status?: string;
+  gpuId?: string;
+  result?: unknown;
+}
+
+/** How long a report's answer waits for the task's record to show it (the workflow writes within milliseconds). */
+const REPORT_RECORD_WAIT_MS = 5000;
+const REPORT_RECORD_POLL_MS = 20;
+
+/**
+ * Read-your-writes for node reports: the answer "updated" is given once the task's record shows the report, so the
+ * node's (or anyone's) next read sees it. The report reaches the workflow as a signal, which answers before the
+ * workflow has acted on it. Waited for only when the running task's workflow takes the report at once: a report
+ * for a queued task waits in the workflow for its assignment, and one from another node is ignored. A record that
+ * does not move within the bound is answered anyway: the workflow has the report and writes it soon.
+ */
+async function untilReportRecorded(ops: GpuOps, before: TaskRecord, report: NodeReportFields): Promise<void> {
+  if (before.state !== 'running') return;
+  if (report.gpuId && before.host && report.gpuId !== before.host) return;
+  const ends = report.result !== undefined || report.status === 'COMPLETED' || report.status === 'FAILED';
+  const deadline = Date.now() + REPORT_RECORD_WAIT_MS;
+  while (Date.now() < deadline) {
+    const now = await ops.tasks.get(before.task_id);
+    if (!now || isTerminal(now.state)) return;
+    if (!ends && now.rev > before.rev) return;
+    await new Promise((r) => setTimeout(r, REPORT_RECORD_POLL_MS));
+  }
+  ops.logger.warn({ taskId: before.task_id }, 'GPU node report: the task record did not show it in time; answered anyway');
 }
 
 // ---- health and metrics -----------------------------------------------------------------------------------------

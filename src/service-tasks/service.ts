@@ -20,6 +20,9 @@ import {
 } from './contract.js';
 
 const UPDATE_DEADLINE_MS = 10_000;
+/** How long an answer waits for a run that has recorded its end to close (it closes within moments). */
+const RUN_CLOSE_WAIT_MS = 5_000;
+const RUN_CLOSE_POLL_MS = 25;
 
 /** Why a service-task operation was refused; the dialect turns `kind` into its HTTP status. */
 export class ServiceTaskError extends Error {
@@ -128,12 +131,38 @@ export class ServiceTasks {
     }
   }
 
+  /** Polls until the task's run has closed or the time is up; true once closed. */
+  private async untilRunCloses(taskId: string, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (!(await this.isRunning(taskId))) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, RUN_CLOSE_POLL_MS));
+    }
+  }
+
+  /**
+   * The record of a task that start_task or update_task may change: one whose record says it is ready or has
+   * ended, and whose run has closed. A record that says the task ended while its run is still closing (the run
+   * records its end, then completes) is given a moment for the run to close; if it does not, the answer says that,
+   * rather than "task is failed: only a ready, failed or finished task can be started".
+   */
+  private async restartable(taskId: string, refusal: (status: string) => string): Promise<TaskRecord> {
+    const record = await this.get(taskId);
+    if (!canRestart(record.state)) throw new ServiceTaskError('conflict', refusal(record.status));
+    if (!(await this.isRunning(taskId))) return record;
+    if (!(await this.untilRunCloses(taskId, RUN_CLOSE_WAIT_MS))) {
+      throw new ServiceTaskError('conflict', `task is ${record.status}, but its run has not closed yet: try again shortly`);
+    }
+    // The closing run may have written once more: decide on the record as it now stands.
+    const now = await this.get(taskId);
+    if (!canRestart(now.state)) throw new ServiceTaskError('conflict', refusal(now.status));
+    return now;
+  }
+
   /** start_task: runs a ready, failed or finished task again: a new workflow run under the same id. */
   async start(taskId: string): Promise<void> {
-    const record = await this.get(taskId);
-    if (!canRestart(record.state) || (await this.isRunning(taskId))) {
-      throw new ServiceTaskError('conflict', `task is ${record.status}: only a ready, failed or finished task can be started`);
-    }
+    const record = await this.restartable(taskId, (status) => `task is ${status}: only a ready, failed or finished task can be started`);
     const svc = this.serviceConfig(record.service ?? '');
     if (!svc) throw new ServiceTaskError('invalid', SERVICE_NOT_SUPPORTED);
     const started = await this.startWorkflow(serviceTaskInput(svc, taskId, record.condition), WorkflowIdReusePolicy.ALLOW_DUPLICATE);
@@ -144,9 +173,7 @@ export class ServiceTasks {
   async updateCondition(taskId: string, condition: unknown): Promise<void> {
     const record = await this.get(taskId);
     this.checkCondition(this.serviceConfig(record.service ?? ''), condition);
-    if (!canRestart(record.state) || (await this.isRunning(taskId))) {
-      throw new ServiceTaskError('conflict', `task is ${record.status}: its condition cannot change until it ends`);
-    }
+    await this.restartable(taskId, (status) => `task is ${status}: its condition cannot change until it ends`);
     await this.deps.store.apply({
       task_id: taskId,
       rev: apiRev(),
@@ -173,9 +200,14 @@ export class ServiceTasks {
     if (refusal && !(dispatch === 'kafka' && (await this.isRunning(taskId)))) throw new ServiceTaskError('conflict', refusal);
     try {
       // An Update waits for a worker to run its validator; with none answering, say so instead of hanging.
-      return await this.deps.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
+      const reply = await this.deps.temporal.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () =>
         this.deps.temporal.workflow.getHandle(taskId).executeUpdate(serviceStatusUpdate, { args: [change] }),
       );
+      // Read-your-writes: an answer that says the task ended is given once its run has closed too, so the
+      // client's next start_task or update_task finds the task as the answer said. The handler has already
+      // recorded the end; the run closes right after, or once a hand-off it still awaits returns.
+      if (change.status !== 'running') await this.untilRunCloses(taskId, RUN_CLOSE_WAIT_MS);
+      return reply;
     } catch (e) {
       if (e instanceof WorkflowNotFoundError || /already completed|not found/i.test((e as Error).message)) {
         throw new ServiceTaskError('conflict', `task is ${record.status}: cannot become ${change.status}`);

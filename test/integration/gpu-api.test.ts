@@ -185,6 +185,27 @@ describe('GPU tasks', () => {
     expect((await call<{ currentTasks: number }>('GET', '/gpus/n_run')).body.data.currentTasks).toBe(0);
   });
 
+  it('read-your-writes: once a status or result report is answered, the next read shows it', async () => {
+    const n = await node({ gpuId: 'n_ryw', taskTypes: [611], capacity: 6, completeAfterMs: null });
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await create({ taskType: 611, payload: { i } })).taskId);
+    for (const id of ids) await waitStatus(id, 'PROCESSING');
+    const progressOf = async (id: string) => (await call<{ progress: number }>('GET', `/tasks/${id}/progress`)).body.data.progress;
+    const seen: [string, string | number][] = [];
+    for (const [i, id] of ids.entries()) {
+      expect((await call('POST', `/tasks/${id}/status`, { status: 'PROCESSING', gpuId: 'n_ryw', progress: 10 + i })).status).toBe(200);
+      seen.push([id, await progressOf(id)]);
+      const end = i % 3 === 0 ? ['result', { result: `r${i}` }, 'COMPLETED'] : i % 3 === 1 ? ['status', { status: 'COMPLETED', gpuId: 'n_ryw', message: `m${i}` }, 'COMPLETED'] : ['status', { status: 'FAILED', gpuId: 'n_ryw', message: 'boom' }, 'FAILED'];
+      expect((await call('POST', `/tasks/${id}/${end[0] as string}`, end[1])).status).toBe(200);
+      seen.push([id, (await task(id)).status]);
+      expect(seen.slice(-2)).toEqual([
+        [id, 10 + i],
+        [id, end[2]],
+      ]);
+    }
+    void n;
+  });
+
   it('says why a task waits, and times it out', async () => {
     const created = await create({ taskType: 699, timeout: 3000 });
     const d = await task(created.taskId);

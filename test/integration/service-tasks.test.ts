@@ -301,6 +301,78 @@ describe('dispatch: kafka (external algorithm module)', () => {
     await eventually(async () => (await statusOf(taskId)).status === 'finished', 'finished after re-run');
   });
 
+  it('read-your-writes: once update_status_task answers an end, the next update_task and start_task see it', async () => {
+    // Several rounds: the gap between the answer and the run closing is short, and a round may miss it.
+    for (let round = 0; round < 4; round++) {
+      const created = await call('/api/create_task', { data: { service: ALGO, condition: { manual: true, ryw: round } } });
+      const taskId = created.body.task_id as string;
+      await eventually(async () => (await statusOf(taskId)).status === 'waiting', 'waiting after hand-off');
+      const final = round % 2 === 0 ? 'failed' : 'finished';
+      const reported = await call('/api/update_status_task', { data: { task_id: taskId, status: final, message: `r${round}` } });
+      expect(reported).toEqual({ status: 200, body: { result: 'ok', status: { task_id: taskId, status: final } } });
+      // Each call at once after the answer, no waiting in between.
+      expect(await statusOf(taskId)).toMatchObject({ status: final });
+      const changed = await call('/api/update_task', { task_id: taskId, condition: { manual: true, ryw: round, v: 2 } });
+      expect({ round, changed }).toEqual({ round, changed: { status: 200, body: { result: 'ok', task_id: taskId } } });
+      const started = await call('/api/start_task', { task_id: taskId });
+      expect({ round, started }).toEqual({ round, started: { status: 200, body: { result: 'ok', task_id: taskId } } });
+      await eventually(async () => (await statusOf(taskId)).status === 'waiting', 'waiting again after start_task');
+      expect((await call('/api/update_status_task', { data: { task_id: taskId, status: 'failed' } })).status).toBe(200);
+    }
+  });
+
+  it('read-your-writes: a module that reports the end the moment it reads the message, then re-runs the task at once', async () => {
+    // The module answers within milliseconds of the hand-off, while the run may still be recording the publish.
+    const kafka = createKafka(config, undefined, '-ryw');
+    const fast = kafka.consumer({ groupId: `module_ryw_${suffix}` });
+    const answers: { taskId: string; round: number; calls: { status: number; body: Json }[] }[] = [];
+    await fast.connect();
+    await fast.subscribe({ topic: ALGO_TOPIC, fromBeginning: true });
+    await fast.run({
+      eachMessage: async ({ message }) => {
+        const { Task } = JSON.parse(message.value!.toString('utf8')) as { Task: { task_id: string; condition: Json } };
+        if (typeof Task.condition.fast !== 'number' || Task.condition.rerun) return;
+        const calls = [await call('/api/update_status_task', { data: { task_id: Task.task_id, status: 'failed', message: 'at once' } })];
+        calls.push(await call('/api/update_task', { task_id: Task.task_id, condition: { ...Task.condition, rerun: true } }));
+        calls.push(await call('/api/start_task', { task_id: Task.task_id }));
+        answers.push({ taskId: Task.task_id, round: Task.condition.fast, calls });
+      },
+    });
+    try {
+      const rounds = 5;
+      for (let round = 0; round < rounds; round++) await call('/api/create_task', { data: { service: ALGO, condition: { fast: round } } });
+      await eventually(async () => answers.length === rounds, 'the module answered every task');
+      for (const a of answers) {
+        expect(a.calls.map((c) => [c.status, c.body.message ?? null])).toEqual([
+          [200, null],
+          [200, null],
+          [200, null],
+        ]);
+      }
+    } finally {
+      await fast.disconnect();
+    }
+  });
+
+  it('never answers a contradiction: a record that says ended while its run is still open is not "only a failed task can be started"', async () => {
+    const created = await call('/api/create_task', { data: { service: ALGO, condition: { manual: true, closing: true } } });
+    const taskId = created.body.task_id as string;
+    await eventually(async () => (await statusOf(taskId)).status === 'waiting', 'waiting after hand-off');
+    // The record as it stands between the run recording its end and the run closing.
+    await mongo.db.collection<{ _id: string }>('tasks').updateOne({ _id: taskId }, { $set: { state: 'failed', status: 'failed' } });
+    for (const [path, body] of [
+      ['/api/start_task', { task_id: taskId }],
+      ['/api/update_task', { task_id: taskId, condition: { v: 2 } }],
+    ] as const) {
+      const r = await call(path, body);
+      expect({ path, status: r.status }).toEqual({ path, status: 409 });
+      expect(r.body.message).toBe('task is failed, but its run has not closed yet: try again shortly');
+    }
+    // Its run takes the report, closes, and the next call sees a task that can start.
+    expect((await call('/api/update_status_task', { data: { task_id: taskId, status: 'failed', message: 'x' } })).status).toBe(200);
+    expect(await call('/api/start_task', { task_id: taskId })).toEqual({ status: 200, body: { result: 'ok', task_id: taskId } });
+  });
+
   it('takes a report for a task whose record says it ended while its run still waits (an Update lost with a Temporal restart)', async () => {
     const created = await call('/api/create_task', { data: { service: ALGO, condition: { manual: true, lost: true } } });
     const taskId = created.body.task_id as string;
