@@ -21,7 +21,7 @@ const SERVICES = ['^src/(device|gpu|scheduler|service-tasks|reconcile)/'];
 /** What a Temporal worker runs. */
 const RUNTIME = ['^(activities|workflows)/'];
 /** Processes and their wiring: the HTTP API, the worker and its plugins, boot and probes, the CLI, the GPU agent, the image's healthcheck. */
-const PROCESSES = ['^src/(api|gpu-agent|lifecycle)/', '^src/(cli|worker|worker-plugins|worker-metrics|healthcheck)\\.ts$', '^src/[^/]+/(worker-plugin|plugin)\\.ts$'];
+const PROCESSES = ['^src/(api|gpu-agent|lifecycle|cli)/', '^src/(cli|worker|worker-plugins|worker-metrics|healthcheck)\\.ts$', '^src/[^/]+/(worker-plugin|plugin)\\.ts$'];
 
 const PRODUCTION = '^(src|workflows|activities)/';
 

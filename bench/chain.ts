@@ -11,6 +11,7 @@ import { connectBaseline } from './engine-baseline/index.js';
 import type { baselineWorkflow } from './engine-baseline/workflows.js';
 import { closedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
 import { argNumber } from './lib/stats.js';
+import { endBenchLeftovers } from './lib/leftovers.js';
 
 // npx tsx bench/chain.ts [--workflows 300] [--concurrency 50]
 // The foundation's own overhead: demoTask (codec, 3 mirror writes as local activities, Kafka events, 1 activity)
@@ -60,6 +61,7 @@ try {
   await worker.shutdown();
   await done;
   await temporal.close();
+  await endBenchLeftovers(config);
   const mongo = await connectMongo(config);
   await mongo.db.dropDatabase();
   await mongo.close();

@@ -18,6 +18,7 @@ import type { baselineSshWorkflow, baselineWorkflow } from './engine-baseline/wo
 import { closedLoop, formatMeasured, interleaved, loadAverage, printComparison, type Measured } from './lib/harness.js';
 import { PLATFORM_SHOW } from './lib/platform-commands.js';
 import { argNumber } from './lib/stats.js';
+import { endBenchLeftovers } from './lib/leftovers.js';
 
 // npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 16] [--only pinned,fifo,netmiko,platforms]
 // Device jobs end to end, closed loop: `concurrency` clients, each submitting its next job (POST /device/exec)
@@ -138,6 +139,7 @@ try {
   await bare.close();
   await bareSsh.close();
   await temporal.close();
+  await endBenchLeftovers(config);
   await mongo.db.dropDatabase();
   await mongo.close();
   await sshd.close();

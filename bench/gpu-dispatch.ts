@@ -13,6 +13,7 @@ import type { gpuTask } from '../workflows/gpu-task.js';
 import type { baselineCommandWorkflow } from './engine-baseline/workflows.js';
 import { closedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
 import { argNumber, percentile } from './lib/stats.js';
+import { endBenchLeftovers } from './lib/leftovers.js';
 
 // npx tsx bench/gpu-dispatch.ts [--latency 100] [--tasks 1000] [--agents 4] [--capacity 8]
 // 1. Dispatch latency: POST /api/v2/tasks sent → the node receives POST /tasks, one task at a time, free
@@ -156,6 +157,7 @@ try {
   await api.shutdown();
   await worker.shutdown();
   await workerDone;
+  await endBenchLeftovers(config);
   const mongo = await connectMongo(config);
   await mongo.db.dropDatabase();
   await mongo.close();

@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
 import { ScheduleStore } from '../src/store/schedules.js';
 import { argNumber, percentile } from './lib/stats.js';
+import { endBenchLeftovers } from './lib/leftovers.js';
 
 // npx tsx bench/scheduler-api-seq.ts [--tasks 2000] [--requests 30]
 // One request at a time (no load generator): create / list / get latency with `tasks` tasks of one owner.
@@ -50,6 +51,7 @@ try {
 } finally {
   for (const id of created) await api.deps.temporal.schedule.getHandle(`sched-${config.mongo.db}-${id}`).delete().catch(() => undefined);
   await api.shutdown();
+  await endBenchLeftovers(config);
   const client = new MongoClient(config.mongo.url);
   await client.connect();
   await client.db(config.mongo.db).dropDatabase();

@@ -12,6 +12,7 @@ import { TaskStore } from '../src/store/tasks.js';
 import { createWorkerRuntime } from '../src/worker.js';
 import { runScheduleBaseline } from './engine-baseline/schedules.js';
 import { argNumber, percentile } from './lib/stats.js';
+import { endBenchLeftovers } from './lib/leftovers.js';
 
 // npx tsx bench/scheduler-lateness.ts [--date 40] [--interval 10] [--spread 20]
 // Fire lateness of scheduled runs: the command's actual start (the activity's spawn time) minus the scheduled
@@ -123,6 +124,7 @@ try {
   await api.shutdown();
   await worker.shutdown();
   await workerDone;
+  await endBenchLeftovers(config);
   const client = new MongoClient(config.mongo.url);
   await client.connect();
   await client.db(config.mongo.db).dropDatabase();

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, redactedConfig, type Config } from './config/index.js';
 import { createLogger, type Logger } from './logging.js';
@@ -11,32 +13,17 @@ import { reconcileAll } from './reconcile/command.js';
 import { BootDeadlineError } from './lifecycle/wait.js';
 import { ListenError } from './lifecycle/probes.js';
 import { migrateCommand } from './lifecycle/migrate.js';
-import { runDev, stopWithDevParent } from './lifecycle/dev.js';
+import { addClientCommands } from './cli/client-commands.js';
+import { ApiError } from './cli/http.js';
+import { UsageError } from './cli/usage.js';
 
-const USAGE = `usage: switchyard <command>
-
-commands:
-  api        serve the HTTP API (all four dialects)
-  worker     run a Temporal worker
-  dev        check the configuration, start the local stack (scripts/stack/up.sh), then the api and a worker
-             as two processes; Ctrl-C or SIGTERM stops both and the stack it started
-  config     print the effective configuration with secrets redacted
-  gpu-agent  run a GPU node agent (switchyard gpu-agent --help)
-  reconcile  compare every waiting/running mirror record with Temporal and repair it, once
-             (reconcile [grace seconds, default RECONCILE_GRACE_SECONDS]); api and worker processes
-             also do it every RECONCILE_INTERVAL_SECONDS in the cluster leader. A record with no
-             workflow at all is ended only after RECONCILE_ORPHAN_SECONDS
-  token      print a scheduler-dialect JWT: token <user> [admin|user] [expiry, default 12h]
-  migrate    repair data that blocks a required unique index, build every index, and print what changed
-             (api and worker processes do the same at every start, before they serve)
-`;
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Runs `stop` once on SIGINT/SIGTERM (or when the `dev` process it belongs to is gone); a second signal exits at once. */
+/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
 function onSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals | 'dev process gone') => {
+  const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
@@ -53,7 +40,6 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  stopWithDevParent(() => handler('dev process gone'));
 }
 
 async function runApi(config: Config, logger: Logger): Promise<ApiRuntime> {
@@ -72,87 +58,176 @@ function stackScript(name: 'up' | 'down'): void {
   if (result.status !== 0) throw new Error(`scripts/stack/${name}.sh failed (exit ${result.status ?? result.signal})`);
 }
 
-async function main(argv: string[]): Promise<void> {
-  const command = argv[0];
-  if (!command || command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(USAGE);
-    return;
-  }
-  // An invalid setting is reported (ConfigError, exit 2) before anything starts, `dev`'s local stack included.
-  const config = loadConfig();
-  if (command === 'dev') stackScript('up');
-  const logger = createLogger(config.logLevel, { service: 'switchyard' });
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-  switch (command) {
-    case 'config':
-      process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
-      return;
-    case 'token': {
-      const role = argv[2] ?? 'user';
-      if (!argv[1] || (role !== 'admin' && role !== 'user')) throw new Error('usage: switchyard token <user> [admin|user] [expiry]');
-      process.stdout.write(`${await mintSchedulerToken(config.auth.schedulerJwtSecret, argv[1], role, argv[3] ?? '12h')}\n`);
-      return;
-    }
-    case 'api': {
+/** Server commands load the configuration once, when they run (never for --help). */
+function setup(): { config: Config; logger: Logger } {
+  const config = loadConfig();
+  return { config, logger: createLogger(config.logLevel, { service: 'switchyard' }) };
+}
+
+function buildProgram(): Command {
+  const program = new Command('switchyard')
+    .description('Durable job orchestration on Temporal, speaking four documented HTTP dialects')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help (each command has its own: switchyard <command> --help)')
+    .enablePositionalOptions()
+    .showSuggestionAfterError()
+    .addHelpCommand('help [command]', 'show help for a command');
+  // Usage errors reach the catch below as one CommanderError; commander prints nothing itself.
+  program.exitOverride().configureOutput({ outputError: () => undefined });
+
+  program
+    .command('api')
+    .description('serve the HTTP API (all four dialects)')
+    .action(async () => {
+      const { config, logger } = setup();
       const api = await runApi(config, logger);
       onSignals(logger, () => api.shutdown());
-      return;
-    }
-    case 'worker': {
+    });
+
+  program
+    .command('worker')
+    .description('run a Temporal worker')
+    .action(async () => {
+      const { config, logger } = setup();
       const { runtime, done } = await runWorker(config, logger);
       onSignals(logger, () => runtime.shutdown().then(() => done));
       await done;
-      return;
-    }
-    case 'dev': {
-      const apiUrl = `http://${config.api.host}:${config.api.port}`;
-      const code = await runDev({
-        logger,
-        entry: process.argv[1]!,
-        execArgv: process.execArgv,
-        apiUrl,
-        banner: () => `\nSwitchyard is running:\n  API          ${apiUrl}  (docs: ${apiUrl}/docs)\n  Temporal UI  ${config.temporal.uiUrl}\nPress Ctrl-C to stop everything.\n\n`,
-        stackDown: () => stackScript('down'),
+    });
+
+  program
+    .command('dev')
+    .description('start the local stack (scripts/stack/up.sh), then api + worker; Ctrl-C stops all of it')
+    .action(async () => {
+      // The configuration is checked before anything is started.
+      const { config, logger } = setup();
+      stackScript('up');
+      const { runtime, done } = await runWorker(config, logger);
+      const api = await runApi(config, logger);
+      process.stdout.write(
+        `\nSwitchyard is running:\n  API          ${api.url}  (docs: ${api.url}/docs)\n  Temporal UI  ${config.temporal.uiUrl}\n  worker       ${runtime.name}\nPress Ctrl-C to stop everything.\n\n`,
+      );
+      onSignals(logger, async () => {
+        await api.shutdown();
+        await runtime.shutdown();
+        await done;
+        stackScript('down');
       });
-      process.exit(code);
-      return;
-    }
-    case 'reconcile': {
-      const grace = argv[1] === undefined ? config.reconcile.graceSeconds : Number(argv[1]);
-      if (!Number.isInteger(grace) || grace < 0) throw new Error('usage: switchyard reconcile [grace seconds]');
-      const report = await reconcileAll(config, logger, grace);
+      done.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'worker stopped with an error'));
+    });
+
+  program
+    .command('config')
+    .description('print the effective configuration with secrets redacted (exit 2 when it is invalid)')
+    .action(() => {
+      const { config } = setup();
+      process.stdout.write(`${JSON.stringify(redactedConfig(config), null, 2)}\n`);
+    });
+
+  program
+    .command('token')
+    .description('print a scheduler-dialect JWT')
+    .argument('<user>', 'the JWT subject')
+    .argument('[role]', 'admin or user', 'user')
+    .argument('[expiry]', 'lifetime, e.g. 12h, 30m', '12h')
+    .action(async (user: string, role: string, expiry: string) => {
+      if (role !== 'admin' && role !== 'user') throw new UsageError(`role must be admin or user, got "${role}"`);
+      const { config } = setup();
+      process.stdout.write(`${await mintSchedulerToken(config.auth.schedulerJwtSecret, user, role, expiry)}\n`);
+    });
+
+  program
+    .command('reconcile')
+    .description(
+      'compare every waiting/running mirror record with Temporal and repair it, once; api and worker processes also do it every RECONCILE_INTERVAL_SECONDS in the cluster leader. A record with no workflow at all is ended only after RECONCILE_ORPHAN_SECONDS',
+    )
+    .argument('[grace]', 'seconds a record must be unchanged before it is compared (default RECONCILE_GRACE_SECONDS)')
+    .action(async (graceArg: string | undefined) => {
+      const grace = graceArg === undefined ? undefined : Number(graceArg);
+      if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) throw new UsageError(`grace must be a whole number of seconds, got "${graceArg}"`);
+      const { config, logger } = setup();
+      const report = await reconcileAll(config, logger, grace ?? config.reconcile.graceSeconds);
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      return;
-    }
-    case 'migrate': {
+    });
+
+  program
+    .command('migrate')
+    .description('repair data that blocks a required unique index, build every index, and print what changed (api and worker processes do the same at every start, before they serve)')
+    .action(async () => {
+      const { config, logger } = setup();
       const changes = await migrateCommand(config, logger);
       process.stdout.write(`${JSON.stringify({ changes }, null, 2)}\n`);
-      return;
-    }
-    case 'gpu-agent': {
-      if (argv.includes('--help') || argv.includes('-h')) {
+    });
+
+  program
+    .command('gpu-agent')
+    .description('run a GPU node agent (switchyard gpu-agent --help)')
+    .helpOption(false)
+    .passThroughOptions()
+    .allowUnknownOption()
+    .argument('[options...]', 'the agent\'s options')
+    .action(async (args: string[]) => {
+      if (args.includes('--help') || args.includes('-h')) {
         process.stdout.write(GPU_AGENT_USAGE);
         return;
       }
-      const agent = await runGpuAgentCommand(argv.slice(1), config, logger.child({ proc: 'gpu-agent' }));
+      const { config, logger } = setup();
+      let agent;
+      try {
+        agent = await runGpuAgentCommand(args, config, logger.child({ proc: 'gpu-agent' }));
+      } catch (e) {
+        // Its option parser's refusals are usage errors: one line, the first of the message.
+        const code = (e as { code?: string }).code ?? '';
+        if (code.startsWith('ERR_PARSE_ARGS') || /^--/.test((e as Error).message)) throw new UsageError((e as Error).message.split('\n')[0]!);
+        throw e;
+      }
       process.stdout.write(`GPU agent listening on ${agent.url}\n`);
       onSignals(logger, () => agent.stop());
-      return;
-    }
-    default:
-      process.stderr.write(`switchyard: unknown command "${command}"\n\n${USAGE}`);
-      process.exitCode = 2;
-  }
+    });
+
+  addClientCommands(program, { out: process.stdout, err: process.stderr, env: process.env });
+  return program;
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
+/** The command a usage error is about, for its hint: `switchyard jobs submit --help`. */
+function commandPath(argv: string[], program: Command): string {
+  const names: string[] = [];
+  let cmd: Command | undefined = program;
+  for (const a of argv) {
+    const sub: Command | undefined = cmd?.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    names.push(a);
+    cmd = sub;
+  }
+  return ['switchyard', ...names].join(' ');
+}
+
+function usageExit(message: string, argv: string[], program: Command): never {
+  process.stderr.write(`switchyard: ${message}\nTry '${commandPath(argv, program)} --help'.\n`);
+  process.exit(2);
+}
+
+const argv = process.argv.slice(2);
+const program = buildProgram();
+program.parseAsync(argv, { from: 'user' }).catch((e: unknown) => {
+  if (e instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    if (e.exitCode === 0) process.exit(0);
+    usageExit(e.message.replace(/^error: /, ''), argv, program);
+  }
+  if (e instanceof UsageError) usageExit(e.message, argv, program);
   if (e instanceof ConfigError) {
     process.stderr.write(`${e.message}\n`);
     process.exit(2);
   }
+  if (e instanceof ApiError) {
+    process.stderr.write(`switchyard ${commandPath(argv, program).replace(/^switchyard ?/, '')}: ${e.message}\n`);
+    process.exit(1);
+  }
   // A dependency that never came, or a port that cannot be bound: one line, no stack (the log said the rest).
   if (e instanceof BootDeadlineError || e instanceof ListenError) {
-    process.stderr.write(`switchyard ${process.argv[2] ?? ''}: ${e.message}\n`);
+    process.stderr.write(`switchyard ${argv[0] ?? ''}: ${e.message}\n`);
     process.exit(1);
   }
   process.stderr.write(`switchyard: ${(e as Error).stack ?? String(e)}\n`);

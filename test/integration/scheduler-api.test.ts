@@ -204,6 +204,20 @@ describe('scheduler dialect: tasks and schedules', () => {
     expect((list.body.items as Json[]).some((i) => i.id === t.id)).toBe(false);
   });
 
+  it('read-your-writes: after pause or resume answers, the API and the Temporal schedule both show it', async () => {
+    const t = await createTask('alice', { schedule_type: 'CRON', schedule_config: '*/5 * * * *' });
+    const schedule = api.deps.temporal.schedule.getHandle(`sched-${config.mongo.db}-${t.id}`);
+    for (let round = 0; round < 5; round++) {
+      expect((await call('alice', 'POST', `${P}/tasks/${t.id}/pause`)).status).toBe(200);
+      const [view, desc] = await Promise.all([call('alice', 'GET', `${P}/tasks/${t.id}`), schedule.describe()]);
+      expect({ round, is_active: view.body.data.is_active, next: view.body.data.next_run_time, paused: desc.state.paused }).toEqual({ round, is_active: false, next: null, paused: true });
+      expect((await call('alice', 'POST', `${P}/tasks/${t.id}/resume`)).status).toBe(200);
+      const [view2, desc2] = await Promise.all([call('alice', 'GET', `${P}/tasks/${t.id}`), schedule.describe()]);
+      expect({ round, is_active: view2.body.data.is_active, paused: desc2.state.paused }).toEqual({ round, is_active: true, paused: false });
+      expect(view2.body.data.next_run_time).not.toBeNull();
+    }
+  });
+
   it('updates in place, pauses (no next run) and resumes', async () => {
     const t = await createTask('alice', { schedule_type: 'CRON', schedule_config: '0 5 * * *' });
     const u = await call('alice', 'PUT', `${P}/tasks/${t.id}`, { name: `renamed-${env.suffix}`, schedule_config: '30 9 * * 1-5' });
