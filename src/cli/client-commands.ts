@@ -264,7 +264,7 @@ async function watchJob(cmd: Command, id: string, io: Io, intervalMs: number): P
   let last = '';
   for (;;) {
     const job = await api.job(id);
-    const state = `${job.status}|${job.waiting_reason ?? ''}|${job.worker ?? ''}`;
+    const state = job.status;
     if (state !== last) {
       last = state;
       if (json) io.out.write(`${JSON.stringify({ at: new Date().toISOString(), ...job })}\n`);

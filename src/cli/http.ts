@@ -66,7 +66,9 @@ export class ApiClient {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+      // undici puts the socket's error in `cause` (an AggregateError when several addresses were tried).
+      const c = (e as { cause?: { code?: string; errors?: { code?: string }[]; message?: string } }).cause;
+      const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).message;
       throw new ApiError(`cannot reach the API at ${this.target.url} (${cause}): is it running? (--api or SWITCHYARD_API_URL)`, null);
     }
     const text = await res.text();
