@@ -58,7 +58,23 @@ function stackScript(name: 'up' | 'down'): void {
   if (result.status !== 0) throw new Error(`scripts/stack/${name}.sh failed (exit ${result.status ?? result.signal})`);
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/**
+ * The version in the package's package.json: two folders up from src/cli/ in the source tree, three from
+ * dist/src/cli/ in a build (the image keeps package.json beside dist/).
+ */
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'switchyard' && pkg.version) return pkg.version;
+    } catch {
+      // not there: look one folder further up
+    }
+  }
+  return 'unknown';
+}
+
+const VERSION = packageVersion();
 
 /** Server commands load the configuration once, when they run (never for --help). */
 function setup(): { config: Config; logger: Logger } {

@@ -27,7 +27,7 @@ export function seconds(s: number | null | undefined): string {
 
 /**
  * One line of progress: `[#####-----] 12/40 finished 10, failed 2 · 3.4 s`. On a terminal it redraws in place; on a
- * pipe or file it prints a line only when something changed and at most once a second, so logs stay readable.
+ * pipe or file it prints a line only when something changed, at most once a second unless forced, so logs stay readable.
  */
 export class ProgressBar {
   private lastText = '';
@@ -49,7 +49,8 @@ export class ProgressBar {
       return;
     }
     const body = text.replace(/ · [\d.]+ s$/, '');
-    if (!force && (body === this.lastText.replace(/ · [\d.]+ s$/, '') || Date.now() - this.lastPrinted < 1000)) return;
+    // Off a terminal: a line only when something changed, and (unless forced) at most one a second.
+    if (body === this.lastText.replace(/ · [\d.]+ s$/, '') || (!force && Date.now() - this.lastPrinted < 1000)) return;
     this.lastText = text;
     this.lastPrinted = Date.now();
     this.out.write(`${text}\n`);
