@@ -13,6 +13,7 @@ import { reconcileAll } from '../reconcile/command.js';
 import { BootDeadlineError } from '../lifecycle/wait.js';
 import { ListenError } from '../lifecycle/probes.js';
 import { migrateCommand } from '../lifecycle/migrate.js';
+import { runDev, stopWithDevParent } from '../lifecycle/dev.js';
 import { addClientCommands } from './client-commands.js';
 import { ApiError } from './http.js';
 import { UsageError } from './usage.js';
@@ -20,10 +21,10 @@ import { UsageError } from './usage.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs `stop` once on SIGINT/SIGTERM; a second signal exits at once. */
+/** Runs `stop` once on SIGINT/SIGTERM (or when the `dev` process it belongs to is gone); a second signal exits at once. */
 function onSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
+  const handler = (signal: NodeJS.Signals | 'dev process gone') => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
@@ -40,6 +41,7 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  stopWithDevParent(() => handler('dev process gone'));
 }
 
 async function runApi(config: Config, logger: Logger): Promise<ApiRuntime> {
@@ -120,23 +122,21 @@ export function buildProgram(io: CliOutput = { out: process.stdout, err: process
 
   program
     .command('dev')
-    .description('start the local stack (scripts/stack/up.sh), then api + worker; Ctrl-C stops all of it')
+    .description('check the configuration, start the local stack (scripts/stack/up.sh), then the api and a worker as two processes; Ctrl-C or SIGTERM stops both and the stack it started')
     .action(async () => {
-      // The configuration is checked before anything is started.
+      // An invalid setting is reported (ConfigError, exit 2) before anything starts, the local stack included.
       const { config, logger } = setup();
       stackScript('up');
-      const { runtime, done } = await runWorker(config, logger);
-      const api = await runApi(config, logger);
-      process.stdout.write(
-        `\nSwitchyard is running:\n  API          ${api.url}  (docs: ${api.url}/docs)\n  Temporal UI  ${config.temporal.uiUrl}\n  worker       ${runtime.name}\nPress Ctrl-C to stop everything.\n\n`,
-      );
-      onSignals(logger, async () => {
-        await api.shutdown();
-        await runtime.shutdown();
-        await done;
-        stackScript('down');
+      const apiUrl = `http://${config.api.host}:${config.api.port}`;
+      const code = await runDev({
+        logger,
+        entry: process.argv[1]!,
+        execArgv: process.execArgv,
+        apiUrl,
+        banner: () => `\nSwitchyard is running:\n  API          ${apiUrl}  (docs: ${apiUrl}/docs)\n  Temporal UI  ${config.temporal.uiUrl}\nPress Ctrl-C to stop everything.\n\n`,
+        stackDown: () => stackScript('down'),
       });
-      done.catch((e: unknown) => logger.error({ err: (e as Error).message }, 'worker stopped with an error'));
+      process.exit(code);
     });
 
   program
