@@ -54,14 +54,20 @@ describe('loadConfig', () => {
 
   it('reads every list setting as a JSON array or a comma list, and nothing else', () => {
     const lists = ENV_KEYS.filter((k) => k.kind === 'list');
-    expect(lists.map((k) => k.name).sort()).toEqual(['KAFKA_BROKERS', 'KAFKA_INGEST_TOPICS', 'SCHEDULER_COMMAND_USERS', 'TEMPORAL_UI_ORIGINS']);
     const at = (c: unknown, path: string) => path.split('.').reduce<unknown>((n, p) => (n as Record<string, unknown>)[p], c);
+    // Two valid entries per list key; a list key added later must be added here.
     const values: Record<string, [string, string]> = {
       KAFKA_BROKERS: ['h1:1', 'h2:2'],
       KAFKA_INGEST_TOPICS: ['t.one', 't.two'],
       SCHEDULER_COMMAND_USERS: ['alice', 'bob'],
       TEMPORAL_UI_ORIGINS: ['http://localhost:8233', 'http://ui.example:8080'],
+      OUTBOUND_SCHEMES: ['http', 'https'],
+      OUTBOUND_ALLOW_CIDRS: ['10.1.0.0/16', '192.168.7.0/24'],
+      OUTBOUND_ALLOW_HOSTS: ['hooks.example', '*.corp.example'],
+      OUTBOUND_DENY_CIDRS: ['10.2.0.0/16', '172.16.0.0/12'],
+      OUTBOUND_DENY_HOSTS: ['bad.example', '*.worse.example'],
     };
+    expect(lists.map((k) => k.name).sort()).toEqual(Object.keys(values).sort());
     for (const key of lists) {
       const [a, b] = values[key.name]!;
       for (const text of [`["${a}","${b}"]`, ` [ "${a}" , "${b}" ] `, `${a},${b}`, ` ${a} , ${b} `, `${a},${b},`]) {
