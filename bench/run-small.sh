@@ -18,6 +18,7 @@ run engine-ops bench/engine-ops.ts --ops 100
 run device-jobs bench/device-jobs.ts --jobs 40 --concurrency 8
 run device-platforms bench/device-platforms.ts --commands 300 --rounds 3
 run parse-offloop bench/parse-offloop.ts --jobs 60 --concurrency 4
+run render-sandbox bench/render-sandbox.ts --rounds 50
 run device-read bench/device-read.ts --jobs 5000 --requests 1000 --seconds 4 --rate 100
 run ssh-netmiko bench/ssh-netmiko.ts --commands 50 --device-delay 50
 run gpu-dispatch bench/gpu-dispatch.ts --latency 20 --tasks 60 --agents 2 --capacity 4

