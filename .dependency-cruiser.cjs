@@ -13,7 +13,7 @@ const DOMAIN = [
   '^src/scheduler/spec\\.ts$',
 ];
 /** Per-kind contracts (workflow inputs, signals, updates, ids), and the pure Temporal names workflows use. */
-const CONTRACTS = ['^src/[^/]+/contract\\.ts$', '^src/temporal/(search-attributes|task-queues)\\.ts$'];
+const CONTRACTS = ['^src/[^/]+/contract\\.ts$', '^src/temporal/(search-attributes|task-queues|versioning)\\.ts$'];
 /** Adapters to the outside: configuration, logging, MongoDB, Temporal client, Kafka, SSH, the cluster registry, outbound HTTP (src/net), the Jinja2 sandbox (src/rendering). */
 const INFRA = ['^src/(config|store|temporal|kafka|ssh|cluster|net|rendering)/', '^src/logging\\.ts$'];
 /** Domain logic with I/O, one folder per job kind (their pure and contract modules are in the layers below). */

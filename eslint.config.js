@@ -27,7 +27,7 @@ export default tseslint.config(
         patterns: [
           { group: ['node:*'], message: 'Node built-ins are not available in workflow code.' },
           {
-            group: ['**/src/store/**', '**/src/kafka/**', '**/src/api/**', '**/src/ssh/**', '**/src/temporal/**', '!**/src/temporal/search-attributes.js', '!**/src/temporal/task-queues.js', '**/src/config/**', '**/activities/**'],
+            group: ['**/src/store/**', '**/src/kafka/**', '**/src/api/**', '**/src/ssh/**', '**/src/temporal/**', '!**/src/temporal/search-attributes.js', '!**/src/temporal/task-queues.js', '!**/src/temporal/versioning.js', '**/src/config/**', '**/activities/**'],
             message: 'Workflows must not import I/O modules: proxy activities and import their types only.',
             allowTypeImports: true,
           },

@@ -26,6 +26,7 @@ import {
 import { jobOutcomeOfRun } from '../src/domain/device-outcome.js';
 import { WORKER_LOST_ATTEMPTS, workerLostError } from '../src/domain/worker-lost.js';
 import { claimRetryDelayMs, classifyFailure, DEVICE_CONNECT_ATTEMPTS, failureOutcome } from './device-job.js';
+import { moveToNewCodeSignal, WORKFLOW_CODE_VERSION, workflowCodeVersionQuery } from '../src/temporal/versioning.js';
 import { MIRROR_LOCAL } from './presets.js';
 
 const { deviceCancelQueued } = proxyLocalActivities<Pick<Activities, 'deviceCancelQueued'>>(MIRROR_LOCAL);
@@ -74,6 +75,12 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
     inflight.add(p);
   };
 
+  // A new deployment asks the lane to continue on its code: the jobs waiting go along (see the loop).
+  let moveOn = false;
+  setHandler(moveToNewCodeSignal, () => {
+    moveOn = true;
+  });
+  setHandler(workflowCodeVersionQuery, () => WORKFLOW_CODE_VERSION);
   setHandler(laneEnqueueSignal, (job) => {
     if (!pending.some((j) => j.jobId === job.jobId)) pending.push(job);
   });
@@ -237,13 +244,14 @@ export async function deviceLane(input: DeviceLaneInput): Promise<void> {
   }
 
   for (;;) {
-    const got = await condition(() => pending.length > 0, LANE_IDLE);
+    const got = await condition(() => pending.length > 0 || moveOn, LANE_IDLE);
     if (!got && pending.length === 0) {
       await Promise.all([...inflight]);
       await condition(allHandlersFinished);
       if (pending.length === 0) return;
     }
-    if (served >= LANE_JOBS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    // Between batches: no job of this run is in flight, every waiting one is in `pending`.
+    if (served >= LANE_JOBS_PER_RUN || workflowInfo().continueAsNewSuggested || moveOn) {
       await Promise.all([...inflight]);
       await condition(allHandlersFinished);
       await makeContinueAsNewFunc<typeof deviceLane>({ workflowTaskTimeout: `${LANE_WORKFLOW_TASK_TIMEOUT_S}s` })({ ...input, pending: [...pending], owner });

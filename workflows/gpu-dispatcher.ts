@@ -2,6 +2,7 @@ import { allHandlersFinished, condition, continueAsNew, proxyLocalActivities, se
 import type { Activities } from '../activities/index.js';
 import { gpuEnqueueSignal, gpuRemoveSignal, gpuWakeSignal, type GpuDispatcherState } from '../src/gpu/contract.js';
 import { orderQueue } from '../src/gpu/priority.js';
+import { moveToNewCodeSignal, WORKFLOW_CODE_VERSION, workflowCodeVersionQuery } from '../src/temporal/versioning.js';
 
 const { gpuDispatchRound } = proxyLocalActivities<Pick<Activities, 'gpuDispatchRound'>>({
   startToCloseTimeout: '60s',
@@ -37,6 +38,13 @@ export async function gpuDispatcher(state: GpuDispatcherState): Promise<void> {
   setHandler(gpuRemoveSignal, (taskId) => {
     queue.delete(taskId);
   });
+  // A new deployment asks the dispatcher to continue on its code after the round in progress, queue carried.
+  let moveOn = false;
+  setHandler(moveToNewCodeSignal, () => {
+    moveOn = true;
+    dirty = true;
+  });
+  setHandler(workflowCodeVersionQuery, () => WORKFLOW_CODE_VERSION);
 
   // A ticker that is never cancelled, rather than a timeout on each wait: cancelling a timer as it fires trips
   // the SDK's timer state machine (sdk-core "CancelTimerCommandSent … TimerFired"), which failed this workflow's
@@ -73,7 +81,7 @@ export async function gpuDispatcher(state: GpuDispatcherState): Promise<void> {
       if (out.soon.length > 0) void sleep(SOON_RECHECK).then(() => (dirty = true));
     }
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > 3000) {
+    if (info.continueAsNewSuggested || info.historyLength > 3000 || moveOn) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof gpuDispatcher>({ taskType: state.taskType, queue: [...queue.values()] });
     }

@@ -14,6 +14,8 @@ import { BootDeadlineError } from '../lifecycle/wait.js';
 import { ListenError } from '../lifecycle/probes.js';
 import { migrateCommand } from '../lifecycle/migrate.js';
 import { runDev, stopWithDevParent } from '../lifecycle/dev.js';
+import { connectTemporalClient } from '../temporal/connection.js';
+import { moveLongLivedToNewCode } from '../temporal/upgrade.js';
 import { addClientCommands } from './client-commands.js';
 import { ApiError } from './http.js';
 import { UsageError } from './usage.js';
@@ -180,6 +182,22 @@ export function buildProgram(io: CliOutput = { out: process.stdout, err: process
       const { config, logger } = setup();
       const changes = await migrateCommand(config, logger);
       process.stdout.write(`${JSON.stringify({ changes }, null, 2)}\n`);
+    });
+
+  program
+    .command('move-to-new-code')
+    .description(
+      'ask the running host lanes, GPU dispatchers and the GPU monitor of this deployment to continue as new on the code the workers run now (after an upgrade\'s old workers have drained)',
+    )
+    .action(async () => {
+      const { config } = setup();
+      const temporal = await connectTemporalClient(config);
+      try {
+        const { signalled } = await moveLongLivedToNewCode(temporal.client, config.temporal.taskQueue);
+        process.stdout.write(`${JSON.stringify({ signalled }, null, 2)}\n`);
+      } finally {
+        await temporal.close();
+      }
     });
 
   program

@@ -1,0 +1,124 @@
+/**
+ * Records real workflow histories into test/fixtures/histories/ for the replay gate (test/unit/workflows/replay.test.ts).
+ *
+ *   npm run histories:record                 run the integration tests that drive every workflow type against the
+ *                                            local stack, then record histories of the runs they started
+ *   npm run histories:record -- --since ISO  record only (runs started since ISO on the stack's Temporal server)
+ *
+ * Per workflow type it keeps a few runs, preferring variety: every close status seen (a lane or dispatcher run
+ * that continued as new, a failed, a timed-out, a completed and a still-running one), then the longest
+ * histories. Each history must replay against the current code before it is written, and no payload may be
+ * plaintext (the stack's codec encrypts them; the script refuses a history with a readable payload or a known
+ * secret in it). Existing fixtures are kept: a refresh adds histories, it never drops what older code produced.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
+// A CommonJS package: Node's ESM loader cannot see its named exports.
+import proto from '@temporalio/proto';
+import { loadConfig } from '../src/config/index.js';
+import { DEV_DEFAULTS } from '../src/config/schema.js';
+import { ENCRYPTED_ENCODING } from '../src/temporal/codec.js';
+import { historyFileName, HISTORIES_DIR, replayHistories, type RecordedHistory } from '../test/support/replay.js';
+
+const WORKFLOW_TYPES = ['deviceJob', 'deviceLane', 'gpuTask', 'gpuDispatcher', 'gpuMonitor', 'commandRun', 'serviceTask'] as const;
+const PER_TYPE = 6;
+/** Integration tests that between them start every workflow type (lanes with failover, GPU failover, every scheduled action). */
+const DRIVERS = [
+  'test/integration/device-queue.test.ts',
+  'test/integration/device-failover.test.ts',
+  'test/integration/gpu-api.test.ts',
+  'test/integration/scheduler-api.test.ts',
+  'test/integration/scheduler-jobs.test.ts',
+  'test/integration/service-tasks.test.ts',
+];
+/** Plaintext that must never be in a history: the stack's own secrets and the passwords the tests send. */
+const FORBIDDEN: string[] = [...Object.values(DEV_DEFAULTS).filter((v) => v.length >= 8), "queue-test-pw"];
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const ENCRYPTED_B64 = Buffer.from(ENCRYPTED_ENCODING).toString('base64');
+
+/** Every payload in the history is the codec's, and no known secret is readable anywhere in it. */
+function plaintextProblems(json: string): string[] {
+  const problems: string[] = [];
+  for (const secret of FORBIDDEN) if (json.includes(secret) || json.includes(Buffer.from(secret).toString('base64'))) problems.push(`holds a secret (${secret.slice(0, 3)}…)`);
+  const encodings = [...json.matchAll(/"encoding":\s*"([^"]+)"/g)].map((m) => m[1]!);
+  const plain = encodings.filter((e) => e !== ENCRYPTED_B64);
+  // Search attributes and header fields are not run through the codec; they hold no request data.
+  const saLike = [...json.matchAll(/"(indexedFields|searchAttributes|header)"/g)].length;
+  if (plain.length > 0 && saLike === 0) problems.push(`${plain.length} payload(s) not encrypted`);
+  return problems;
+}
+
+function pick(infos: WorkflowExecutionInfo[]): WorkflowExecutionInfo[] {
+  const chosen: WorkflowExecutionInfo[] = [];
+  const byStatus = new Map<string, WorkflowExecutionInfo[]>();
+  for (const i of infos) byStatus.set(i.status.name, [...(byStatus.get(i.status.name) ?? []), i]);
+  // One of each close status first (longest history of that status), then the longest of the rest.
+  for (const list of byStatus.values()) chosen.push(list.sort((a, b) => (b.historyLength ?? 0) - (a.historyLength ?? 0))[0]!);
+  const rest = infos.filter((i) => !chosen.includes(i)).sort((a, b) => (b.historyLength ?? 0) - (a.historyLength ?? 0));
+  return [...chosen, ...rest].slice(0, PER_TYPE);
+}
+
+async function main(): Promise<void> {
+  let since = argValue('--since');
+  if (!since) {
+    since = new Date().toISOString();
+    console.log(`running ${DRIVERS.length} integration test files against the local stack (minutes)`);
+    const r = spawnSync('npx', ['vitest', 'run', '--project', 'integration', ...DRIVERS], { stdio: 'inherit' });
+    if (r.status !== 0) console.warn('some driving tests failed: their runs are recorded all the same when they replay');
+  }
+  const config = loadConfig();
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  const recorded: RecordedHistory[] = [];
+  const bytesOf = new Map<string, Uint8Array>();
+  try {
+    for (const type of WORKFLOW_TYPES) {
+      const infos: WorkflowExecutionInfo[] = [];
+      for await (const i of client.workflow.list({ query: `WorkflowType = '${type}' AND StartTime > '${since}'` })) {
+        infos.push(i);
+        if (infos.length >= 500) break;
+      }
+      const chosen = pick(infos);
+      console.log(`${type}: ${infos.length} runs since ${since}; recording ${chosen.map((c) => `${c.status.name}/${c.historyLength}`).join(', ') || 'none'}`);
+      for (const info of chosen) {
+        const History = proto.temporal.api.history.v1.History;
+        const bytes = History.encode(await client.workflow.getHandle(info.workflowId, info.runId).fetchHistory()).finish();
+        const history = History.decode(bytes);
+        // Readable form for the plaintext check only (bytes as base64, as in the protobuf JSON form).
+        const json = JSON.stringify(History.toObject(history, { bytes: String, longs: String, enums: String }));
+        const problems = plaintextProblems(json);
+        if (problems.length > 0) throw new Error(`${type} ${info.workflowId}: ${problems.join('; ')}`);
+        const file = historyFileName(type, info.workflowId, info.runId);
+        recorded.push({ file, workflowId: file.replace(/\.binpb$/, ''), workflowType: type, history });
+        bytesOf.set(file, bytes);
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+  const failures = await replayHistories(recorded);
+  for (const f of failures) console.error(`does not replay, not written: ${f.file}: ${f.message}`);
+  const bad = new Set(failures.map((f) => f.file));
+  let written = 0;
+  for (const [file, bytes] of bytesOf) {
+    if (bad.has(file)) continue;
+    writeFileSync(join(HISTORIES_DIR, file), bytes);
+    written += 1;
+  }
+  console.log(`wrote ${written} histories to ${HISTORIES_DIR}`);
+  const missing = WORKFLOW_TYPES.filter((t) => ![...bytesOf.keys()].some((f) => f.startsWith(`${t}--`) && !bad.has(f)));
+  if (missing.length > 0) {
+    console.error(`no history recorded for: ${missing.join(', ')}`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
