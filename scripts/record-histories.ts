@@ -3,7 +3,9 @@
  *
  *   npm run histories:record                 run the integration tests that drive every workflow type against the
  *                                            local stack, then record histories of the runs they started
- *   npm run histories:record -- --since ISO  record only (runs started since ISO on the stack's Temporal server)
+ *   npm run histories:record -- --since ISO --tag TAG
+ *                                            record only: runs started since ISO whose task queue holds TAG (the
+ *                                            run tag a recording's tests put in their queue names)
  *
  * Per workflow type it keeps a few runs, preferring variety: every close status seen (a lane or dispatcher run
  * that continued as new, a failed, a timed-out, a completed and a still-running one), then the longest
@@ -12,7 +14,8 @@
  * secret in it). Existing fixtures are kept: a refresh adds histories, it never drops what older code produced.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowExecutionInfo } from '@temporalio/client';
 // A CommonJS package: Node's ESM loader cannot see its named exports.
@@ -20,10 +23,11 @@ import proto from '@temporalio/proto';
 import { loadConfig } from '../src/config/index.js';
 import { DEV_DEFAULTS } from '../src/config/schema.js';
 import { ENCRYPTED_ENCODING } from '../src/temporal/codec.js';
+import { LONG_LIVED_WORKFLOW_TYPES, moveToNewCodeSignal } from '../src/temporal/versioning.js';
 import { historyFileName, HISTORIES_DIR, replayHistories, type RecordedHistory } from '../test/support/replay.js';
 
 const WORKFLOW_TYPES = ['deviceJob', 'deviceLane', 'gpuTask', 'gpuDispatcher', 'gpuMonitor', 'commandRun', 'serviceTask'] as const;
-const PER_TYPE = 6;
+const PER_TYPE = 5;
 /** Integration tests that between them start every workflow type (lanes with failover, GPU failover, every scheduled action). */
 const DRIVERS = [
   'test/integration/device-queue.test.ts',
@@ -65,17 +69,53 @@ function pick(infos: WorkflowExecutionInfo[]): WorkflowExecutionInfo[] {
   return [...chosen, ...rest].slice(0, PER_TYPE);
 }
 
+/**
+ * While the tests run: every few seconds, every running lane, dispatcher and monitor they started is asked to
+ * move to new code, so the recording holds runs that continued as new with their queues (and the tests check
+ * that nothing queued was lost on the way).
+ */
+function keepMovingOn(client: Client, since: string, tag: string): () => Promise<number> {
+  let stop = false;
+  let signals = 0;
+  const types = LONG_LIVED_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
+  const loop = (async () => {
+    while (!stop) {
+      await new Promise((r) => setTimeout(r, 4000));
+      try {
+        for await (const wf of client.workflow.list({ query: `WorkflowType IN (${types}) AND ExecutionStatus = 'Running' AND StartTime > '${since}'` })) {
+          if (!wf.taskQueue.includes(tag)) continue;
+          await client.workflow.getHandle(wf.workflowId).signal(moveToNewCodeSignal).then(
+            () => (signals += 1),
+            () => undefined,
+          );
+        }
+      } catch {
+        // the next round
+      }
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+    return signals;
+  };
+}
+
 async function main(): Promise<void> {
-  let since = argValue('--since');
-  if (!since) {
-    since = new Date().toISOString();
-    console.log(`running ${DRIVERS.length} integration test files against the local stack (minutes)`);
-    const r = spawnSync('npx', ['vitest', 'run', '--project', 'integration', ...DRIVERS], { stdio: 'inherit' });
-    if (r.status !== 0) console.warn('some driving tests failed: their runs are recorded all the same when they replay');
-  }
   const config = loadConfig();
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  let since = argValue('--since');
+  let tag = argValue('--tag') ?? '';
+  if (!since) {
+    since = new Date().toISOString();
+    tag = `rec${randomBytes(2).toString('hex')}`;
+    console.log(`running ${DRIVERS.length} integration test files against the local stack (minutes); run tag ${tag}`);
+    const stopMoving = keepMovingOn(client, since, tag);
+    const r = spawnSync('npx', ['vitest', 'run', '--project', 'integration', ...DRIVERS], { stdio: 'inherit', env: { ...process.env, SWITCHYARD_RUN_TAG: tag } });
+    console.log(`moveToNewCode sent ${await stopMoving()} times while the tests ran`);
+    if (r.status !== 0) console.warn('some driving tests failed: their runs are recorded all the same when they replay');
+  }
   mkdirSync(HISTORIES_DIR, { recursive: true });
   const recorded: RecordedHistory[] = [];
   const bytesOf = new Map<string, Uint8Array>();
@@ -83,6 +123,8 @@ async function main(): Promise<void> {
     for (const type of WORKFLOW_TYPES) {
       const infos: WorkflowExecutionInfo[] = [];
       for await (const i of client.workflow.list({ query: `WorkflowType = '${type}' AND StartTime > '${since}'` })) {
+        // Only what this recording drove (other runs on a shared server may come from other code).
+        if (!i.taskQueue.includes(tag)) continue;
         infos.push(i);
         if (infos.length >= 500) break;
       }
@@ -114,9 +156,10 @@ async function main(): Promise<void> {
     written += 1;
   }
   console.log(`wrote ${written} histories to ${HISTORIES_DIR}`);
-  const missing = WORKFLOW_TYPES.filter((t) => ![...bytesOf.keys()].some((f) => f.startsWith(`${t}--`) && !bad.has(f)));
+  const kept = readdirSync(HISTORIES_DIR);
+  const missing = WORKFLOW_TYPES.filter((t) => !kept.some((f) => f.startsWith(`${t}--`)));
   if (missing.length > 0) {
-    console.error(`no history recorded for: ${missing.join(', ')}`);
+    console.error(`the fixtures hold no history of: ${missing.join(', ')}`);
     process.exitCode = 1;
   }
 }

@@ -126,7 +126,8 @@ export class Deployment {
     return proc;
   }
 
-  async addWorker(): Promise<ServiceProcess> {
+  /** `entry`: a worker script of other workflow code (faults/worker-v2.ts) instead of `switchyard worker`. */
+  async addWorker(opts: { entry?: string } = {}): Promise<ServiceProcess> {
     const name = `w${this.workers.length + 1}_${this.opts.tag}`;
     // Each worker's probe port (/livez, /readyz, /metrics) is a free one of its own: two workers run side by side.
     const probePort = await freePort();
@@ -136,6 +137,7 @@ export class Deployment {
       env: { ...this.baseEnv(), WORKER_NAME: name, WORKER_HTTP_HOST: '127.0.0.1', WORKER_HTTP_PORT: String(probePort) },
       logFile: join(this.runDir, 'logs', `${name}.log`),
       url: `http://127.0.0.1:${probePort}`,
+      ...(opts.entry ? { entry: opts.entry } : {}),
     });
     await proc.start();
     this.workers.push(proc);

@@ -5,7 +5,10 @@
  * `npm test` (test/integration/faults.test.ts) run several scenarios one after another on one deployment.
  */
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import { createKafka } from '../../src/kafka/client.js';
+import { moveLongLivedToNewCode } from '../../src/temporal/upgrade.js';
 import { commandRunCounts, figuresOf, handOffCounts, mirrorDisagreements, waitTerminal, workflowRuns, type Figures } from './audit.js';
 import { Deployment, type DeploymentOptions } from './deployment.js';
 import { isDialectEnvelope, type JobKind, type Submission } from './dialects.js';
@@ -497,7 +500,74 @@ async function poisonPill(d: Deployment, ctx: ScenarioContext): Promise<Figures[
   return [f];
 }
 
-export type ScenarioId = '1' | '2' | '3' | '4' | '5' | '6' | '7';
+// ---------------------------------------------------------------------------------------------------------------
+// 8. Upgrade under load: v2 workers (other workflow code, behind a patch) join, the v1 workers drain and stop.
+
+const V2_WORKER = fileURLToPath(new URL('./worker-v2.ts', import.meta.url));
+const LONG_LIVED = ['deviceLane', 'gpuDispatcher', 'gpuMonitor'];
+
+/** Workflow tasks that failed with a non-determinism error, in runs started since `since` or still running. */
+async function nondeterminismErrors(client: Client, since: Date): Promise<string[]> {
+  const found: string[] = [];
+  for await (const w of client.workflow.list({ query: `StartTime > '${since.toISOString()}' OR ExecutionStatus = 'Running'` })) {
+    const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const f = e.workflowTaskFailedEventAttributes;
+      if (!f) continue;
+      const cause = String(f.cause ?? '');
+      if (cause === '24' || cause.includes('NON_DETERMINISTIC') || /[Nn]ondeterminism|TMPRL1100/.test(f.failure?.message ?? '')) {
+        found.push(`${w.type} ${w.workflowId}: event ${e.eventId}: ${f.failure?.message ?? cause}`);
+      }
+    }
+  }
+  return found;
+}
+
+/** Running lanes, dispatchers and monitors whose current run has not taken the v2 path (no patch marker). */
+async function longLivedOnV1(client: Client): Promise<{ running: Map<string, number>; onV1: string[] }> {
+  const running = new Map<string, number>();
+  const onV1: string[] = [];
+  const types = LONG_LIVED.map((t) => `'${t}'`).join(', ');
+  for await (const w of client.workflow.list({ query: `WorkflowType IN (${types}) AND ExecutionStatus = 'Running'` })) {
+    running.set(w.type, (running.get(w.type) ?? 0) + 1);
+    const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    if (!(history.events ?? []).some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')) onV1.push(`${w.type} ${w.workflowId}`);
+  }
+  return { running, onV1 };
+}
+
+async function upgradeUnderLoad(d: Deployment, ctx: ScenarioContext): Promise<Figures[]> {
+  const tag = d.opts.tag;
+  const client = d.temporal!.client;
+  const since = new Date();
+  const v1 = d.workers.filter((w) => w.running);
+  const load = startLoad(d, ctx);
+  await untilProgress(load, 0.3);
+  const v2: string[] = [];
+  for (let i = 0; i < v1.length; i++) v2.push((await d.addWorker({ entry: V2_WORKER })).name);
+  ctx.log(`[${tag}] v2 workers ${v2.join(', ')} up at ${Math.round(load.progress * 100)}% of the load; draining v1 ${v1.map((w) => w.name).join(', ')}`);
+  // A graceful stop (SIGTERM): the worker stops polling, finishes what it runs within its shutdown grace, exits.
+  for (const w of v1) await w.stop(60_000);
+  d.workers.splice(0, d.workers.length, ...d.workers.filter((w) => w.running));
+  ctx.log(`[${tag}] v1 stopped at ${Math.round(load.progress * 100)}% of the load`);
+  const moved = await moveLongLivedToNewCode(client, d.config.temporal.taskQueue);
+  ctx.log(`[${tag}] moveToNewCode sent to ${moved.signalled.length} lanes, dispatchers and monitors`);
+  await load.done;
+  const figures = await audit(d, ctx, '8. upgrade under load (v1 → v2 workers)', [...load.subs], null, [`v2 (${v2.length} workers) joined at 30% of the load; v1 (${v1.length}) drained and stopped`]);
+  const state = await until('every lane, dispatcher and monitor to run v2', 120_000, async () => {
+    const s = await longLivedOnV1(client);
+    return s.onV1.length === 0 ? s : null;
+  }).catch(async () => longLivedOnV1(client));
+  const nde = await nondeterminismErrors(client, since);
+  figures.notes.push(
+    `on v2 at the end: ${[...state.running].map(([t, n]) => `${n} ${t}`).join(', ') || 'none running'}; not on v2: ${state.onV1.length}; non-determinism errors: ${nde.length}`,
+  );
+  figures.problems.push(...state.onV1.map((x) => `still on v1 code: ${x}`), ...nde.map((x) => `non-determinism: ${x}`));
+  if (!state.running.get('deviceLane') || !state.running.get('gpuDispatcher')) figures.problems.push(`no running lane or dispatcher to check: ${JSON.stringify([...state.running])}`);
+  return [figures];
+}
+
+export type ScenarioId = '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8';
 
 /** The scenarios of issue #8 by number, as `npm run test:faults -- --only` names them. */
 export const SCENARIOS: Record<ScenarioId, Scenario> = {
@@ -508,6 +578,7 @@ export const SCENARIOS: Record<ScenarioId, Scenario> = {
   '5': { title: 'restart the Temporal dev server', deployment: { workers: 2, apis: 1 }, run: temporalRestart },
   '6': { title: 'two APIs and two workers at once', deployment: { workers: 2, apis: 2, gpuTaskMs: 1500 }, run: twoOfEach },
   '7': { title: 'a poison pill under load', deployment: { workers: 2, apis: 1, env: POISON_ENV }, run: poisonPill },
+  '8': { title: 'upgrade under load: v2 workers join, v1 workers drain and stop', deployment: { workers: 2, apis: 1 }, run: upgradeUnderLoad },
 };
 
 /** Runs one scenario on a deployment of its own. */

@@ -26,6 +26,8 @@ export interface ServiceProcessOptions {
   logFile: string;
   /** For an api: the URL whose answer means "up"; for a worker: its probe port (/livez, /readyz, /metrics). */
   url?: string;
+  /** A script to run instead of `src/cli.ts <kind>` (a worker of other workflow code: faults/worker-v2.ts). */
+  entry?: string;
 }
 
 /** One api or worker child process; `restart()` starts a new one under the same name and settings. */
@@ -57,7 +59,8 @@ export class ServiceProcess {
     this.log.write(`=== ${this.opts.kind} ${this.name} starting at ${new Date().toISOString()} ===\n`);
     // A worker of a poison-pill scenario loads the test's hook (test/support/poison-hook.mjs) before it starts.
     const hook = this.opts.kind === 'worker' && this.opts.env.SY_TEST_POISON_MARKER ? ['--import', join(REPO_ROOT, 'test/support/poison-hook.mjs')] : [];
-    const child = spawn(process.execPath, ['--import', 'tsx', ...hook, join(REPO_ROOT, 'src/cli.ts'), this.opts.kind], {
+    const args = this.opts.entry ? [this.opts.entry] : [join(REPO_ROOT, 'src/cli.ts'), this.opts.kind];
+    const child = spawn(process.execPath, ['--import', 'tsx', ...hook, ...args], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...this.opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

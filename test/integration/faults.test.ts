@@ -43,4 +43,5 @@ describe('faults under mixed load (short versions)', () => {
   it('5. the Temporal dev server restarted: jobs, schedules and the GPU dispatcher carry on', () => check('5'));
   it('6. two APIs and two workers: same results, GPU priority and capacity hold, one leader', () => check('6'));
   it('7. a poison pill under load: it ends WorkerLost after 3 lost workers, nothing lost or duplicated, every worker alive', () => check('7'));
+  it('8. upgrade under load: v2 workflow code joins, v1 drains; nothing lost or twice, no non-determinism, all on v2', () => check('8'));
 });

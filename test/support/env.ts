@@ -7,8 +7,12 @@ import { createLogger, type Logger } from '../../src/logging.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 
 /** A short random suffix: every test file names its own database, task queue and topics with it. */
+/**
+ * A random suffix for a test's resources; `SWITCHYARD_RUN_TAG` (set by `npm run histories:record`) goes in front,
+ * so the runs one recording drove can be told from other runs on a shared Temporal server.
+ */
 export function uniqueSuffix(): string {
-  return randomBytes(4).toString('hex');
+  return `${process.env.SWITCHYARD_RUN_TAG ?? ''}${randomBytes(4).toString('hex')}`;
 }
 
 export interface TestEnv {
