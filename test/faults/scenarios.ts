@@ -541,19 +541,33 @@ async function upgradeUnderLoad(d: Deployment, ctx: ScenarioContext): Promise<Fi
   const client = d.temporal!.client;
   const since = new Date();
   const v1 = d.workers.filter((w) => w.running);
-  const load = startLoad(d, ctx);
-  await untilProgress(load, 0.3);
+  // GPU nodes slowed so tasks wait in their dispatcher (not only the API's direct placement): a dispatcher runs.
+  const speeds = d.gpuNodes.map((n) => n.opts.completeAfterMs);
+  for (const n of d.gpuNodes) n.opts.completeAfterMs = 3000;
+  // A first wave on v1 alone; the v2 workers start while it runs (a worker takes seconds to bundle and start).
+  const first = startLoad(d, ctx);
+  await untilProgress(first, 0.3);
   const v2: string[] = [];
   for (let i = 0; i < v1.length; i++) v2.push((await d.addWorker({ entry: V2_WORKER })).name);
-  ctx.log(`[${tag}] v2 workers ${v2.join(', ')} up at ${Math.round(load.progress * 100)}% of the load; draining v1 ${v1.map((w) => w.name).join(', ')}`);
+  ctx.log(`[${tag}] v2 workers ${v2.join(', ')} up (first wave at ${Math.round(first.progress * 100)}%); second wave starts, then v1 ${v1.map((w) => w.name).join(', ')} drains`);
+  // A second wave while v1 and v2 both run and v1 drains: runs started by v1 go on on v2.
+  const second = startLoad(d, ctx);
+  // More GPU tasks than the nodes have slots: the rest wait in the type's dispatcher across the upgrade.
+  const capacity = d.gpuNodes.reduce((a, n) => a + n.opts.capacity, 0);
+  const queued: Submission[] = [];
+  for (let i = 0; i < capacity + 4; i++) queued.push(await d.clients.submit('gpu', { priority: i % 2 === 0 ? 0 : 5 }));
+  await untilProgress(second, 0.3);
   // A graceful stop (SIGTERM): the worker stops polling, finishes what it runs within its shutdown grace, exits.
-  for (const w of v1) await w.stop(60_000);
+  await Promise.all(v1.map((w) => w.stop(60_000)));
   d.workers.splice(0, d.workers.length, ...d.workers.filter((w) => w.running));
-  ctx.log(`[${tag}] v1 stopped at ${Math.round(load.progress * 100)}% of the load`);
+  ctx.log(`[${tag}] v1 stopped at ${Math.round(second.progress * 100)}% of the second wave`);
   const moved = await moveLongLivedToNewCode(client, d.config.temporal.taskQueue);
   ctx.log(`[${tag}] moveToNewCode sent to ${moved.signalled.length} lanes, dispatchers and monitors`);
-  await load.done;
-  const figures = await audit(d, ctx, '8. upgrade under load (v1 → v2 workers)', [...load.subs], null, [`v2 (${v2.length} workers) joined at 30% of the load; v1 (${v1.length}) drained and stopped`]);
+  await Promise.all([first.done, second.done]);
+  const figures = await audit(d, ctx, '8. upgrade under load (v1 → v2 workers)', [...first.subs, ...second.subs, ...queued], null, [
+    `v2 (${v2.length} workers) started during the first wave; v1 (${v1.length}) drained and stopped during the second`,
+  ]);
+  d.gpuNodes.forEach((n, i) => (n.opts.completeAfterMs = speeds[i]));
   const state = await until('every lane, dispatcher and monitor to run v2', 120_000, async () => {
     const s = await longLivedOnV1(client);
     return s.onV1.length === 0 ? s : null;
