@@ -1,4 +1,4 @@
-// The fault suite's "next version" of the workflow code (scenario 7, upgrade under load): every workflow type
+// The fault suite's "next version" of the workflow code (scenario 8, upgrade under load): every workflow type
 // starts with one more command — a timer — behind `patched(UPGRADE_PATCH)`. Without the patch a run started by
 // the current code would fail to replay on it (a timer where the history has the run's first activity or
 // marker); with it, runs recorded before replay as they were and new runs (or new runs after continue-as-new) take
