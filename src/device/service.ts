@@ -160,19 +160,62 @@ async function nodeWorkers(d: DeviceServiceDeps, node: string): Promise<string[]
   return [node, ...all.filter((w) => w.hostname === node && w.name !== node).map((w) => w.name)];
 }
 
-async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[]): Promise<DeviceJobView[]> {
+/**
+ * The reads a waiting reason needs: live device workers, and per queue the jobs waiting or running there, oldest
+ * first. On FerretDB the queue read scans the task collection, and clients poll queued jobs by id many times a
+ * second, so a poll by id shares one read per queue made at most `WAITING_LINE_MS` ago (a reason is advice: it
+ * may be that old). A job missing from a shared line (submitted after it was read) reads the line again.
+ */
+const WAITING_LINE_MS = 500;
+interface WaitingLines {
+  live: { at: number; value: Promise<number> } | null;
+  lines: Map<string, { at: number; value: Promise<string[]> }>;
+}
+const waitingLines = new WeakMap<TaskStore, WaitingLines>();
+
+async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[], shared = false): Promise<DeviceJobView[]> {
   const views = records.map(toJobView);
   const queued = records.filter((r) => r.state === 'queued' || r.state === 'ready');
   if (queued.length === 0) return views;
+  let cache = waitingLines.get(d.tasks);
+  if (!cache) waitingLines.set(d.tasks, (cache = { live: null, lines: new Map() }));
+  const now = Date.now();
+  const fresh = <T>(e: { at: number; value: Promise<T> } | null | undefined): e is { at: number; value: Promise<T> } => !!e && shared && now - e.at < WAITING_LINE_MS;
   // Live workers that serve device queues (every worker with the device plugin polls FifoQ and its own queue).
-  const now = new Date();
-  const live = (await d.workers.list()).filter((w) => w.queues?.includes(DEVICE_FIFO_QUEUE) && workerLiveness(w, now, d.config.worker.deadAfterSeconds) !== 'dead').length;
-  // One read per queue: the jobs waiting or running there, oldest first; a job's place is its index.
-  const byQueue = new Map<string, string[]>();
-  for (const queue of new Set(queued.filter((r) => r.kind === 'device').map((r) => r.queue))) {
+  const readLive = async () => {
+    const at = new Date();
+    return (await d.workers.list()).filter((w) => w.queues?.includes(DEVICE_FIFO_QUEUE) && workerLiveness(w, at, d.config.worker.deadAfterSeconds) !== 'dead').length;
+  };
+  const readLine = async (queue: string) => {
     const rows = await d.tasks.find({ queue, state: { $in: ['queued', 'running'] } } as Filter<TaskRecord>, { sort: { create_time: 1 }, limit: 5000 });
-    byQueue.set(queue, rows.map((a) => a.task_id));
+    return rows.map((a) => a.task_id);
+  };
+  const share = <T>(read: () => Promise<T>) => {
+    const value = read();
+    value.catch(() => undefined);
+    return { at: now, value };
+  };
+  if (!fresh(cache.live)) cache.live = share(readLive);
+  const live = await cache.live.value.catch((e: unknown) => {
+    cache.live = null;
+    throw e;
+  });
+  // One read per queue: a job's place is its index.
+  const byQueue = new Map<string, string[]>();
+  for (const r of queued) {
+    if (r.kind !== 'device' || byQueue.has(r.queue)) continue;
+    let entry = cache.lines.get(r.queue);
+    if (!fresh(entry) || !(await entry.value.catch(() => [] as string[])).includes(r.task_id)) cache.lines.set(r.queue, (entry = share(() => readLine(r.queue))));
+    byQueue.set(
+      r.queue,
+      await entry.value.catch((e: unknown) => {
+        cache.lines.delete(r.queue);
+        throw e;
+      }),
+    );
   }
+  // Drop lines nobody asked for lately, so the map stays as small as the set of busy queues.
+  for (const [queue, e] of cache.lines) if (now - e.at > 10 * WAITING_LINE_MS) cache.lines.delete(queue);
   for (const r of queued) {
     if (r.kind !== 'device') continue;
     const view = views.find((v) => v.id === r.task_id)!;
@@ -203,7 +246,7 @@ export async function listJobs(d: DeviceServiceDeps, q: JobQuery): Promise<Devic
     if (kept) return [kept];
     const r = await d.tasks.get(q.id);
     if (!r) return null;
-    const views = await withWaitingReasons(d, [r]);
+    const views = await withWaitingReasons(d, [r], true);
     if (isTerminal(r.state)) cache.put(q.id, views[0]!);
     return views;
   }

@@ -25,6 +25,8 @@ export const TEST_USER = 'switchyard-test';
 
 export interface SshdHandle {
   host: string;
+  /** Every address it listens on (`host` is the first). */
+  hosts: string[];
   port: number;
   username: string;
   password: string;
@@ -120,7 +122,10 @@ async function keygen(bin: string, file: string, passphrase: string, comment: st
   await execFileP(bin, ['-q', '-t', 'ed25519', '-N', passphrase, '-C', comment, '-f', file]);
 }
 
-export async function startSshd(): Promise<SshdHandle> {
+/** `listenHosts`: loopback addresses sshd listens on (default 127.0.0.1), the same port on each (benches use several as distinct hosts). */
+export async function startSshd(opts: { listenHosts?: string[] } = {}): Promise<SshdHandle> {
+  const listenHosts = opts.listenHosts ?? ['127.0.0.1'];
+  if (listenHosts.some((h) => !h.startsWith('127.'))) throw new Error('startSshd listens on loopback addresses only');
   const keygenBin = await findSshKeygen();
   if (!existsSync(SSHD_PATH) || !keygenBin) {
     throw new Error(
@@ -159,7 +164,7 @@ export async function startSshd(): Promise<SshdHandle> {
       configPath,
       [
         `Port ${port}`,
-        'ListenAddress 127.0.0.1',
+        ...listenHosts.map((h) => `ListenAddress ${h}`),
         `HostKey ${join(dir, 'host_ed25519')}`,
         'PidFile none',
         `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
@@ -188,7 +193,7 @@ export async function startSshd(): Promise<SshdHandle> {
     const child = spawn(SSHD_PATH, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let logs = '';
     child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
-    const ready = await waitForListening(child, port, () => logs);
+    const ready = await waitForListening(child, port, () => logs, listenHosts);
     if (!ready.ok) {
       lastError = ready.reason;
       child.kill('SIGKILL');
@@ -196,7 +201,8 @@ export async function startSshd(): Promise<SshdHandle> {
       break;
     }
     return {
-      host: '127.0.0.1',
+      host: listenHosts[0]!,
+      hosts: listenHosts,
       port,
       username: TEST_USER,
       password,
@@ -218,6 +224,7 @@ function waitForListening(
   child: ChildProcess,
   port: number,
   logs: () => string,
+  hosts: string[],
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
   return new Promise((resolve) => {
     const done = (r: { ok: true } | { ok: false; reason: string }): void => {
@@ -229,7 +236,7 @@ function waitForListening(
     const onExit = (code: number | null): void => done({ ok: false, reason: `sshd exited with ${code}: ${logs().trim()}` });
     child.once('exit', onExit);
     const poll = setInterval(() => {
-      if (logs().includes(`Server listening on 127.0.0.1 port ${port}`)) done({ ok: true });
+      if (hosts.every((h) => logs().includes(`Server listening on ${h} port ${port}`))) done({ ok: true });
     }, 20);
     const timer = setTimeout(() => done({ ok: false, reason: `not listening after 10 s: ${logs().trim()}` }), 10_000);
   });

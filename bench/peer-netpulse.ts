@@ -1,0 +1,348 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { homedir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/index.js';
+import { connectMongo } from '../src/store/mongo.js';
+import { startSshd } from '../test/support/sshd.js';
+import { runEngineBaseline } from './engine-baseline/index.js';
+import { measureCpu } from './lib/cpu.js';
+import { summarize, type Throughput } from './lib/stats.js';
+
+// npx tsx bench/peer-netpulse.ts [--jobs 200] [--concurrency 20] [--poll 100] [--hosts 1] [--mode pinned|fifo]
+//   [--shape one,split] [--systems netpulse,switchyard] [--no-engine]
+// Pinned (or fifo) device jobs the way a NetPulse client runs them, against NetPulse 0.4.3 and Switchyard in the
+// same run, on the same OpenSSH targets (one private sshd listening on 127.0.0.1 … 127.0.0.<hosts>): `concurrency`
+// clients each submit `echo <n>` (driver paramiko) and poll the job by id every `poll` ms until it ends.
+// Throughput runs from the first submit to the last terminal answer; latency is submit → terminal answer.
+// Switchyard runs as `npm start` does (API and worker in one process, shape `one`) and/or as separate API and
+// worker processes (`split`); CPU per job is read from /proc for each process (API, worker, Temporal, FerretDB;
+// NetPulse's gunicorn, node and fifo workers and Redis). The bare engine's cost per workflow is measured first.
+// NetPulse must be running: bench/peers/netpulse-setup.sh install && bench/peers/netpulse-setup.sh start.
+// Needs root (the private sshd) and the local stack.
+
+const args = process.argv.slice(2);
+function opt(name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+}
+function num(name: string, fallback: number): number {
+  const v = Number(opt(name, String(fallback)));
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
+  return v;
+}
+const jobs = num('jobs', 200);
+const concurrency = num('concurrency', 20);
+const pollMs = num('poll', 100);
+const hostCount = num('hosts', 1);
+const mode = opt('mode', 'pinned');
+if (mode !== 'pinned' && mode !== 'fifo') throw new Error('--mode is pinned or fifo');
+const shapes = opt('shape', 'one,split').split(',');
+const systems = opt('systems', 'netpulse,switchyard').split(',');
+const withEngine = !args.includes('--no-engine');
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const NETPULSE_RUN = join(process.env.PEER_DIR ?? join(homedir(), '.cache/switchyard/peers'), 'netpulse-run');
+const NETPULSE_URL = opt('netpulse-url', `http://127.0.0.1:${process.env.NETPULSE_PORT ?? 9100}`);
+const NETPULSE_KEY = opt('netpulse-key', process.env.NETPULSE_API_KEY ?? 'bench-key');
+const STACK_PIDS = join(process.env.SWITCHYARD_STATE ?? join(REPO, '.stack'), 'pids');
+
+const load = () => `load avg ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- CPU per process, from /proc (user + system, plus reaped children: rq forks a work horse per job) ----
+
+function pidsOfGroup(pgid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(f[2]) === pgid) out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+function cpuMsOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
+  } catch {
+    return 0;
+  }
+}
+/** Named process groups (or single pids): CPU ms each, summed over the group's members. */
+type Watched = Array<{ name: string; pid: number; group: boolean }>;
+function sampleCpu(w: Watched): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of w) out[p.name] = (out[p.name] ?? 0) + (p.group ? pidsOfGroup(p.pid) : [p.pid]).reduce((a, pid) => a + cpuMsOf(pid), 0);
+  return out;
+}
+function stackWatched(): Watched {
+  const out: Watched = [];
+  for (const name of ['temporal', 'ferretdb']) {
+    try {
+      out.push({ name, pid: Number(readFileSync(join(STACK_PIDS, `${name}.pid`), 'utf8').trim()), group: false });
+    } catch {
+      // not readable: not measured
+    }
+  }
+  return out;
+}
+
+// ---- the client side ----
+
+interface SystemClient {
+  name: string;
+  submit(n: number, host: string): Promise<string>;
+  /** The job's status word, or null while it is open. */
+  poll(id: string): Promise<string | null>;
+}
+
+const ssh = { username: '', password: '', port: 0 };
+
+async function asJson(res: Response, what: string): Promise<unknown> {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as unknown;
+}
+
+function body(n: number, host: string): string {
+  return JSON.stringify({
+    driver: 'paramiko',
+    queue_strategy: mode,
+    connection_args: { host, port: ssh.port, username: ssh.username, password: ssh.password },
+    command: `echo ${n}`,
+  });
+}
+
+const NETPULSE_TERMINAL = new Set(['finished', 'failed', 'stopped', 'canceled', 'cancelled']);
+function netpulseClient(): SystemClient {
+  const headers = { 'X-API-KEY': NETPULSE_KEY, 'content-type': 'application/json' };
+  return {
+    name: 'NetPulse',
+    async submit(n, host) {
+      const j = (await asJson(await fetch(`${NETPULSE_URL}/device/exec`, { method: 'POST', headers, body: body(n, host) }), 'NetPulse submit')) as { id: string };
+      return j.id;
+    },
+    async poll(id) {
+      const j = (await asJson(await fetch(`${NETPULSE_URL}/jobs/${id}`, { headers }), 'NetPulse poll')) as { status: string };
+      return NETPULSE_TERMINAL.has(j.status) ? j.status : null;
+    },
+  };
+}
+
+const SWITCHYARD_TERMINAL = new Set(['finished', 'failed', 'cancelled']);
+function switchyardClient(url: string, key: string): SystemClient {
+  const headers = { 'X-API-KEY': key, 'content-type': 'application/json' };
+  return {
+    name: 'Switchyard',
+    async submit(n, host) {
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(`${url}/device/exec`, { method: 'POST', headers, body: body(n, host) });
+        // A 503 (a dependency slow on a loaded machine) is retried, as a client would.
+        if (res.status === 503 && attempt < 5) {
+          await res.text();
+          await sleep(500 * attempt);
+          continue;
+        }
+        return ((await asJson(res, 'Switchyard submit')) as { data: { id: string } }).data.id;
+      }
+    },
+    async poll(id) {
+      const j = (await asJson(await fetch(`${url}/job?id=${encodeURIComponent(id)}`, { headers }), 'Switchyard poll')) as { data: Array<{ status: string }> };
+      const status = j.data[0]?.status ?? 'missing';
+      return SWITCHYARD_TERMINAL.has(status) ? status : null;
+    },
+  };
+}
+
+/** `concurrency` clients, each: submit, poll every `pollMs` until the job ends, next job. Host i % hosts. */
+async function drive(sys: SystemClient, label: string, n: number, hosts: string[]): Promise<Throughput & { bad: number; polls: number }> {
+  let next = 0;
+  let bad = 0;
+  let polls = 0;
+  const latencies: number[] = [];
+  let lastEnd = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      for (let i = next++; i < n; i = next++) {
+        const t0 = performance.now();
+        const id = await sys.submit(i, hosts[i % hosts.length]!);
+        let status: string | null = null;
+        while (status === null) {
+          await sleep(pollMs);
+          polls++;
+          status = await sys.poll(id);
+        }
+        const t1 = performance.now();
+        if (status !== 'finished') bad++;
+        latencies.push(t1 - t0);
+        lastEnd = Math.max(lastEnd, t1);
+      }
+    }),
+  );
+  return { ...summarize(label, latencies, (lastEnd - started) / 1000), bad, polls };
+}
+
+// ---- Switchyard processes ----
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function startProcess(role: 'both' | 'api' | 'worker', env: Record<string, string>): Promise<{ child: ChildProcess; ready: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench/peers/switchyard-process.ts'), role], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve({ child, ready: m[1]! });
+    });
+    child.on('exit', (code) => reject(new Error(`switchyard ${role} exited early (${code})`)));
+  });
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+// ---- the run ----
+
+interface Row {
+  label: string;
+  result: Throughput & { bad: number; polls: number };
+  cpu: Record<string, number>;
+  load: string;
+}
+const rows: Row[] = [];
+function report(r: Row): void {
+  const t = r.result;
+  const cpu = Object.entries(r.cpu)
+    .map(([k, ms]) => `${k} ${(ms / t.count).toFixed(1)}`)
+    .join(', ');
+  const all = Object.values(r.cpu).reduce((a, b) => a + b, 0) / t.count;
+  console.log(
+    `${r.label}: ${t.count} jobs in ${t.seconds.toFixed(2)} s = ${t.perSecond.toFixed(1)} jobs/s, latency p50 ${t.p50Ms.toFixed(0)} ms, p99 ${t.p99Ms.toFixed(0)} ms` +
+      `${t.bad ? `, ${t.bad} not finished` : ''}, ${(t.polls / t.count).toFixed(1)} polls/job (${r.load})`,
+  );
+  console.log(`  CPU ms per job: ${cpu} (all ${all.toFixed(1)})`);
+}
+
+async function measured(label: string, watched: Watched, fn: () => Promise<Throughput & { bad: number; polls: number }>): Promise<Row> {
+  const before = sampleCpu(watched);
+  const self = process.cpuUsage();
+  const result = await fn();
+  const after = sampleCpu(watched);
+  const used = process.cpuUsage(self);
+  const cpu: Record<string, number> = {};
+  for (const k of Object.keys(after)) cpu[k] = after[k]! - (before[k] ?? 0);
+  cpu.client = (used.user + used.system) / 1000;
+  const row = { label, result, cpu, load: load() };
+  rows.push(row);
+  report(row);
+  return row;
+}
+
+const hostList = Array.from({ length: hostCount }, (_, i) => `127.0.0.${i + 1}`);
+console.log(`peer-netpulse: ${jobs} ${mode} jobs, ${concurrency} clients, poll every ${pollMs} ms, ${hostCount} host(s); ${load()}`);
+const sshd = await startSshd({ listenHosts: hostList });
+Object.assign(ssh, { username: sshd.username, password: sshd.password, port: sshd.port });
+const tag = randomBytes(4).toString('hex');
+let engine: { result: Throughput; cpu: Record<string, number> } | null = null;
+try {
+  if (withEngine) {
+    const { result, cpu } = await measureCpu(() => runEngineBaseline({ workflows: jobs, concurrency }));
+    engine = { result, cpu: cpu.ms };
+    console.log(
+      `bare engine: ${result.count} one-activity workflows in ${result.seconds.toFixed(2)} s = ${result.perSecond.toFixed(1)}/s, p50 ${result.p50Ms.toFixed(0)} ms; CPU ms per workflow: ${Object.entries(cpu.ms)
+        .map(([k, ms]) => `${k} ${(ms / result.count).toFixed(1)}`)
+        .join(', ')} (${load()})`,
+    );
+  }
+
+  let netpulse: Row | null = null;
+  if (systems.includes('netpulse')) {
+    const watched: Watched = ['redis', 'gunicorn', 'node', 'fifo'].map((name) => ({ name: `np-${name}`, pid: Number(readFileSync(join(NETPULSE_RUN, `${name}.pid`), 'utf8').trim()), group: true }));
+    const np = netpulseClient();
+    await drive(np, 'warm-up', Math.min(10 * hostCount, jobs), hostList);
+    netpulse = await measured(`NetPulse ${mode}`, watched, () => drive(np, `NetPulse ${mode}`, jobs, hostList));
+  }
+
+  if (systems.includes('switchyard')) {
+    for (const shape of shapes) {
+      if (shape !== 'one' && shape !== 'split') throw new Error('--shape: one, split');
+      const key = randomBytes(12).toString('hex');
+      const port = await freePort();
+      const env = {
+        LOG_LEVEL: 'warn',
+        API_HOST: '127.0.0.1',
+        API_PORT: String(port),
+        MONGO_DB: `bench_peer_${tag}_${shape}`,
+        TEMPORAL_TASK_QUEUE: `bench-peer-${tag}-${shape}`,
+        KAFKA_EVENTS_TOPIC: `bench.peer.${tag}.${shape}`,
+        WORKER_NAME: `bench_peer_${tag}_${shape}`,
+        WORKER_HTTP_PORT: '0',
+        DEVICE_API_KEY: key,
+      };
+      const procs: Array<{ name: string; child: ChildProcess }> = [];
+      try {
+        if (shape === 'one') procs.push({ name: 'sy-api+worker', child: (await startProcess('both', env)).child });
+        else {
+          procs.push({ name: 'sy-worker', child: (await startProcess('worker', env)).child });
+          procs.push({ name: 'sy-api', child: (await startProcess('api', env)).child });
+        }
+        const sy = switchyardClient(`http://127.0.0.1:${port}`, key);
+        await drive(sy, 'warm-up', Math.min(10 * hostCount, jobs), hostList);
+        const watched: Watched = [...procs.map((p) => ({ name: p.name, pid: p.child.pid!, group: false })), ...stackWatched()];
+        const label = `Switchyard ${mode} (${shape === 'one' ? 'API+worker one process' : 'API, worker separate'})`;
+        const row = await measured(label, watched, () => drive(sy, label, jobs, hostList));
+        if (netpulse) {
+          console.log(
+            `  ratio Switchyard/NetPulse: ${(row.result.perSecond / netpulse.result.perSecond).toFixed(2)}× throughput; p50 ${row.result.p50Ms.toFixed(0)} vs ${netpulse.result.p50Ms.toFixed(0)} ms`,
+          );
+        }
+        if (engine) console.log(`  ratio Switchyard/bare engine: ${(row.result.perSecond / engine.result.perSecond).toFixed(2)}×`);
+      } finally {
+        for (const p of procs.reverse()) await stopProcess(p.child);
+        const mongo = await connectMongo(loadConfig({ env: { ...process.env, ...env } }));
+        await mongo.db.dropDatabase();
+        await mongo.close();
+      }
+    }
+  }
+  console.log(`\n| run | jobs/s | p50 ms | p99 ms | CPU ms/job | load avg |\n|---|---|---|---|---|---|`);
+  if (engine) {
+    const all = Object.values(engine.cpu).reduce((a, b) => a + b, 0) / engine.result.count;
+    console.log(`| bare engine (workflows) | ${engine.result.perSecond.toFixed(1)} | ${engine.result.p50Ms.toFixed(0)} | ${engine.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | |`);
+  }
+  for (const r of rows) {
+    const all = Object.values(r.cpu).reduce((a, b) => a + b, 0) / r.result.count;
+    console.log(`| ${r.label} | ${r.result.perSecond.toFixed(1)} | ${r.result.p50Ms.toFixed(0)} | ${r.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | ${r.load.replace('load avg ', '')} |`);
+  }
+} finally {
+  await sshd.close();
+}
+process.exit(0);
