@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
 import { connectMongo } from '../src/store/mongo.js';
+import { connectTemporalClient } from '../src/temporal/connection.js';
+import { temporal as proto } from '@temporalio/proto';
 import { startSshd } from '../test/support/sshd.js';
 import { runEngineBaseline } from './engine-baseline/index.js';
 import { measureCpu } from './lib/cpu.js';
@@ -229,6 +231,63 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
+// ---- inside a lane: from the job records (start_time is taken before the claim, end_time after the command) ----
+
+interface LaneRecord {
+  host?: string | null;
+  create_time?: Date;
+  start_time?: Date | null;
+  end_time?: Date | null;
+}
+/** Serial time inside each host's lane: start → end (claim + command) and end → next start (the hand-off). */
+function laneTimes(records: LaneRecord[]): void {
+  const run: number[] = [];
+  const gap: number[] = [];
+  const byHost = new Map<string, LaneRecord[]>();
+  for (const r of records) if (r.start_time && r.end_time && r.host) byHost.set(r.host, [...(byHost.get(r.host) ?? []), r]);
+  for (const list of byHost.values()) {
+    list.sort((a, b) => a.start_time!.getTime() - b.start_time!.getTime());
+    list.forEach((r, i) => {
+      run.push(r.end_time!.getTime() - r.start_time!.getTime());
+      if (i > 0) gap.push(Math.max(0, r.start_time!.getTime() - list[i - 1]!.end_time!.getTime()));
+    });
+  }
+  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
+  const p = (a: number[], q: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(q * a.length))] ?? NaN;
+  console.log(
+    `  inside the lane (${run.length} jobs): claim + command mean ${mean(run).toFixed(1)} ms (p50 ${p(run, 0.5)}, p99 ${p(run, 0.99)}); end → next start mean ${mean(gap).toFixed(1)} ms (p50 ${p(gap, 0.5)}, p99 ${p(gap, 0.99)}); busy share ${((100 * run.reduce((a, b) => a + b, 0)) / (run.reduce((a, b) => a + b, 0) + gap.reduce((a, b) => a + b, 0))).toFixed(0)} %`,
+  );
+}
+
+// ---- Temporal history per job: the job's workflow (a sample) and its share of the lanes ----
+
+async function historyPerJob(taskQueue: string, jobCount: number): Promise<void> {
+  const t = await connectTemporalClient(loadConfig({ env: { ...process.env, TEMPORAL_TASK_QUEUE: taskQueue } }));
+  const count = async (type: string, limit: number) => {
+    const byType = new Map<string, number>();
+    let runs = 0;
+    for await (const wf of t.client.workflow.list({ query: `WorkflowType='${type}' AND TaskQueue='${taskQueue}'` })) {
+      if (runs >= limit) break;
+      runs++;
+      const h = await t.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+      for (const e of h.events ?? []) {
+        const name = (proto.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '');
+        byType.set(name, (byType.get(name) ?? 0) + 1);
+      }
+    }
+    return { byType, runs };
+  };
+  try {
+    const job = await count('deviceJob', 10);
+    const lane = await count('deviceLane', 1000);
+    const fmt = (m: Map<string, number>, per: number) => [...m].map(([k, v]) => `${k.toLowerCase()} ${(v / per).toFixed(2)}`).join(', ');
+    console.log(`  history per job, its workflow (${job.runs} sampled): ${fmt(job.byType, job.runs)}`);
+    console.log(`  history per job, lanes (${lane.runs} runs over ${jobCount} jobs): ${fmt(lane.byType, jobCount)}`);
+  } finally {
+    await t.close();
+  }
+}
+
 // ---- the run ----
 
 interface Row {
@@ -319,6 +378,7 @@ try {
         const watched: Watched = [...procs.map((p) => ({ name: p.name, pid: p.child.pid!, group: false })), ...stackWatched()];
         const label = `Switchyard ${mode} (${shape === 'one' ? 'API+worker one process' : 'API, worker separate'})`;
         const row = await measured(label, watched, () => drive(sy, label, jobs, hostList));
+        await historyPerJob(env.TEMPORAL_TASK_QUEUE, row.result.count + Math.min(10 * hostCount, jobs));
         if (netpulse) {
           console.log(
             `  ratio Switchyard/NetPulse: ${(row.result.perSecond / netpulse.result.perSecond).toFixed(2)}× throughput; p50 ${row.result.p50Ms.toFixed(0)} vs ${netpulse.result.p50Ms.toFixed(0)} ms`,
@@ -328,6 +388,7 @@ try {
       } finally {
         for (const p of procs.reverse()) await stopProcess(p.child);
         const mongo = await connectMongo(loadConfig({ env: { ...process.env, ...env } }));
+        laneTimes(await mongo.db.collection<LaneRecord>('tasks').find({ kind: 'device' }, { projection: { host: 1, start_time: 1, end_time: 1, create_time: 1 } }).toArray());
         await mongo.db.dropDatabase();
         await mongo.close();
       }

@@ -25,6 +25,7 @@ import {
   type LaneJob,
 } from './contract.js';
 import { FinishedJobViews } from './finished-jobs.js';
+import { JobReads } from './job-reads.js';
 import { isoWithOffset, jobFilter, toJobView, waitingReason, type DeviceJobView } from './job-view.js';
 import { redactRequest, type DeviceJobRequest, type Renderer, type RequestDefaults } from './request.js';
 
@@ -228,6 +229,13 @@ async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[], s
   return views;
 }
 
+const jobReads = new WeakMap<TaskStore, JobReads<TaskRecord>>();
+function jobReadsOf(tasks: TaskStore): JobReads<TaskRecord> {
+  let r = jobReads.get(tasks);
+  if (!r) jobReads.set(tasks, (r = new JobReads((ids) => tasks.getMany(ids))));
+  return r;
+}
+
 const finishedViews = new WeakMap<TaskStore, FinishedJobViews>();
 function finishedViewsOf(tasks: TaskStore): FinishedJobViews {
   let c = finishedViews.get(tasks);
@@ -244,7 +252,7 @@ export async function listJobs(d: DeviceServiceDeps, q: JobQuery): Promise<Devic
     const cache = finishedViewsOf(d.tasks);
     const kept = cache.get(q.id);
     if (kept) return [kept];
-    const r = await d.tasks.get(q.id);
+    const r = await jobReadsOf(d.tasks).get(q.id);
     if (!r) return null;
     const views = await withWaitingReasons(d, [r], true);
     if (isTerminal(r.state)) cache.put(q.id, views[0]!);
