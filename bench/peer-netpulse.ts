@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
 import { connectMongo } from '../src/store/mongo.js';
 import { connectTemporalClient } from '../src/temporal/connection.js';
-import { temporal as proto } from '@temporalio/proto';
+import protoPkg from '@temporalio/proto';
 import { startSshd } from '../test/support/sshd.js';
 import { runEngineBaseline } from './engine-baseline/index.js';
 import { measureCpu } from './lib/cpu.js';
@@ -271,7 +271,7 @@ async function historyPerJob(taskQueue: string, jobCount: number): Promise<void>
       runs++;
       const h = await t.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       for (const e of h.events ?? []) {
-        const name = (proto.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '');
+        const name = (protoPkg.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace('EVENT_TYPE_', '');
         byType.set(name, (byType.get(name) ?? 0) + 1);
       }
     }
