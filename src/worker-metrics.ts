@@ -1,14 +1,23 @@
 import type { Worker } from '@temporalio/worker';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Readiness } from './lifecycle/readiness.js';
+import { jobMetricsRegistry, registerJobStateGauge } from './store/job-metrics.js';
+
+export interface JobStateSource {
+  count: () => Promise<Array<{ kind: string; state: string; n: number }>>;
+  isLeader: () => boolean;
+}
 
 /**
- * The worker process's Prometheus registry, served on its probe port: process metrics (the same names as the
- * API's) and what its Temporal workers hold right now, per task queue, read from the SDK at scrape time.
+ * The worker process's Prometheus registry, served on its probe port (with the SDK's `temporal_*` series appended,
+ * src/temporal/runtime.ts): the standard process and Node.js metrics (the same names as the API's), what its
+ * Temporal workers hold right now per task queue (read from the SDK at scrape time), the job outcome metrics of
+ * the jobs it ended and, while it leads the cluster, jobs by kind and state.
  */
-export function createWorkerMetrics(workers: () => readonly Worker[], readiness: Readiness): Registry {
+export function createWorkerMetrics(workers: () => readonly Worker[], readiness: Readiness, jobState?: JobStateSource): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
+  collectDefaultMetrics({ register: registry });
+  if (jobState) registerJobStateGauge(registry, jobState);
   const perQueue = (name: string, help: string, read: (s: ReturnType<Worker['getStatus']>) => number) =>
     new Gauge({
       name,
@@ -32,5 +41,5 @@ export function createWorkerMetrics(workers: () => readonly Worker[], readiness:
       this.set((await readiness.state()) === 'ready' ? 1 : 0);
     },
   });
-  return registry;
+  return Registry.merge([registry, jobMetricsRegistry]);
 }

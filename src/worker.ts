@@ -20,7 +20,9 @@ import { WorkerStore } from './store/workers.js';
 import { startReconciler } from './reconcile/reconciler.js';
 import { connectTemporalClient, createCodec, type TemporalClientHandle } from './temporal/connection.js';
 import { workerTaskQueue } from './temporal/task-queues.js';
-import { createWorkerMetrics } from './worker-metrics.js';
+import { createWorkerMetrics, type JobStateSource } from './worker-metrics.js';
+import { countJobsByKindAndState } from './store/job-metrics.js';
+import { sdkMetricsText } from './temporal/runtime.js';
 
 /** Run from the compiled tree (dist/, as the image does) rather than from TypeScript source through tsx. */
 const COMPILED = import.meta.url.endsWith('.js');
@@ -100,11 +102,14 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   // The probe port comes first: /livez answers while boot waits, /readyz says `starting` until the pollers run.
   const readiness = new Readiness({ logger: log });
   let workers: Worker[] = [];
+  // Set once the dependencies are up: until then this process neither counts jobs nor leads.
+  const jobState = { count: async () => [] as Array<{ kind: string; state: string; n: number }>, isLeader: () => false };
   const probes = await startProbeServer({
     host: config.worker.httpHost,
     port: config.worker.httpPort,
     readiness,
-    registry: createWorkerMetrics(() => workers, readiness),
+    registry: createWorkerMetrics(() => workers, readiness, { count: () => jobState.count(), isLeader: () => jobState.isLeader() }),
+    extraMetrics: sdkMetricsText,
     logger: log,
   });
   let booted: { mongo: MongoHandle; connection: NativeConnection };
@@ -118,7 +123,7 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   }
   const { mongo, connection } = booted;
   try {
-    return await assemble({ options, name, log, mongo, connection, readiness, probes, setWorkers: (w) => (workers = w) });
+    return await assemble({ options, name, log, mongo, connection, readiness, probes, setWorkers: (w) => (workers = w), jobState });
   } catch (e) {
     await probes.close();
     await connection.close().catch(() => undefined);
@@ -136,6 +141,7 @@ interface AssembleContext {
   readiness: Readiness;
   probes: ProbeServer;
   setWorkers(workers: Worker[]): void;
+  jobState: JobStateSource;
 }
 
 /** Everything after the dependencies are in place: the Temporal workers, plugins, heartbeats and the reconciler. */
@@ -185,6 +191,8 @@ async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
   const taskQueues = workers.map((w) => w.options.taskQueue);
   await workerStore.register({ name, pid: process.pid, hostname: hostname(), queues, task_queues: taskQueues });
   const cluster = await startClusterRegistry({ config, logger: log, db: mongo.db, kind: 'worker', instanceId: name });
+  a.jobState.count = countJobsByKindAndState(deps.tasks.collection);
+  a.jobState.isLeader = () => cluster.isLeader();
   // The reconciler's client is opened only if this process ever leads the cluster.
   let reconcileClient: Promise<TemporalClientHandle> | null = null;
   const reconciler = startReconciler({

@@ -8,6 +8,7 @@ import { dialectForPath, type Dialect } from './dialect.js';
 import { createDocsApp } from './docs.js';
 import { ApiError, codeMessageDataShaper, toApiError } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { clusterRegistryFor } from '../cluster/registry.js';
 import { createProbeRoutes, LIVEZ_PATH, READYZ_PATH } from '../lifecycle/probes.js';
 import { createOperationsDoc, OPERATIONS_OPENAPI_PATH, OPERATIONS_TITLE } from './operations.js';
 
@@ -27,7 +28,9 @@ export function safePath(c: Context): string {
 export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []) {
   const app = new Hono<AppEnv>();
   const dialects = dialectFactories.map((f) => f(deps));
-  const metrics = createMetrics(deps.tasks);
+  // The job-state gauge comes from the cluster leader only (src/store/job-metrics.ts); without a registry (tests
+  // of the app alone) this process is the whole cluster.
+  const metrics = createMetrics(deps.tasks, () => clusterRegistryFor(deps)?.isLeader() ?? true);
 
   app.use('*', requestId({ headerName: 'X-Request-Id' }));
   app.use('*', async (c, next) => {

@@ -32,7 +32,7 @@ export function defaultConfig(cacheDir: string = join(homedir(), '.cache', 'swit
       codecOperatorToken: DEV_DEFAULTS.codecOperatorToken,
     },
     codec: { key: DEV_DEFAULTS.codecKey, keyId: 'dev', previousKeys: {} },
-    worker: { maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, heartbeatSeconds: 5, deadAfterSeconds: 30, shutdownGraceSeconds: 30, httpHost: '127.0.0.1', httpPort: 9001 },
+    worker: { maxConcurrentActivities: 200, maxConcurrentWorkflowTasks: 40, heartbeatSeconds: 5, deadAfterSeconds: 30, shutdownGraceSeconds: 30, httpHost: '127.0.0.1', httpPort: 9001, sdkMetricsPort: 0 },
     device: {
       defaultTtlSeconds: 300,
       bulkTtlSeconds: 600,

@@ -55,6 +55,7 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'WORKER_DEAD_AFTER_SECONDS', path: 'worker.deadAfterSeconds', kind: 'int', help: 'a worker silent this long is dead' },
   { name: 'WORKER_HTTP_HOST', path: 'worker.httpHost', kind: 'string', help: 'address of the worker\'s probe port (/livez, /readyz, /metrics)' },
   { name: 'WORKER_HTTP_PORT', path: 'worker.httpPort', kind: 'int', help: 'the worker\'s probe port; 0 picks a free one and logs it' },
+  { name: 'WORKER_SDK_METRICS_PORT', path: 'worker.sdkMetricsPort', kind: 'int', help: 'port (on 127.0.0.1) of the Temporal SDK\'s Prometheus exporter, whose `temporal_*` series the worker\'s /metrics also serves; 0 picks a free one' },
   { name: 'WORKER_SHUTDOWN_GRACE_SECONDS', path: 'worker.shutdownGraceSeconds', kind: 'int', help: 'how long SIGTERM lets running activities finish' },
   { name: 'DEVICE_DEFAULT_TTL', path: 'device.defaultTtlSeconds', kind: 'int', help: 'seconds a device job may wait before it starts' },
   { name: 'DEVICE_BULK_TTL', path: 'device.bulkTtlSeconds', kind: 'int', help: 'the same for /device/bulk jobs' },

@@ -130,6 +130,11 @@ export const configSchema = z.object({
     /** The worker's own small HTTP port: /livez, /readyz, /metrics. Port 0 picks a free one. */
     httpHost: z.string().min(1),
     httpPort: z.number().int().min(0).max(65535),
+    /**
+     * Where the Temporal SDK's own Prometheus exporter listens (on 127.0.0.1). The worker's /metrics serves its
+     * series too, so only those who want to scrape the SDK apart set it; 0 picks a free port.
+     */
+    sdkMetricsPort: z.number().int().min(0).max(65535),
   }),
   device: z.object({
     defaultTtlSeconds: z.number().int().min(1).max(86400),

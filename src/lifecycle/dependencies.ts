@@ -56,7 +56,7 @@ async function bootTemporalClient(config: Config, step: Step): Promise<TemporalC
 
 /** Temporal for a worker: the native connection its pollers use, then the namespace's search attributes. */
 async function bootNativeConnection(config: Config, logger: Logger, step: Step): Promise<NativeConnection> {
-  installTemporalRuntime(logger);
+  await installTemporalRuntime(logger, { metricsPort: config.worker.sdkMetricsPort });
   const connection = await waitFor(
     'temporal',
     () => NativeConnection.connect({ address: config.temporal.address }).catch((e: unknown) => Promise.reject(nativeConnectionError(e))),

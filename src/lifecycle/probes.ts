@@ -43,9 +43,20 @@ export class ListenError extends Error {
  * The worker's own small HTTP port: the two probes and `/metrics` (the worker process's Prometheus registry).
  * Port 0 picks a free one; the address is logged either way.
  */
-export async function startProbeServer(opts: { host: string; port: number; readiness: Readiness; registry: Registry; logger: Logger }): Promise<ProbeServer> {
+export async function startProbeServer(opts: {
+  host: string;
+  port: number;
+  readiness: Readiness;
+  registry: Registry;
+  /** More Prometheus text served after the registry's (the Temporal SDK's own exporter). */
+  extraMetrics?: () => Promise<string>;
+  logger: Logger;
+}): Promise<ProbeServer> {
   const app = createProbeRoutes(opts.readiness);
-  app.get('/metrics', async (c) => c.text(await opts.registry.metrics(), 200, { 'content-type': opts.registry.contentType }));
+  app.get('/metrics', async (c) => {
+    const [own, extra] = await Promise.all([opts.registry.metrics(), opts.extraMetrics?.() ?? '']);
+    return c.text(extra ? `${own}\n${extra}` : own, 200, { 'content-type': opts.registry.contentType });
+  });
   app.notFound((c) => c.json({ status: 'not found' }, 404));
   app.onError((_e, c) => c.json({ status: 'error' }, 500));
   const server: ServerType = await new Promise((resolve, reject) => {

@@ -1,6 +1,8 @@
 import type { Collection, Db, Filter, Sort } from 'mongodb';
 import { emptyTaskFields, type TaskRecord, type TaskUpdate } from '../domain/task.js';
+import { isTerminal } from '../domain/status.js';
 import { isDuplicateKeyError } from './errors.js';
+import { observeJobEnded } from './job-metrics.js';
 
 export const TASKS_COLLECTION = 'tasks';
 /** One document per task that needed a "who wins" decision (run or cancel); `_id` = task id. */
@@ -123,6 +125,23 @@ export class TaskStore {
   }
 
   async apply(update: TaskUpdate, now = new Date()): Promise<ApplyOutcome> {
+    return this.observed(update, await this.applyWrite(update, now));
+  }
+
+  /**
+   * A write that ends a job feeds the job metrics (src/store/job-metrics.ts) from the record as stored: the write
+   * alone may lack the times it started. In the background: a metric never holds up or fails a job's write.
+   */
+  private observed(update: TaskUpdate, outcome: ApplyOutcome): ApplyOutcome {
+    if (outcome === 'applied' && update.state && isTerminal(update.state)) {
+      void this.get(update.task_id)
+        .then((r) => r && observeJobEnded(r))
+        .catch(() => undefined);
+    }
+    return outcome;
+  }
+
+  private async applyWrite(update: TaskUpdate, now: Date): Promise<ApplyOutcome> {
     const { task_id, fields } = storedFields(update);
     for (let attempt = 0; attempt < 3; attempt++) {
       // One conditional update (atomic on MongoDB; on FerretDB one round trip instead of a read and a write):
@@ -150,7 +169,7 @@ export class TaskStore {
   async applyIfUnchanged(update: TaskUpdate, readRev: number, now = new Date()): Promise<ApplyOutcome> {
     const { task_id, fields } = storedFields(update);
     const res = await this.stored.updateOne({ _id: task_id, rev: readRev } as Filter<StoredTask>, { $set: { ...fields, updated_at: now } });
-    return res.matchedCount > 0 ? 'applied' : 'stale';
+    return this.observed(update, res.matchedCount > 0 ? 'applied' : 'stale');
   }
 
   /**
@@ -161,7 +180,7 @@ export class TaskStore {
     const { task_id, fields } = storedFields(update);
     try {
       await this.stored.insertOne({ _id: task_id, task_id, ...insertDefaults(update, now), ...fields, updated_at: now } as StoredTask);
-      return 'applied';
+      return this.observed(update, 'applied');
     } catch (e) {
       if (!isDuplicateKeyError(e)) throw e;
       return this.apply(update, now);

@@ -125,7 +125,9 @@ describe('a dependency that comes late', () => {
       const text = await (await fetch(`${probeUrl}/metrics`)).text();
       return inFlight.test(text) ? text : null;
     }, 'the activity in the worker metrics', 30_000, 200);
-    expect(metrics).toMatch(/^switchyard_process_process_cpu_user_seconds_total /m);
+    // The standard names (no prefix), so the usual Node.js dashboards work; the SDK's own series are merged in.
+    expect(metrics).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(metrics).toMatch(/^temporal_/m);
     expect(metrics).toMatch(/^switchyard_worker_ready 1$/m);
 
     worker.child.kill('SIGTERM');

@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
+import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
+import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
+import { eventually, testEnv, workflowBundle } from '../support/env.js';
+
+const env = testEnv('observe');
+const { config } = env;
+const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
+
+let api: ApiRuntime;
+let worker: WorkerRuntime;
+let workerDone: Promise<void>;
+let emu: DeviceEmulator;
+
+beforeAll(async () => {
+  emu = await startDeviceEmulator({});
+  worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
+  workerDone = worker.run();
+  api = await createApiRuntime({ config, logger: env.logger, port: 0, kafka: false });
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.shutdown();
+  await workerDone;
+  await api?.shutdown();
+  await emu?.close();
+  await env.cleanup();
+}, 60_000);
+
+interface JobView {
+  id: string;
+  status: string;
+  workflow_id?: string;
+  temporal_ui_url?: string;
+}
+
+async function runDeviceJob(): Promise<JobView> {
+  const body = {
+    driver: 'netmiko',
+    connection_args: { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios', secret: emu.enableSecret },
+    command: 'show clock',
+  };
+  const res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+  const { id } = ((await res.json()) as { data: { id: string } }).data;
+  return eventually(
+    async () => {
+      const r = await fetch(`${api.url}/job?id=${id}`, { headers: KEY });
+      const job = ((await r.json()) as { data: JobView[] }).data[0];
+      return job && ['finished', 'failed'].includes(job.status) ? job : null;
+    },
+    'the device job ends',
+    60_000,
+    200,
+  );
+}
+
+/** Metric names a PromQL expression reads: what is left once labels, grouping clauses, functions and ranges are gone. */
+function metricsIn(expr: string): string[] {
+  const bare = expr
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b\d[\d.]*(e-?\d+)?\b/g, ' ')
+    .replace(/\b[a-z_]+\s*\(/g, ' (');
+  return (bare.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []).filter((w) => !/^\d/.test(w));
+}
+
+/** The series a histogram or counter exposes, reduced to what the dashboard names (`_bucket` of a histogram). */
+function exposedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/);
+    if (m) names.add(m[1]!);
+  }
+  return names;
+}
+
+describe('observability on the real stack', () => {
+  it('fills every panel of the shipped Grafana dashboard from a running API and worker', async () => {
+    await runDeviceJob();
+    const [apiText, workerText] = await eventually(
+      async () => {
+        const a = await (await fetch(`${api.url}/metrics`)).text();
+        const w = await (await fetch(`${worker.probeUrl}/metrics`)).text();
+        // The outcome is observed just after the job's last write; the leader's gauge after its first lease.
+        return /^switchyard_jobs_finished_total\{/m.test(a + w) && /^switchyard_jobs\{/m.test(a + w) && /^temporal_/m.test(w) ? [a, w] : null;
+      },
+      'job metrics, the job-state gauge and the SDK metrics',
+      30_000,
+      300,
+    );
+    const exposed = new Set([...exposedNames(apiText), ...exposedNames(workerText)]);
+    const dashboard = JSON.parse(readFileSync(new URL('../../deploy/grafana/switchyard.json', import.meta.url), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+    const queried = dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => metricsIn(t.expr).map((m) => ({ panel: p.title, metric: m }))));
+    expect(queried.length).toBeGreaterThan(10);
+    const missing = queried.filter((q) => !exposed.has(q.metric));
+    expect(missing, `exposed: ${[...exposed].filter((n) => n.startsWith('temporal_')).join(' ')}`).toEqual([]);
+
+    // Standard names, no double prefix; no id or host in any job label.
+    expect(apiText).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(apiText).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    expect(apiText + workerText).not.toMatch(/switchyard_process_/);
+    for (const line of (apiText + workerText).split('\n').filter((l) => l.startsWith('switchyard_job'))) {
+      expect(line).not.toContain(emu.host);
+    }
+  }, 120_000);
+});
