@@ -319,7 +319,7 @@ export function createDeviceActivities(deps: ActivityDeps) {
     async deviceWebhook(input: { jobId: string; webhook: NonNullable<DeviceJobRequest['webhook']> }): Promise<number> {
       const record = await deps.tasks.get(input.jobId);
       if (!record) throw new Error(`job ${input.jobId} not found for its webhook`);
-      const view = toJobView(record);
+      const view = toJobView(record, deps.config.temporal);
       const { url, method, headers, timeout } = input.webhook;
       // Checked again here: a job submitted before a header rule or the policy changed, or replayed from history.
       const problem = headersProblem(headers ?? {});

@@ -21,7 +21,7 @@ import { SERVICE_TASK_WORKFLOW, type ServiceTaskWorkflow } from '../src/service-
 import { schedulerPriorityKey } from '../src/domain/priority.js';
 import type { CanonicalState } from '../src/domain/status.js';
 import { DEVICE_STATUS, GPU_STATUS, SCHEDULER_STATUS } from '../src/domain/status-mapping.js';
-import { deviceJobSearchAttributes, SA_KIND, SA_SERVICE } from '../src/temporal/search-attributes.js';
+import { deviceJobSearchAttributes, gpuTaskSearchAttributes, SA_KIND, SA_SERVICE } from '../src/temporal/search-attributes.js';
 import { MIRROR_LOCAL } from './presets.js';
 import { nowIso, TaskMirror } from './mirror.js';
 
@@ -214,7 +214,7 @@ function deviceJob(input: CommandRunInput, executionId: string, request: DeviceJ
         workflowId: jobId,
         args: [plan.input],
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: deviceJobSearchAttributes(plan.queue, plan.host),
+        typedSearchAttributes: deviceJobSearchAttributes(plan.queue, plan.host, input.scheduleId),
       });
       if (plan.pinned) await enqueueScheduledDeviceJob({ plan, enqueuedAt: nowIso() });
       const end = child.result().then(
@@ -244,7 +244,12 @@ function gpuJob(input: CommandRunInput, executionId: string, body: GpuCreateTask
     noun: 'GPU task',
     async start() {
       const prepared = await prepareScheduledGpuTask({ taskId, body, origin: { schedule_id: input.scheduleId, execution_id: executionId } });
-      const child = await startChild<GpuTaskWorkflow>(GPU_TASK_WORKFLOW, { workflowId: taskId, args: [prepared.input], parentClosePolicy: ParentClosePolicy.ABANDON });
+      const child = await startChild<GpuTaskWorkflow>(GPU_TASK_WORKFLOW, {
+        workflowId: taskId,
+        args: [prepared.input],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: gpuTaskSearchAttributes(prepared.input.taskType, prepared.input.displayId, input.scheduleId),
+      });
       await gpuEnqueue({ taskType: body.taskType, entry: prepared.entry });
       const end = child.result().then(
         (o): JobEnd => {

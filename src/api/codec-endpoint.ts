@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { AesGcmCodec } from '../temporal/codec.js';
+import { maskDecodedPayloads } from '../temporal/codec-masking.js';
 import type { AppEnv } from './context.js';
 import { BadRequestError, toApiError, UnauthorizedError, type ApiError, type ErrorShaper } from './errors.js';
 
@@ -82,7 +83,8 @@ export function createCodecEndpoint(opts: { codec: AesGcmCodec; operatorToken: s
       if (!parsed.success) throw new BadRequestError('body must be {"payloads": [{"metadata": {…base64…}, "data": "base64"}]}');
       const input = parsed.data.payloads.map(fromJson);
       try {
-        const out = op === 'decode' ? await opts.codec.decode(input) : await opts.codec.encode(input);
+        // What a person sees is masked: credentials are for workers only (src/temporal/codec-masking.ts).
+        const out = op === 'decode' ? maskDecodedPayloads(await opts.codec.decode(input)) : await opts.codec.encode(input);
         return c.json({ payloads: out.map(toJson) });
       } catch (e) {
         throw new BadRequestError(`cannot ${op}: ${(e as Error).message}`);
@@ -90,6 +92,18 @@ export function createCodecEndpoint(opts: { codec: AesGcmCodec; operatorToken: s
     });
   handle('decode');
   handle('encode');
+
+  // The operator's sign-in page: a form posting the token to /codec/session, which sets the cookie the Temporal UI
+  // sends along ("Include cross-origin credentials"). Open it on the same host name as the UI (127.0.0.1 both).
+  app.get('/codec/session', (c) =>
+    c.html(
+      '<!doctype html><meta charset="utf-8"><title>Switchyard codec sign-in</title>' +
+        '<form method="post" action="/codec/session"><label>Operator token (CODEC_OPERATOR_TOKEN) ' +
+        '<input type="password" name="token" autocomplete="current-password" required></label> <button>Sign in</button></form>',
+      200,
+      { 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; form-action 'self'" },
+    ),
+  );
 
   app.post('/codec/session', async (c) => {
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);

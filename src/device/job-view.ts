@@ -1,6 +1,7 @@
 import type { CanonicalState } from '../domain/status.js';
 import { DEVICE_STATUS, deviceErrorType, fromDialectStatus } from '../domain/status-mapping.js';
 import { durationSeconds, type TaskRecord } from '../domain/task.js';
+import { workflowUiUrl, type TemporalUi } from '../domain/temporal-ui.js';
 
 /** A job as `GET /job` shows it (netpulse-job-api.md GetJobResponse), for a task of any kind. */
 export interface DeviceJobView {
@@ -18,6 +19,9 @@ export interface DeviceJobView {
   kind: string;
   host: string | null;
   waiting_reason?: string | null;
+  /** The job's workflow (its id is the job id) and its page in the Temporal UI. */
+  workflow_id?: string;
+  temporal_ui_url?: string;
 }
 
 /** ISO 8601 with an explicit offset (`+00:00`), the form the document's examples use. */
@@ -28,7 +32,7 @@ export function isoWithOffset(d: Date | null | undefined): string | null {
 
 const TERMINAL: CanonicalState[] = ['succeeded', 'failed', 'timed_out', 'cancelled'];
 
-export function toJobView(r: TaskRecord): DeviceJobView {
+export function toJobView(r: TaskRecord, ui?: TemporalUi): DeviceJobView {
   const status = DEVICE_STATUS[r.state] ?? r.status;
   let result: DeviceJobView['result'] = null;
   if (r.state === 'succeeded') result = { type: 'success', retval: r.result ?? null, error: null };
@@ -53,6 +57,10 @@ export function toJobView(r: TaskRecord): DeviceJobView {
     host: r.host,
   };
   if (status === 'queued') view.waiting_reason = r.waiting_reason ?? null;
+  if (ui) {
+    view.workflow_id = r.task_id;
+    view.temporal_ui_url = workflowUiUrl(ui, r.task_id);
+  }
   return view;
 }
 

@@ -26,6 +26,7 @@ import {
 } from './contract.js';
 import { FinishedJobViews } from './finished-jobs.js';
 import { JobReads } from './job-reads.js';
+import { deviceJobSummary, jobMemo } from '../domain/job-summary.js';
 import { isoWithOffset, jobFilter, toJobView, waitingReason, type DeviceJobView } from './job-view.js';
 import { redactRequest, type DeviceJobRequest, type Renderer, type RequestDefaults } from './request.js';
 
@@ -134,6 +135,7 @@ export async function submitDeviceJob(d: DeviceServiceDeps, req: DeviceJobReques
       workflowId: plan.id,
       args: [plan.input],
       typedSearchAttributes: deviceJobSearchAttributes(plan.queue, plan.host),
+      memo: jobMemo(deviceJobSummary({ mode: req.mode, lineCount: req.lines.length, driver: req.driverName, host: plan.host, queue: plan.queue })),
     });
     if (plan.pinned) await enqueueOnLane(d.temporal, d.config, plan, now);
   } catch (e) {
@@ -175,7 +177,7 @@ interface WaitingLines {
 const waitingLines = new WeakMap<TaskStore, WaitingLines>();
 
 async function withWaitingReasons(d: DeviceServiceDeps, records: TaskRecord[], shared = false): Promise<DeviceJobView[]> {
-  const views = records.map(toJobView);
+  const views = records.map((r) => toJobView(r, d.config.temporal));
   const queued = records.filter((r) => r.state === 'queued' || r.state === 'ready');
   if (queued.length === 0) return views;
   let cache = waitingLines.get(d.tasks);

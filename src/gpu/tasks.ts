@@ -5,6 +5,8 @@ import { GpuNodeStore, nextGpuDisplayId, type GpuNodeRecord } from '../store/gpu
 import type { TaskStore } from '../store/tasks.js';
 import type { TaskUpdate } from '../domain/task.js';
 import { gpuDispatchFailedSignal, gpuQueueName, GPU_TASK_WORKFLOW, type DispatchFailedSignal, type GpuTaskInput, type GpuTaskWorkflow } from './contract.js';
+import { gpuTaskSearchAttributes } from '../temporal/search-attributes.js';
+import { gpuTaskSummary, jobMemo } from '../domain/job-summary.js';
 import type { GpuCreateTask } from './request.js';
 import { enqueueTask, type GpuOps } from './ops.js';
 import { placeTask } from './placement.js';
@@ -212,7 +214,11 @@ export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<C
   const planned = await planGpuTask({ config: ops.config, db: ops.db, tasks: ops.tasks }, body, {});
   const { input, entry, record } = planned;
   const answer: CreatedGpuTask = { taskId: input.taskId, displayId: input.displayId, status: 'QUEUED', estimatedWaitTime: input.estimatedWaitTime };
-  const start = (args: GpuTaskInput) => ops.client.workflow.start<GpuTaskWorkflow>(GPU_TASK_WORKFLOW, { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [args] });
+  const visible = {
+    typedSearchAttributes: gpuTaskSearchAttributes(input.taskType, input.displayId),
+    memo: jobMemo(gpuTaskSummary({ displayId: input.displayId, taskType: input.taskType, priority: input.priority, app: body.app })),
+  };
+  const start = (args: GpuTaskInput) => ops.client.workflow.start<GpuTaskWorkflow>(GPU_TASK_WORKFLOW, { workflowId: input.taskId, taskQueue: ops.config.temporal.taskQueue, args: [args], ...visible });
   const recorded = ops.tasks.create(record, planned.now);
   recorded.catch(() => undefined); // awaited below on either path; a failure is answered there
   const queue = async () => {
@@ -249,6 +255,7 @@ export async function submitGpuTask(ops: GpuOps, body: GpuCreateTask): Promise<C
           workflowId: input.taskId,
           taskQueue: ops.config.temporal.taskQueue,
           args: [input],
+          ...visible,
           signal: gpuDispatchFailedSignal,
           signalArgs: [{ reason: `${placement.reason}; no retries left (maxRetries 0)`, gpuId: target.gpuId }],
         });

@@ -3,6 +3,8 @@ import type { Config, ProjectConfig } from '../config/index.js';
 import type { DeviceJobRequest } from '../device/request.js';
 import { schedulerPriorityKey } from '../domain/priority.js';
 import type { ScheduleDoc } from '../store/schedules.js';
+import { jobMemo, schedulerRunSummary } from '../domain/job-summary.js';
+import { schedulerRunSearchAttributes } from '../temporal/search-attributes.js';
 import { COMMAND_RUN_WORKFLOW, executionPrefix, scheduleIdFor, triggeredExecutionId, type CommandRunInput, type CommandRunWorkflow } from './contract.js';
 import { buildSpec, storedSchedule } from './spec.js';
 
@@ -58,6 +60,7 @@ export class SchedulerTemporal {
 
   private options(doc: ScheduleDoc, project: ProjectConfig, secrets: RunSecrets) {
     const plan = buildSpec(storedSchedule(doc.schedule_type, doc.schedule_config), doc.spec_anchor);
+    const args = runArgs(doc, project, secrets);
     return {
       plan,
       spec: plan.spec as ScheduleOptions['spec'],
@@ -66,7 +69,9 @@ export class SchedulerTemporal {
         workflowType: COMMAND_RUN_WORKFLOW,
         workflowId: executionPrefix(this.config.mongo.db, doc.id),
         taskQueue: this.config.temporal.taskQueue,
-        args: [runArgs(doc, project, secrets)],
+        args: [args],
+        typedSearchAttributes: schedulerRunSearchAttributes(doc.id, doc.owner),
+        memo: jobMemo(schedulerRunSummary({ taskId: doc.id, owner: doc.owner, source: args.source })),
         // Where runs wait for a worker, higher task priority goes first (docs/decisions.md "Priority"). The SDK's
         // schedule action type omits `priority`, but its encoder sends it (SDK 1.24).
         priority: { priorityKey: schedulerPriorityKey(doc.priority) },
@@ -158,6 +163,8 @@ export class SchedulerTemporal {
           taskQueue: action.taskQueue,
           args: [input],
           priority: { priorityKey: schedulerPriorityKey(input.priority) },
+          typedSearchAttributes: schedulerRunSearchAttributes(input.scheduleId, input.owner),
+          memo: jobMemo(schedulerRunSummary({ taskId: input.scheduleId, owner: input.owner, source: input.source })),
         });
         return;
       } catch (e) {

@@ -8,7 +8,8 @@ import { newServiceTaskId } from '../domain/ids.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { Logger } from '../logging.js';
 import { emptyStatusMessage, type ServiceTaskStore } from '../store/service-tasks.js';
-import { SA_KIND, SA_SERVICE } from '../temporal/search-attributes.js';
+import { serviceTaskSearchAttributes } from '../temporal/search-attributes.js';
+import { jobMemo, serviceTaskSummary } from '../domain/job-summary.js';
 import {
   serviceStatusUpdate,
   SERVICE_TASK_WORKFLOW,
@@ -88,10 +89,8 @@ export class ServiceTasks {
         workflowId: input.taskId,
         args: [input],
         workflowIdReusePolicy: reuse,
-        typedSearchAttributes: [
-          { key: SA_KIND, value: 'service' },
-          { key: SA_SERVICE, value: input.service },
-        ],
+        typedSearchAttributes: serviceTaskSearchAttributes(input.service),
+        memo: jobMemo(serviceTaskSummary({ service: input.service })),
       });
       return true;
     } catch (e) {

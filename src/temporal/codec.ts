@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { METADATA_ENCODING_KEY } from '@temporalio/common';
+import { MAX_SUMMARY_CHARS, PUBLIC_SUMMARY_PREFIX } from '../domain/job-summary.js';
 // A CommonJS package: Node's ESM loader cannot see its named exports.
 import proto from '@temporalio/proto';
 
@@ -15,6 +16,23 @@ export class CodecKeyError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CodecKeyError';
+  }
+}
+
+/**
+ * A job's memo summary (src/domain/job-summary.ts): a JSON string of at most MAX_SUMMARY_CHARS starting with
+ * PUBLIC_SUMMARY_PREFIX. The one payload left in the clear, so the Temporal UI's list reads without the codec;
+ * it is built from fields that are never secret. Anything else, however it looks, is encrypted.
+ */
+export function isPublicSummary(payload: Payload): boolean {
+  const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
+  if (!encoding || Buffer.from(encoding).toString() !== 'json/plain' || !payload.data) return false;
+  if (Object.keys(payload.metadata ?? {}).length !== 1 || payload.data.length > MAX_SUMMARY_CHARS * 4 + 2) return false;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(payload.data).toString('utf8'));
+    return typeof v === 'string' && v.startsWith(PUBLIC_SUMMARY_PREFIX) && v.length <= MAX_SUMMARY_CHARS;
+  } catch {
+    return false;
   }
 }
 
@@ -41,6 +59,7 @@ export class AesGcmCodec implements PayloadCodec {
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
+      if (isPublicSummary(payload)) return payload;
       const plain = temporal.api.common.v1.Payload.encode(payload).finish();
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.keyId)!, iv);

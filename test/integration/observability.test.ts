@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Connection, WorkflowClient } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
@@ -106,6 +107,55 @@ describe('observability on the real stack', () => {
     expect(apiText + workerText).not.toMatch(/switchyard_process_/);
     for (const line of (apiText + workerText).split('\n').filter((l) => l.startsWith('switchyard_job'))) {
       expect(line).not.toContain(emu.host);
+    }
+  }, 120_000);
+
+  it('links a device job to its workflow, finds it by search attributes, shows a clear memo and masks credentials in the codec', async () => {
+    const job = await runDeviceJob();
+    expect(job.workflow_id).toBe(job.id);
+    expect(job.temporal_ui_url).toBe(`${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${job.id}`);
+
+    // A client without the codec, as the Temporal UI without it: the memo reads, the input does not.
+    const connection = await Connection.connect({ address: config.temporal.address });
+    try {
+      const plain = new WorkflowClient({ connection, namespace: config.temporal.namespace });
+      const described = await plain.getHandle(job.id).describe();
+      expect(described.memo?.summary).toBe(`switchyard: device job, 1 command line(s) via netmiko on ${emu.host} (pinned_${emu.host})`);
+      expect(described.typedSearchAttributes.get({ name: 'SwitchyardHost', type: 'KEYWORD' } as never)).toBe(emu.host);
+      const query = `SwitchyardKind = "device" AND SwitchyardHost = "${emu.host}" AND SwitchyardQueue = "pinned_${emu.host}" AND WorkflowId = "${job.id}"`;
+      await eventually(
+        async () => {
+          for await (const w of plain.list({ query })) if (w.workflowId === job.id) return true;
+          return null;
+        },
+        'the job found by its search attributes',
+        20_000,
+        300,
+      );
+
+      // The codec endpoint decodes the job's input and result for an operator, with the credentials masked.
+      const history = await plain.getHandle(job.id).fetchHistory();
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+      const completed = history.events?.find((e) => e.workflowExecutionCompletedEventAttributes)?.workflowExecutionCompletedEventAttributes?.result?.payloads ?? [];
+      expect(started.length).toBe(1);
+      expect(Buffer.from(started[0]!.data!).toString('latin1')).not.toContain(emu.password);
+      const toJson = (p: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
+        metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+        data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
+      });
+      const res = await fetch(`${api.url}/codec/decode`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${config.auth.codecOperatorToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ payloads: [...started, ...completed].map(toJson) }),
+      });
+      expect(res.status).toBe(200);
+      const decoded = ((await res.json()) as { payloads: Array<{ data: string }> }).payloads.map((p) => Buffer.from(p.data, 'base64').toString('utf8'));
+      expect(decoded[0]).toContain(emu.username);
+      expect(decoded[0]).toContain('"password":"***"');
+      expect(decoded.join('\n')).not.toContain(emu.password);
+      expect(decoded.length).toBe(1 + completed.length);
+    } finally {
+      await connection.close();
     }
   }, 120_000);
 });

@@ -35,6 +35,8 @@ const jobViewSchema = z
     kind: z.string(),
     host: z.string().nullable(),
     waiting_reason: z.string().nullable().optional(),
+    workflow_id: z.string().optional().openapi({ description: 'The job\'s Temporal workflow id (the job id)' }),
+    temporal_ui_url: z.string().optional().openapi({ description: 'The job\'s workflow in the Temporal UI (TEMPORAL_UI_URL)' }),
   })
   .openapi('DeviceJob');
 const workerViewSchema = z

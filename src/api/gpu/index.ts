@@ -22,6 +22,7 @@ import { registerGpuMonitoringRoutes } from './monitoring.js';
 import { BASE, jsonBody, ok, responses, route, SECURITY } from './routes.js';
 import * as S from './schemas.js';
 import { nodeView, taskView } from './views.js';
+import { temporalLinkHeader, workflowUiUrl } from '../../domain/temporal-ui.js';
 
 export const GPU_OPENAPI_PATH = '/openapi/gpu.json';
 const gpuIdParam = z.object({ gpuId: z.string().min(1) });
@@ -170,7 +171,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
   app.openapi(
     createRoute({ ...route('get', '/tasks', 'List tasks (filters: status, taskType, gpuId; page from 1, size)', 'Tasks'), request: { query: S.TaskListQuery }, responses: responses(z.array(S.TaskDO)) }),
     async (c) => {
-      return c.json(ok((await listGpuTasks(ops, c.req.valid('query'))).map(taskView)), 200);
+      return c.json(ok((await listGpuTasks(ops, c.req.valid('query'))).map((r) => taskView(r, deps.config.temporal))), 200);
     },
   );
 
@@ -190,7 +191,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
     async (c) => {
       const r = await getTask(c.req.valid('param').taskId);
       const facts = await waitingFacts(ops, r);
-      return c.json(ok({ ...taskView(r), ...(facts ? { waitingReason: facts.reason, queuePosition: facts.position + 1 } : {}) }), 200);
+      return c.json(ok({ ...taskView(r, deps.config.temporal), ...(facts ? { waitingReason: facts.reason, queuePosition: facts.position + 1 } : {}) }), 200);
     },
   );
 
@@ -200,6 +201,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
       const r = await getTask(c.req.valid('param').taskId);
       const view = taskView(r);
       const p = await taskProgress(ops, r);
+      c.header('Link', temporalLinkHeader([workflowUiUrl(deps.config.temporal, r.task_id)]));
       return c.json(
         ok({
           taskId: r.task_id,
@@ -222,6 +224,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
     async (c) => {
       const r = await getTask(c.req.valid('param').taskId);
       const view = taskView(r);
+      c.header('Link', temporalLinkHeader([workflowUiUrl(deps.config.temporal, r.task_id)]));
       let result: unknown = view.result;
       if (typeof result === 'string') {
         try {

@@ -63,6 +63,8 @@ export const TaskDO = z
     updatedAt: z.number().int(),
     waitingReason: z.string().nullable().optional().openapi({ description: 'Why a QUEUED task waits (extension)' }),
     queuePosition: z.number().int().optional(),
+    workflowId: z.string().optional().openapi({ description: 'The task\'s Temporal workflow id (the task id) (extension)' }),
+    temporalUiUrl: z.string().optional().openapi({ description: 'The task\'s workflow in the Temporal UI (extension)' }),
   })
   .openapi('TaskDO');
 

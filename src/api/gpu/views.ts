@@ -1,6 +1,7 @@
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { statfs } from 'node:fs/promises';
 import type { TaskRecord } from '../../domain/task.js';
+import { workflowUiUrl, type TemporalUi } from '../../domain/temporal-ui.js';
 import { details } from '../../gpu/service.js';
 import { GPU_STATUS } from '../../domain/status-mapping.js';
 import type { GpuNodeRecord } from '../../store/gpu-nodes.js';
@@ -48,7 +49,8 @@ function resultText(v: unknown): string | null {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-export function taskView(r: TaskRecord) {
+/** A task as the dialect shows it; with `ui`, also its workflow id and Temporal UI link (camelCase, like the rest). */
+export function taskView(r: TaskRecord, ui?: TemporalUi) {
   const d = details(r);
   const num = (k: string, dflt = 0) => (typeof d[k] === 'number' ? (d[k] as number) : dflt);
   const str = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : null);
@@ -73,6 +75,7 @@ export function taskView(r: TaskRecord) {
     startedAt: ms(r.start_time),
     completedAt: ms(r.end_time),
     updatedAt: (r.updated_at ?? r.create_time).getTime(),
+    ...(ui ? { workflowId: r.task_id, temporalUiUrl: workflowUiUrl(ui, r.task_id) } : {}),
   };
 }
 

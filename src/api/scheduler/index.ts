@@ -3,6 +3,8 @@ import type { Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { ZodType } from 'zod';
 import { fromDialectStatus } from '../../domain/status-mapping.js';
+import { scheduleUiUrl, temporalLinkHeader, workflowUiUrl } from '../../domain/temporal-ui.js';
+import { scheduleIdFor } from '../../scheduler/contract.js';
 import { SchedulerError, type SchedulerRefusal } from '../../scheduler/actions.js';
 import { SchedulerService } from '../../scheduler/service.js';
 import type { ApiDeps } from '../context.js';
@@ -134,6 +136,8 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
 
   app.openapi(route('get', '/tasks/{task_id}', 'One task with its execution summary', s.envelope(s.taskSchema, 'SchedulerTaskDetailResponse'), task), async (c) => {
     const t = await call(() => service.detail(user(c), c.req.valid('param').task_id));
+    // The document's bodies have no room for links: the task's Temporal Schedule goes in a `Link` header.
+    c.header('Link', temporalLinkHeader([scheduleUiUrl(deps.config.temporal, scheduleIdFor(deps.config.mongo.db, t.doc.id))]));
     return ok(c, MSG.ok, taskView(t, { projectName: service.projectName(t.doc.project_id), summary: t.summary }));
   });
 
@@ -173,13 +177,17 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
       const q = c.req.valid('query');
       const states = q.status !== undefined ? fromDialectStatus('scheduler', q.status) : null;
       const { total, rows } = await call(() => service.executionsOf(user(c), c.req.valid('param').task_id, { page: q.page, size: q.size, states, from: q.start_date, to: q.end_date }));
+      // Each execution is a workflow whose id is the execution id.
+      if (rows.length > 0) c.header('Link', temporalLinkHeader(rows.map((r) => workflowUiUrl(deps.config.temporal, r.task_id))));
       return c.json({ total, page: q.page, size: q.size, items: rows.map((r) => executionView(r)) }, 200);
     },
   );
 
-  app.openapi(route('get', '/executions/{execution_id}', 'One execution with workspace and resource usage', s.envelope(s.executionSchema, 'SchedulerExecutionResponse'), execution), async (c) =>
-    ok(c, MSG.ok, executionView(await call(() => service.execution(user(c), c.req.valid('param').execution_id)), true)),
-  );
+  app.openapi(route('get', '/executions/{execution_id}', 'One execution with workspace and resource usage', s.envelope(s.executionSchema, 'SchedulerExecutionResponse'), execution), async (c) => {
+    const r = await call(() => service.execution(user(c), c.req.valid('param').execution_id));
+    c.header('Link', temporalLinkHeader([workflowUiUrl(deps.config.temporal, r.task_id)]));
+    return ok(c, MSG.ok, executionView(r, true));
+  });
 
   app.openapi(
     route('get', '/executions/{execution_id}/logs/file', 'The last `lines` lines (≤ 10000) of output.log or error.log', s.envelope(s.logsSchema, 'SchedulerLogsResponse'), { ...execution, query: s.logsQuery }),

@@ -7,6 +7,7 @@ import { ServiceTaskError, ServiceTasks } from '../../service-tasks/service.js';
 import { ServiceTaskStore } from '../../store/service-tasks.js';
 import { safeEqual } from '../codec-endpoint.js';
 import type { ApiDeps, AppEnv } from '../context.js';
+import { temporalLinkHeader, workflowUiUrl } from '../../domain/temporal-ui.js';
 import type { Dialect } from '../dialect.js';
 import { ApiError, BadRequestError, type ErrorShaper, UnauthorizedError } from '../errors.js';
 import { bodyByReference, createDialectApp } from '../openapi.js';
@@ -90,6 +91,28 @@ function statusEntry(r: TaskRecord) {
   };
 }
 
+/** Most links one answer carries (a page of /api/tasks holds at most this many). */
+const MAX_LINKS = 100;
+
+/**
+ * The tasks an answer is about: every `task_id` in it (not the `Invalid` ones of status_task), else the one the
+ * request named (result_task answers without it). Each task's workflow id is its task id.
+ */
+function taskIdsIn(out: Record<string, unknown>, input: unknown): string[] {
+  const ids = new Set<string>();
+  const visit = (v: unknown, depth: number) => {
+    if (ids.size >= MAX_LINKS || depth > 2 || v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) return v.forEach((x) => visit(x, depth + 1));
+    const o = v as Record<string, unknown>;
+    if (typeof o.task_id === 'string' && o.status !== 'Invalid') ids.add(o.task_id);
+    for (const k of ['status', 'data']) if (k in o) visit(o[k], depth + 1);
+  };
+  visit(out, 0);
+  const asked = (input as { data?: { task_id?: unknown } } | null)?.data?.task_id;
+  if (ids.size === 0 && typeof asked === 'string' && 'start_time' in out) ids.add(asked);
+  return [...ids];
+}
+
 /** The long-running service-task dialect (long-task-api.md): `/api/create_task` … `/api/service_task`. */
 export function createServiceTasksDialect(deps: ApiDeps): Dialect {
   const { config } = deps;
@@ -119,7 +142,11 @@ export function createServiceTasksDialect(deps: ApiDeps): Dialect {
     app.openapi(doc(path, summary, documented, ok), async (c) => {
       const input = body ? await readBody(c, body) : {};
       try {
-        return c.json({ result: 'ok', ...(await handler(input as never, c)) }, 200);
+        const out = await handler(input as never, c);
+        // The document's bodies are fixed: the tasks' Temporal UI pages go in a `Link` header.
+        const ids = taskIdsIn(out, input);
+        if (ids.length > 0) c.header('Link', temporalLinkHeader(ids.map((id) => workflowUiUrl(config.temporal, id))));
+        return c.json({ result: 'ok', ...out }, 200);
       } catch (e) {
         throw toApi(e);
       }
