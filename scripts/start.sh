@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm install --no-audit --no-fund
 fi
-# The Temporal UI asks this endpoint to decode payloads (operators only: see README, "Payload encryption").
-export SWITCHYARD_UI_CODEC_ENDPOINT=${SWITCHYARD_UI_CODEC_ENDPOINT:-http://localhost:${API_PORT:-9000}/codec}
+# No cluster-level codec endpoint by default: with one set, the Temporal UI's codec dialog offers no "include
+# cross-origin credentials" switch, and the operator cookie (README, "Payload encryption") is never sent. The
+# operator sets http://127.0.0.1:9000/codec in the UI with that switch on: one host name (127.0.0.1) for the UI
+# and the API, so the SameSite=Lax cookie goes along. SWITCHYARD_UI_CODEC_ENDPOINT, when set, is still passed.
 exec node bin/switchyard.js dev

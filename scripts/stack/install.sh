@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the local stack's programs into $SWITCHYARD_CACHE (default ~/.cache/switchyard).
 #
-#   bash scripts/stack/install.sh [--quiet] [temporal|test-server|ferretdb|kafka|sshd|kcat|pytools|ntc-templates|
+#   bash scripts/stack/install.sh [--quiet] [temporal|test-server|ferretdb|kafka|sshd|kcat|chromium|pytools|ntc-templates|
 #                                           node24|deploy-tools|all ...]   (default: all)
 #
 # --quiet prints nothing for components that are already installed.
@@ -15,7 +15,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_COMPONENTS=(temporal test-server ferretdb kafka sshd kcat pytools ntc-templates node24 deploy-tools)
+ALL_COMPONENTS=(temporal test-server ferretdb kafka sshd kcat chromium pytools ntc-templates node24 deploy-tools)
 
 usage() {
   sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -78,6 +78,8 @@ is_installed() {
     deploy-tools) marker_ok deploy-tools "$(deploy_tools_key)" && [[ -x "$DEPLOY_TOOLS_DIR/helm" && -x "$DEPLOY_TOOLS_DIR/k8s-check" && -x "$DEPLOY_TOOLS_DIR/compose-check" && -x "$DEPLOY_TOOLS_DIR/temporal-config-check" ]] ;;
     sshd) [[ -x /usr/sbin/sshd ]] ;;
     kcat) command -v kcat >/dev/null 2>&1 ;;
+    # The Temporal UI browser test (test/integration/temporal-ui-browser.test.ts) drives Debian's chromium.
+    chromium) [[ -x /usr/bin/chromium ]] ;;
     apt) for c in "${APT_COMPONENTS[@]}"; do is_installed "$c" || return 1; done ;;
     *) return 1 ;;
   esac
@@ -357,6 +359,7 @@ apt_package() {
   case $1 in
     sshd) echo openssh-server ;;
     kcat) echo kcat ;;
+    chromium) echo chromium ;;
   esac
 }
 
@@ -486,7 +489,7 @@ main() {
     [[ "$seen" == *" $c "* ]] && continue
     seen+="$c "
     case $c in
-      sshd | kcat)
+      sshd | kcat | chromium)
         if is_installed "$c"; then
           ((QUIET)) || log "$c: already installed"
         else

@@ -450,7 +450,7 @@ main() {
   pids=("${JOB_PIDS[@]}")
   local tools_pid=""
   if ((tools)); then
-    bash "$STACK_DIR/install.sh" --quiet sshd kcat pytools ntc-templates &
+    bash "$STACK_DIR/install.sh" --quiet sshd kcat chromium pytools ntc-templates &
     tools_pid=$!
     JOB_PIDS+=("$tools_pid")
   fi
@@ -460,7 +460,7 @@ main() {
   done
   if [[ -n "$tools_pid" ]] && ! wait "$tools_pid"; then
     warn "the tests' tools (sshd, kcat, pytools) or the ntc-templates did not all install; tests that use them will fail." \
-      "Retry: bash scripts/stack/install.sh sshd kcat pytools ntc-templates"
+      "Retry: bash scripts/stack/install.sh sshd kcat chromium pytools ntc-templates"
   fi
   for s in "${servers[@]}"; do
     case $(cat "$results/$s" 2>/dev/null || true) in
