@@ -76,18 +76,18 @@ describe('Temporal UI with the codec, in chromium', () => {
     await Promise.all([page.waitForURL(`${api.url}/codec/session`), page.click('button')]);
     expect(await page.textContent('body')).toContain('"ok":true');
     // Step 2: the UI's codec setting (what its Codec Server dialog stores in this browser).
-    await page.addInitScript((endpoint: string) => {
-      localStorage.setItem('endpoint', JSON.stringify(endpoint));
-      localStorage.setItem('includeCredentials', 'true');
-      localStorage.setItem('passAccessToken', 'false');
-      localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
-    }, `${api.url}/codec`);
+    const settings = { endpoint: `${api.url}/codec`, includeCredentials: true, passAccessToken: false, overrideRemoteCodecConfiguration: true };
+    await page.addInitScript({
+      content: Object.entries(settings)
+        .map(([k, v]) => `localStorage.setItem(${JSON.stringify(k)}, ${JSON.stringify(JSON.stringify(v))});`)
+        .join('\n'),
+    });
 
     // The link from the API answer, as a user clicks it.
     await page.goto(job.temporal_ui_url);
     const text = await eventually(
       async () => {
-        const t = await page.evaluate(() => document.body.innerText);
+        const t = await page.evaluate<string>('document.body.innerText');
         return t.includes(emu.username) && t.includes('succeeded') ? t : null;
       },
       'the decoded input and result in the UI',
