@@ -98,7 +98,7 @@ const MAX_LINKS = 100;
  * The tasks an answer is about: every `task_id` in it (not the `Invalid` ones of status_task), else the one the
  * request named (result_task answers without it). Each task's workflow id is its task id.
  */
-function taskIdsIn(out: Record<string, unknown>, input: unknown): string[] {
+export function taskIdsIn(out: Record<string, unknown>, input: unknown): string[] {
   const ids = new Set<string>();
   const visit = (v: unknown, depth: number) => {
     if (ids.size >= MAX_LINKS || depth > 2 || v === null || typeof v !== 'object') return;
