@@ -18,7 +18,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           // The fault suite stops servers and kills processes on its own private stack and keeps both cores busy:
           // it runs on its own, after the other integration tests, so it cannot starve their timing.
-          exclude: ['test/integration/faults*.test.ts'],
+          exclude: ['test/integration/faults*.test.ts', 'test/integration/topology*.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 180_000,
@@ -31,6 +31,17 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 900_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        // The production topology (Temporal's own server on PostgreSQL, two APIs, two isolated workers): on its
+        // own as well; its first run builds the server (scripts/stack/install.sh temporal-server).
+        test: {
+          name: 'topology',
+          include: ['test/integration/topology*.test.ts'],
+          environment: 'node',
+          testTimeout: 900_000,
+          hookTimeout: 1_800_000,
         },
       },
     ],

@@ -5,6 +5,7 @@ import { createMirrorActivities } from './mirror.js';
 import { createScheduledJobActivities } from './scheduled-jobs.js';
 import { createServiceTaskActivities } from './service-tasks.js';
 import { createShellActivities } from './shell.js';
+import { createWorkspaceActivities } from './workspaces.js';
 
 export type { ActivityDeps } from './deps.js';
 export type { MirrorWrite, TaskEvent } from './mirror.js';
@@ -22,3 +23,10 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Every activity of a worker's own task queue (work that must run on that worker's disk), besides the plugins'. */
+export function createOwnQueueActivities(deps: ActivityDeps) {
+  return createWorkspaceActivities(deps);
+}
+
+export type OwnQueueActivities = ReturnType<typeof createOwnQueueActivities>;

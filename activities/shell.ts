@@ -4,8 +4,10 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { executionPaths } from '../src/scheduler/host.js';
+import { ExecutionLogStore } from '../src/store/execution-logs.js';
 import { ExecutionStore } from '../src/store/executions.js';
 import type { ActivityDeps } from './deps.js';
+import { LogShipper } from './log-shipping.js';
 import { writeMirror, type MirrorWrite } from './mirror.js';
 
 export interface RunCommandInput {
@@ -57,7 +59,10 @@ export function cleanEnv(executionId: string, workspace: string, extra: Record<s
   };
 }
 
-/** A log file that stops growing at `limit` bytes and says so once. */
+/**
+ * A log that stops growing at `limit` bytes and says so once: written to the worker's own file and shipped to
+ * MongoDB (where the API reads it: the worker's disk is not the API's).
+ */
 class BoundedLog {
   private written = 0;
   truncated = false;
@@ -67,8 +72,14 @@ class BoundedLog {
   constructor(
     path: string,
     private readonly limit: number,
+    readonly shipper: LogShipper,
   ) {
     this.stream = createWriteStream(path, { flags: 'a' });
+  }
+
+  private emit(chunk: Buffer): void {
+    this.stream.write(chunk);
+    this.shipper.write(chunk);
   }
 
   write(chunk: Buffer): void {
@@ -76,14 +87,14 @@ class BoundedLog {
     if (this.truncated) return;
     const room = this.limit - this.written;
     if (chunk.length <= room) {
-      this.stream.write(chunk);
+      this.emit(chunk);
       this.written += chunk.length;
       return;
     }
-    if (room > 0) this.stream.write(chunk.subarray(0, room));
+    if (room > 0) this.emit(chunk.subarray(0, room));
     this.written = this.limit;
     this.truncated = true;
-    this.stream.write(`\n[switchyard: output truncated at ${this.limit} bytes]\n`);
+    this.emit(Buffer.from(`\n[switchyard: output truncated at ${this.limit} bytes]\n`));
   }
 
   lastLine(): string | null {
@@ -93,7 +104,7 @@ class BoundedLog {
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end(resolve));
+    await Promise.all([new Promise<void>((resolve) => this.stream.end(resolve)), this.shipper.close()]);
   }
 }
 
@@ -107,6 +118,7 @@ function parseTimeFile(text: string): { maxKb: number; cpuSeconds: number } | nu
 
 export function createShellActivities(deps: ActivityDeps) {
   const { workspaceRoot, maxLogBytes } = deps.config.scheduler;
+  const logStore = new ExecutionLogStore(deps.tasks.collection.db);
   return {
     /**
      * Runs a shell command in a fresh workspace with a clean environment. stdout/stderr go to output.log/error.log
@@ -118,8 +130,9 @@ export function createShellActivities(deps: ActivityDeps) {
       const paths = executionPaths(workspaceRoot, input.executionId);
       await mkdir(paths.workspace, { recursive: true });
       await mkdir(paths.logDir, { recursive: true });
-      const out = new BoundedLog(paths.output, maxLogBytes);
-      const err = new BoundedLog(paths.error, maxLogBytes);
+      const order = { attempt: input.attempt, activityAttempt: ctx.info.attempt };
+      const out = new BoundedLog(paths.output, maxLogBytes, new LogShipper(logStore, input.executionId, 'output', order, deps.logger));
+      const err = new BoundedLog(paths.error, maxLogBytes, new LogShipper(logStore, input.executionId, 'error', order, deps.logger));
       if (input.attempt > 1) {
         const note = Buffer.from(`[switchyard: attempt ${input.attempt}]\n`);
         out.write(note);

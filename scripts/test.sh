@@ -32,6 +32,12 @@ bash scripts/stack/install.sh node24 deploy-tools >"$STATE/logs/deploy-tools.log
 tools_pid=$!
 NODE24="${SWITCHYARD_CACHE:-$HOME/.cache/switchyard}/node24/bin/node"
 
+# Temporal's own server (a Go build from source, ~4 minutes cold on two cores) and PostgreSQL, for the topology
+# test at the end: built in the background now, cached afterwards.
+step "Temporal server and PostgreSQL for the topology test (installing in the background; log: $STATE/logs/server-engine.log)"
+bash scripts/stack/install.sh temporal-server postgresql >"$STATE/logs/server-engine.log" 2>&1 &
+engine_pid=$!
+
 step "lint"
 npx eslint . || failed+=(lint)
 
@@ -72,6 +78,16 @@ if wait "$stack_pid"; then
   # On its own: it stops and kills servers and processes of a private stack, and keeps both cores busy.
   step "fault suite, short versions (a private stack on free ports)"
   npx vitest run --project faults --reporter=default --reporter=json --outputFile.json="$STATE/logs/vitest-faults.json" || failed+=(faults)
+  # The production topology, short version: Temporal's own server on PostgreSQL, two APIs, two isolated workers,
+  # a rolling restart under load (npm run test:topology runs the full one).
+  step "production topology, short version (Temporal server on PostgreSQL; log of its build: $STATE/logs/server-engine.log)"
+  if wait "$engine_pid"; then
+    npx vitest run --project topology --reporter=default --reporter=json --outputFile.json="$STATE/logs/vitest-topology.json" || failed+=(topology)
+  else
+    cat "$STATE/logs/server-engine.log"
+    echo "Temporal's server or PostgreSQL did not install (see the log above): the topology test not run"
+    failed+=(server-engine)
+  fi
 else
   cat "$STATE/logs/stack-up.log"
   echo "the local stack did not come up: integration tests not run (see the log above)"
@@ -89,7 +105,7 @@ node -e '
   }
   console.log(`tests: ${passed} passed, ${failedN} failed, ${skipped} skipped`);
 ' "$STATE/logs/vitest-unit.json" "$STATE/logs/vitest-unit-node24.json" "$STATE/logs/vitest-deploy.json" \
-  "$STATE/logs/vitest-integration.json" "$STATE/logs/vitest-faults.json"
+  "$STATE/logs/vitest-integration.json" "$STATE/logs/vitest-faults.json" "$STATE/logs/vitest-topology.json"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
   exit 1

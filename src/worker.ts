@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from './config/index.js';
-import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { createActivities, createOwnQueueActivities, type ActivityDeps } from '../activities/index.js';
 import { closeActivityResources } from '../activities/resources.js';
 import { startClusterRegistry } from './cluster/registry.js';
 import { createKafka } from './kafka/client.js';
@@ -59,6 +59,8 @@ export interface WorkerPluginContext {
 
 export interface WorkerPluginInstance {
   workers: Worker[];
+  /** Activities served on this process's own task queue (`ownTaskQueue`), which the runtime polls itself. */
+  ownQueueActivities?: object;
   /** Dialect queue words this process now serves, shown by GET /worker. */
   queues: string[];
   close?(): Promise<void>;
@@ -178,7 +180,15 @@ async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
   const plugins: WorkerPluginInstance[] = [];
   for (const plugin of options.plugins ?? []) plugins.push(await plugin(ctx));
 
-  const workers = [main, ...plugins.flatMap((p) => p.workers)];
+  // This process's own queue: work addressed to this worker (pinned hosts it owns, its disk's workspaces).
+  const own = await Worker.create({
+    ...baseOptions,
+    taskQueue: ownTaskQueue,
+    activities: Object.assign({}, createOwnQueueActivities(deps), ...plugins.map((p) => p.ownQueueActivities ?? {})) as object,
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+  });
+
+  const workers = [main, own, ...plugins.flatMap((p) => p.workers)];
   a.setWorkers(workers);
   readiness
     .addCheck('mongodb', () => pingMongo(mongo.db))

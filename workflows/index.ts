@@ -6,3 +6,4 @@ export { gpuTask } from './gpu-task.js';
 export { gpuDispatcher } from './gpu-dispatcher.js';
 export { gpuMonitor } from './gpu-monitor.js';
 export { commandRun } from './command-run.js';
+export { workspaceCleanup } from './workspace-cleanup.js';

@@ -46,7 +46,8 @@ stop_server() {
     log "$name: not running"
     return 0
   fi
-  signal_server TERM "$pid"
+  # PostgreSQL's SIGTERM waits for every client to leave; SIGINT is its fast shutdown (a clean one all the same).
+  if [[ "$name" == postgresql ]]; then signal_server INT "$pid"; else signal_server TERM "$pid"; fi
   if ! wait_exit "$pid" "$STOP_SECONDS"; then
     warn "$name (pid $pid) still running ${STOP_SECONDS}s after SIGTERM: sending SIGKILL"
     signal_server KILL "$pid"
@@ -62,6 +63,7 @@ stop_server() {
   fi
   if [[ "$name" == kafka ]]; then wait_port_free "$STACK_HOST" "$KAFKA_CONTROLLER_PORT" 5 || true; fi
   if [[ "$name" == temporal ]]; then wait_port_free "$STACK_HOST" "$TEMPORAL_UI_PORT" 5 || true; fi
+  if [[ "$name" == temporal-server ]]; then wait_port_free "$STACK_HOST" "$((TEMPORAL_PORT + 1))" 5 || true; fi
   log "$name stopped (pid $pid) in $(elapsed_since "$start")"
 }
 
@@ -79,7 +81,7 @@ main() {
 
   local servers=() s
   if ((all)); then
-    for s in "${STACK_SERVERS[@]}"; do [[ -f "$(pid_file "$s")" ]] && servers+=("$s"); done
+    for s in "${ALL_STACK_SERVERS[@]}"; do [[ -f "$(pid_file "$s")" ]] && servers+=("$s"); done
   elif [[ -f "$STATE_STARTED" ]]; then
     while IFS= read -r s; do
       [[ -n "$s" ]] || continue

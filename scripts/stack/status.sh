@@ -8,8 +8,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 all_up=1
-for name in "${STACK_SERVERS[@]}"; do
+for name in "${ALL_STACK_SERVERS[@]}"; do
   pid=$(read_pid "$name" || true)
+  # Another engine's servers are shown only while they run.
+  [[ " ${STACK_SERVERS[*]} " == *" $name "* || -n "$pid" ]] || continue
   if port_open "$STACK_HOST" "$(server_port "$name")"; then
     state=up
   elif [[ -n "$pid" ]]; then

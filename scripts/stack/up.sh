@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Brings the local stack up: Temporal dev server, FerretDB, Kafka (KRaft), all on 127.0.0.1.
 #
-#   bash scripts/stack/up.sh [--only temporal,ferretdb,kafka] [--no-tools] [--keep]
+#   bash scripts/stack/up.sh [--engine dev|server] [--only temporal,ferretdb,kafka] [--no-tools] [--keep]
 #
+# --engine server runs Temporal's own server (v1.32.0, built from source by install.sh temporal-server) on
+# Debian's PostgreSQL 15 instead of the dev server, configured by temporal-config/server.yaml (the file
+# docker-compose.yml mounts): servers postgresql (POSTGRES_PORT, default 5433) and temporal-server (TEMPORAL_PORT
+# and four ports derived from it, see lib.sh). The dev server stays the default.
 # A server that already answers on its port is reused and left alone. Any other is installed if needed
 # (install.sh), started in the background (it outlives this script), and waited for until healthy
 # ($STACK_WAIT_SECONDS, default 90). Servers come up in parallel. The names of the servers this run started are
@@ -17,7 +21,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # --- health checks (each returns quickly; 0 = healthy) -------------------------
@@ -27,6 +31,17 @@ health_temporal() {
   out=$("$TEMPORAL_BIN" operator cluster health --address "$addr" 2>&1) || return 1
   [[ "$out" == *SERVING* ]] || return 1
   "$TEMPORAL_BIN" operator namespace describe --namespace default --address "$addr" >/dev/null 2>&1
+}
+
+# Temporal's own server: up once its frontend answers the health check (the namespace is created after).
+health_temporal-server() {
+  local out
+  out=$("$TEMPORAL_BIN" operator cluster health --address "$STACK_HOST:$TEMPORAL_PORT" 2>&1) || return 1
+  [[ "$out" == *SERVING* ]]
+}
+
+health_postgresql() {
+  "$POSTGRES_BIN_DIR/pg_isready" -q -h "$STACK_HOST" -p "$POSTGRES_PORT" -t 2
 }
 
 have_node_module() { command -v node >/dev/null 2>&1 && [[ -d "$SWITCHYARD_ROOT/node_modules/$1" ]]; }
@@ -176,6 +191,121 @@ start_temporal() {
     --namespace default --log-level warn "${args[@]}"
 }
 
+# PostgreSQL refuses to run as root: as root, its files belong to (and it runs as) Debian's `postgres` user.
+as_postgres() {
+  if [[ $(id -u) -eq 0 ]]; then
+    setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# The password of the `temporal` role, made once per state directory (readable by its owner only).
+postgres_password() {
+  local f="$STATE_DATA/postgresql.password"
+  if [[ ! -s "$f" ]]; then
+    mkdir -p "$STATE_DATA"
+    (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$f")
+  fi
+  cat "$f"
+}
+
+# A cluster of its own under the state directory: TCP on 127.0.0.1 only (no Unix socket), password
+# authentication (scram-sha-256) for its one role, `temporal`, a superuser as in Temporal's compose files.
+start_postgresql() {
+  local dir="$STATE_DATA/postgresql" pw
+  pw=$(postgres_password)
+  if [[ ! -s "$dir/PG_VERSION" ]]; then
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    local pwfile="$STATE_DATA/.pg-initdb-pw"
+    (umask 077 && printf '%s\n' "$pw" >"$pwfile")
+    if [[ $(id -u) -eq 0 ]]; then chown postgres:postgres "$dir" "$pwfile"; fi
+    chmod 700 "$dir"
+    mkdir -p "$STATE_LOGS"
+    if ! as_postgres "$POSTGRES_BIN_DIR/initdb" -D "$dir" -U temporal --pwfile="$pwfile" --auth=scram-sha-256 \
+      --encoding=UTF8 --locale=C.UTF-8 >"$STATE_LOGS/postgresql-initdb.log" 2>&1; then
+      rm -f "$pwfile"
+      err "postgresql: initdb in $dir failed"
+      tail_log "$STATE_LOGS/postgresql-initdb.log" 30
+      return 1
+    fi
+    rm -f "$pwfile"
+  fi
+  local run_as=()
+  if [[ $(id -u) -eq 0 ]]; then run_as=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
+  spawn postgresql "${run_as[@]}" "$POSTGRES_BIN_DIR/postgres" -D "$dir" -p "$POSTGRES_PORT" \
+    -c listen_addresses="$STACK_HOST" -c unix_socket_directories= -c max_connections=200 \
+    -c shared_buffers=128MB -c fsync=on -c synchronous_commit=off -c logging_collector=off
+}
+
+# Creates Temporal's two databases when missing and brings both schemas to this release's versions (an upgrade
+# too), as deploy/compose/temporal-setup-schema.sh does in the compose deployment. Quick when they are current.
+temporal_setup_schema() {
+  local logf="$STATE_LOGS/temporal-schema.log" db out
+  local sql=("$TEMPORAL_SQL_TOOL" --plugin postgres12 --ep "$STACK_HOST" -p "$POSTGRES_PORT" -u temporal)
+  export SQL_PASSWORD
+  SQL_PASSWORD=$(postgres_password)
+  : >"$logf"
+  for db in temporal temporal_visibility; do
+    if ! out=$("${sql[@]}" --db "$db" create 2>&1); then
+      if [[ "$out" != *"already exists"* ]]; then
+        printf '%s\n' "$out" >>"$logf"
+        err "temporal-server: could not create database $db"
+        tail_log "$logf" 20
+        return 1
+      fi
+    fi
+  done
+  if ! {
+    "${sql[@]}" --db temporal setup-schema -v 0.0 &&
+      "${sql[@]}" --db temporal update-schema --schema-name postgresql/v12/temporal &&
+      "${sql[@]}" --db temporal_visibility setup-schema -v 0.0 &&
+      "${sql[@]}" --db temporal_visibility update-schema --schema-name postgresql/v12/visibility
+  } >>"$logf" 2>&1; then
+    err "temporal-server: the schema setup failed"
+    tail_log "$logf" 30
+    return 1
+  fi
+  unset SQL_PASSWORD
+}
+
+# Temporal's own server with temporal-config/server.yaml, every address, port and credential in its environment
+# (the names server.yaml reads, as docker-compose.yml passes them).
+start_temporal-server() {
+  # up.sh brings servers up side by side: PostgreSQL may still be starting.
+  local deadline=$((SECONDS + STACK_WAIT_SECONDS))
+  until health_postgresql; do
+    if ((SECONDS >= deadline)); then
+      err "temporal-server: PostgreSQL on $STACK_HOST:$POSTGRES_PORT did not answer within ${STACK_WAIT_SECONDS}s"
+      return 1
+    fi
+    sleep 0.5
+  done
+  temporal_setup_schema || return 1
+  local env_vars=() line
+  while IFS= read -r line; do env_vars+=("$line"); done < <(temporal_server_ports)
+  spawn temporal-server env "${env_vars[@]}" \
+    POSTGRES_SEEDS="$STACK_HOST" DB_PORT="$POSTGRES_PORT" POSTGRES_USER=temporal POSTGRES_PWD="$(postgres_password)" \
+    BIND_ON_IP="$STACK_HOST" DYNAMIC_CONFIG_FILE_PATH="$DYNAMIC_CONFIG_FILE" LOG_LEVEL="${TEMPORAL_SERVER_LOG_LEVEL:-warn}" \
+    SWITCHYARD_STATE="$SWITCHYARD_STATE" \
+    "$TEMPORAL_SERVER_BIN" --config-file "$TEMPORAL_CONFIG_DIR/server.yaml" start
+}
+
+# The namespace `default` (retention 7 days, as the compose deployment's job creates it), once the server answers.
+ensure_namespace() {
+  local addr="$STACK_HOST:$TEMPORAL_PORT" tries=0
+  "$TEMPORAL_BIN" operator namespace describe --namespace default --address "$addr" >/dev/null 2>&1 && return 0
+  "$TEMPORAL_BIN" operator namespace create --namespace default --retention 7d --address "$addr" >/dev/null || return 1
+  # A new namespace reaches every service of the server within its cache refresh (about 10 s).
+  until "$TEMPORAL_BIN" operator namespace describe --namespace default --address "$addr" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    ((tries < 60)) || return 1
+    sleep 0.5
+  done
+  log "temporal-server: namespace default created"
+}
+
 # FerretDB logs every error reply at warn (the mongodb driver's endSessions, unsupported, on each close): keep
 # its log to real errors. synchronous(normal) in WAL mode, as the Temporal dev server runs: a killed process loses
 # nothing, only a power cut can lose the last commits; it makes each write about twice as fast.
@@ -285,6 +415,21 @@ How to fix: check the log above for a port in use ($FERRET_PORT) or a database e
   Another port: FERRET_PORT=... bash scripts/stack/up.sh
 EOF
       ;;
+    postgresql)
+      cat <<EOF
+How to fix: check the log above for a port in use ($POSTGRES_PORT) or a data directory error.
+  Damaged data: delete $STATE_DATA/postgresql/ (all of Temporal's history on this stack is lost).
+  Another port: POSTGRES_PORT=... bash scripts/stack/up.sh --engine server
+EOF
+      ;;
+    temporal-server)
+      cat <<EOF
+How to fix: check the log above (and $STATE_LOGS/temporal-schema.log) for a port in use ($TEMPORAL_PORT and the
+  ports derived from it in lib.sh) or a database error.
+  A broken build: rm -f $MARKER_DIR/temporal-server && bash scripts/stack/install.sh temporal-server
+  Other ports: TEMPORAL_PORT=... bash scripts/stack/up.sh --engine server
+EOF
+      ;;
     kafka)
       cat <<EOF
 How to fix: check the log above for a port in use ($KAFKA_PORT / $KAFKA_CONTROLLER_PORT), a Java error, or a
@@ -326,6 +471,14 @@ wait_healthy() {
   done
 }
 
+# What a healthy server still needs before it counts as ready: Temporal's namespace and search attributes.
+after_healthy() {
+  case $1 in
+    temporal) ensure_search_attributes ;;
+    temporal-server) ensure_namespace && ensure_search_attributes ;;
+  esac
+}
+
 # bring_up NAME RESULT_FILE: reuse, or install + start + wait. Writes `started` or `reused` to RESULT_FILE.
 bring_up() {
   local name=$1 result=$2 port start pid
@@ -337,7 +490,7 @@ bring_up() {
   flock 8
 
   # Temporal's health check uses its CLI, so it is installed even to check a server that is already there.
-  if [[ "$name" == temporal ]]; then bash "$STACK_DIR/install.sh" --quiet temporal; fi
+  if [[ "$name" == temporal || "$name" == temporal-server ]]; then bash "$STACK_DIR/install.sh" --quiet temporal; fi
 
   if port_open "$STACK_HOST" "$port"; then
     pid=$(read_pid "$name" || true)
@@ -345,7 +498,7 @@ bring_up() {
       local who="not started by these scripts"
       [[ -z "$pid" ]] || who="pid $pid, log: $(log_file "$name")"
       log "$name already answers at $(server_address "$name") ($who); reusing it"
-      if [[ "$name" == temporal ]]; then ensure_search_attributes || return 1; fi
+      after_healthy "$name" || return 1
       echo reused >"$result"
       return 0
     fi
@@ -356,7 +509,7 @@ bring_up() {
     # Our own server, still starting (e.g. an earlier up.sh was interrupted): wait for it.
     log "$name: pid $pid is still starting; waiting for it"
     wait_healthy "$name" "$pid" || return 1
-    if [[ "$name" == temporal ]]; then ensure_search_attributes || return 1; fi
+    after_healthy "$name" || return 1
     log "$name ready at $(server_address "$name") (log: $(log_file "$name"))"
     echo reused >"$result"
     return 0
@@ -366,7 +519,7 @@ bring_up() {
   if [[ -n "$pid" ]]; then
     log "$name: pid $pid is running but does not answer yet; waiting for it"
     wait_healthy "$name" "$pid" || return 1
-    if [[ "$name" == temporal ]]; then ensure_search_attributes || return 1; fi
+    after_healthy "$name" || return 1
     log "$name ready at $(server_address "$name") (log: $(log_file "$name"))"
     echo reused >"$result"
     return 0
@@ -392,7 +545,7 @@ bring_up() {
     fi
     return 1
   fi
-  if [[ "$name" == temporal ]]; then ensure_search_attributes || return 1; fi
+  after_healthy "$name" || return 1
   log "$name ready at $(server_address "$name") in $(elapsed_since "$start") (pid $pid, log: $(log_file "$name"))"
 }
 
@@ -419,17 +572,26 @@ main() {
         KEEP=1
         shift
         ;;
+      --engine)
+        [[ $# -ge 2 ]] || die "--engine needs dev or server"
+        select_engine "$2"
+        shift 2
+        ;;
+      --engine=*)
+        select_engine "${1#--engine=}"
+        shift
+        ;;
       -h | --help)
         usage
         exit 0
         ;;
-      *) die "unknown argument '$1' (usage: up.sh [--only temporal,ferretdb,kafka] [--no-tools] [--keep])" ;;
+      *) die "unknown argument '$1' (usage: up.sh [--engine dev|server] [--only temporal,ferretdb,kafka] [--no-tools] [--keep])" ;;
     esac
   done
   local servers=() s
   if [[ -n "$only" ]]; then
     IFS=, read -r -a servers <<<"$only"
-    for s in "${servers[@]}"; do is_server "$s" || die "unknown server '$s' (choose from: ${STACK_SERVERS[*]})"; done
+    for s in "${servers[@]}"; do is_server "$s" || die "unknown server '$s' (choose from: ${ALL_STACK_SERVERS[*]})"; done
     tools=0
   else
     servers=("${STACK_SERVERS[@]}")

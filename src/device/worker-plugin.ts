@@ -8,7 +8,7 @@ import type { WorkerPlugin } from '../worker.js';
 
 /**
  * The device dialect's queues in every worker process: the fifo SSH queue (a fresh connection per job, any
- * worker) and the worker's own queue, where pinned hosts this worker owns are served from a session pool.
+ * worker) and activities for the worker's own queue, where pinned hosts this worker owns are served from a session pool.
  */
 export function createDeviceWorkerPlugin(): WorkerPlugin {
   return async (ctx) => {
@@ -36,14 +36,10 @@ export function createDeviceWorkerPlugin(): WorkerPlugin {
       activities,
       maxConcurrentActivityTaskExecutions: ctx.config.device.fifoConcurrency,
     });
-    const own = await Worker.create({
-      ...ctx.baseOptions,
-      taskQueue: ctx.ownTaskQueue,
-      activities,
-      maxConcurrentActivityTaskExecutions: ctx.config.worker.maxConcurrentActivities,
-    });
     return {
-      workers: [fifo, own],
+      workers: [fifo],
+      // The worker's own queue (polled by the runtime) serves the pinned hosts this worker owns.
+      ownQueueActivities: activities,
       queues: [DEVICE_FIFO_QUEUE],
       close: async () => {
         await pool.closeAll();

@@ -75,3 +75,38 @@ const SCHEDULED_TIME = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/;
 export function scheduledTimeOf(executionId: string): string | null {
   return SCHEDULED_TIME.exec(executionId)?.[1] ?? null;
 }
+
+// ---- workspace cleanup ------------------------------------------------------------------------------------------
+
+export const WORKSPACE_CLEANUP_WORKFLOW = 'workspaceCleanup';
+
+/**
+ * `POST /cleanup-workspaces`: workspaces live on the disk of the worker that ran the execution, so the cleanup
+ * runs there, as an activity on each live worker's own task queue (`workerTaskQueue(base, name)`).
+ */
+export interface WorkspaceCleanupInput {
+  /** The main task queue's name (the base of every worker's own queue). */
+  baseTaskQueue: string;
+  workers: string[];
+  maxAgeHours: number;
+  /** The request's time: every worker measures ages from it. */
+  now: string;
+}
+
+/** What one worker removed; `oldest_removed` as ISO text. */
+export interface WorkerCleanupSummary {
+  directories_removed: number;
+  space_freed_mb: number;
+  oldest_removed: string | null;
+}
+
+export interface WorkspaceCleanupResult {
+  byWorker: Record<string, WorkerCleanupSummary>;
+  /** Workers that did not take the cleanup in time (gone since their last heartbeat, or busy). */
+  unreachable: string[];
+}
+
+export type WorkspaceCleanupWorkflow = (input: WorkspaceCleanupInput) => Promise<WorkspaceCleanupResult>;
+
+/** How long a worker has to take its cleanup activity before it counts as unreachable. */
+export const WORKSPACE_CLEANUP_PICKUP_SECONDS = 20;

@@ -1,5 +1,5 @@
 import { cpus, freemem, totalmem } from 'node:os';
-import { mkdir, open, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Where an execution's files live: the workspace (removable by cleanup) and its logs (kept with the history). */
@@ -48,7 +48,8 @@ export interface CleanupSummary {
 
 /**
  * Removes execution workspaces under `root` last changed more than `maxAgeHours` ago, except those `keep` names
- * (executions still running). Logs (`root/.logs`) stay: they belong to the execution history.
+ * (executions still running), with the worker's own copy of their logs (`root/.logs/<id>`): the history's copy is
+ * the one shipped to MongoDB.
  */
 export async function cleanupWorkspaces(root: string, maxAgeHours: number, keep: (name: string) => Promise<boolean>, now = new Date()): Promise<CleanupSummary> {
   const cutoff = now.getTime() - maxAgeHours * 3600_000;
@@ -64,39 +65,9 @@ export async function cleanupWorkspaces(root: string, maxAgeHours: number, keep:
     if (await keep(e.name)) continue;
     bytes += await sizeOf(path);
     await rm(path, { recursive: true, force: true });
+    await rm(join(root, '.logs', e.name), { recursive: true, force: true });
     removed += 1;
     if (!oldest || s.mtime < oldest) oldest = s.mtime;
   }
   return { directories_removed: removed, space_freed_mb: Math.round((bytes / 1048576) * 10) / 10, oldest_removed: oldest };
-}
-
-/** The last line of a file (its last 4 KiB), or null. */
-export async function lastLineOf(path: string): Promise<string | null> {
-  const fh = await open(path, 'r').catch(() => null);
-  if (!fh) return null;
-  try {
-    const { size } = await fh.stat();
-    const len = Math.min(size, 4096);
-    const buf = Buffer.alloc(len);
-    await fh.read(buf, 0, len, size - len);
-    const lines = buf.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
-    return lines.at(-1)?.slice(0, 200) ?? null;
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Reads bytes of a file from `offset` (for the live log stream). */
-export async function readFrom(path: string, offset: number): Promise<Buffer> {
-  const fh = await open(path, 'r').catch(() => null);
-  if (!fh) return Buffer.alloc(0);
-  try {
-    const { size } = await fh.stat();
-    if (size <= offset) return Buffer.alloc(0);
-    const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }

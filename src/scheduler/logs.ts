@@ -1,8 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
 import type { TaskRecord } from '../domain/task.js';
-import { executionPaths, readFrom } from './host.js';
+import type { ExecutionLogStore } from '../store/execution-logs.js';
+import { executionPaths } from './host.js';
 
-/** An execution's record details and its log files: where they are, their last lines, and a live follow. */
+/**
+ * An execution's record details and its logs: their last lines and a live follow, read from MongoDB where the
+ * worker that ran the execution ships them (`execution_logs`).
+ */
 
 /** What an execution's record keeps in `details` (written by the `commandRun` workflow and its activity). */
 export interface ExecutionDetails {
@@ -37,44 +40,71 @@ export function logPathOf(workspaceRoot: string, r: TaskRecord, type: LogType): 
 }
 
 export interface LogTail {
+  /** Where the worker that ran it keeps its own copy (on that worker's disk). */
   path: string;
   /** The last lines asked for. */
   content: string[];
-  /** Lines in the whole file. */
+  /** Lines in the whole log. */
   count: number;
   size: number;
   modified: Date | null;
 }
 
-/** The last `lines` lines of a log (an absent file is an empty log). */
-export async function readLogTail(path: string, lines: number): Promise<LogTail> {
-  const st = await stat(path).catch(() => null);
-  const text = st ? await readFile(path, 'utf8') : '';
-  const all = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  return { path, content: all.slice(-lines), count: all.length, size: st?.size ?? 0, modified: st?.mtime ?? null };
+/** Lines of a log's text (a last line without its newline counts). */
+function linesOf(text: string): string[] {
+  return text === '' ? [] : text.replace(/\n$/, '').split('\n');
+}
+
+/** The last `lines` lines of an execution's log, as its worker shipped it to MongoDB (none yet: an empty log). */
+export async function readLogTail(store: ExecutionLogStore, executionId: string, path: string, type: LogType, lines: number): Promise<LogTail> {
+  const { data, modified } = await store.read(executionId, type);
+  const all = linesOf(data.toString('utf8'));
+  return { path, content: all.slice(-lines), count: all.length, size: data.length, modified };
+}
+
+/** The last line a running execution wrote (the last piece shipped), or null. */
+export async function lastLogLine(store: ExecutionLogStore, executionId: string): Promise<string | null> {
+  const piece = await store.last(executionId, 'output');
+  if (!piece) return null;
+  const lines = piece.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return lines.at(-1)?.slice(0, 200) ?? null;
 }
 
 /**
- * Follows a log as it grows: each complete line as an event, and once `ended` answers (asked whenever the file has
- * nothing new) the rest of the file and an `end` event with that answer. Stops early when `aborted`.
+ * Follows a log as its worker ships it: each complete line as an event, and once `ended` answers (asked whenever
+ * nothing new arrived) the pieces still to come and an `end` event with that answer. Stops early when `aborted`.
+ * Any API process can follow any execution: the pieces are in MongoDB, not on the worker's disk.
  */
-export async function* followLog(path: string, opts: { ended: () => Promise<unknown>; aborted: () => boolean; pollMs?: number }): AsyncGenerator<LogEvent> {
-  let offset = 0;
-  let partial = '';
+export async function* followLog(
+  store: ExecutionLogStore,
+  executionId: string,
+  type: LogType,
+  opts: { ended: () => Promise<unknown>; aborted: () => boolean; pollMs?: number },
+): AsyncGenerator<LogEvent> {
+  let seq = -1;
+  // Bytes of an unfinished line, kept as bytes: a piece may end inside a UTF-8 character.
+  let partial = Buffer.alloc(0);
   let n = 0;
+  /** The complete lines of the pieces arrived since the last call; `more` when any piece arrived. */
+  const take = async (): Promise<{ lines: string[]; more: boolean }> => {
+    const pieces = await store.after(executionId, type, seq);
+    if (pieces.length === 0) return { lines: [], more: false };
+    seq = pieces.at(-1)!.seq;
+    const bytes = Buffer.concat([partial, ...pieces.map((p) => p.data)]);
+    const cut = bytes.lastIndexOf(0x0a);
+    partial = cut < 0 ? bytes : bytes.subarray(cut + 1);
+    return { lines: cut < 0 ? [] : bytes.subarray(0, cut).toString('utf8').split('\n'), more: true };
+  };
   for (;;) {
-    const chunk = await readFrom(path, offset);
-    offset += chunk.length;
-    const parts = (partial + chunk.toString('utf8')).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts) yield { event: 'log', data: line, id: String(++n) };
+    const got = await take();
+    for (const line of got.lines) yield { event: 'log', data: line, id: String(++n) };
     if (opts.aborted()) return;
-    if (chunk.length > 0) continue;
+    if (got.more) continue;
     const end = await opts.ended();
     if (end !== null) {
-      const rest = await readFrom(path, offset);
-      const tail = (partial + rest.toString('utf8')).split('\n').filter((l, i, a) => l !== '' || i < a.length - 1);
-      for (const line of tail) yield { event: 'log', data: line, id: String(++n) };
+      // The worker ships the last pieces before the execution's end is recorded: they are all there now.
+      for (let rest = await take(); rest.more; rest = await take()) for (const line of rest.lines) yield { event: 'log', data: line, id: String(++n) };
+      if (partial.length > 0) yield { event: 'log', data: partial.toString('utf8'), id: String(++n) };
       yield { event: 'end', data: JSON.stringify(end) };
       return;
     }

@@ -5,11 +5,14 @@ import { SCHEDULER_STATUS } from '../domain/status-mapping.js';
 import { isTerminal, type CanonicalState } from '../domain/status.js';
 import type { TaskRecord } from '../domain/task.js';
 import type { Logger } from '../logging.js';
+import { ExecutionLogStore } from '../store/execution-logs.js';
 import { ExecutionStore } from '../store/executions.js';
+import { WorkerStore } from '../store/workers.js';
 import { DuplicateScheduleNameError, ScheduleStore, type ScheduleDoc } from '../store/schedules.js';
 import { checkAction, refuse, type SchedulerActor } from './actions.js';
-import { cleanupWorkspaces, hostUsage, lastLineOf, type CleanupSummary } from './host.js';
-import { detailsOf, followLog, logPathOf, readLogTail, type LogEvent, type LogTail, type LogType } from './logs.js';
+import { WORKSPACE_CLEANUP_WORKFLOW, type WorkspaceCleanupWorkflow } from './contract.js';
+import { hostUsage, type CleanupSummary } from './host.js';
+import { detailsOf, followLog, lastLogLine, logPathOf, readLogTail, type LogEvent, type LogTail, type LogType } from './logs.js';
 import { nextRunTime, parseSchedule, storedSchedule, type ScheduleType } from './spec.js';
 import { SchedulerTemporal } from './temporal.js';
 
@@ -70,12 +73,14 @@ function taskStatus(last: TaskRecord | null, next: Date | null): string {
 export class SchedulerService {
   readonly schedules: ScheduleStore;
   readonly executions: ExecutionStore;
+  private readonly logs: ExecutionLogStore;
   private readonly temporal: SchedulerTemporal;
   private readonly projects: Map<number, ProjectConfig>;
 
   constructor(private readonly deps: SchedulerServiceDeps) {
     this.schedules = new ScheduleStore(deps.db);
     this.executions = new ExecutionStore(deps.db);
+    this.logs = new ExecutionLogStore(deps.db);
     // Its indexes (the unique (owner, name) behind the 409 among them) are built at boot, before the API serves.
     this.temporal = new SchedulerTemporal(deps.temporal, deps.config);
     this.projects = new Map(deps.config.scheduler.projects.map((p) => [p.id, p]));
@@ -271,7 +276,7 @@ export class SchedulerService {
   /** The last `lines` lines of an execution's output or error log. */
   async logFile(user: SchedulerActor, executionId: string, type: LogType, lines: number): Promise<LogTail> {
     const r = await this.execution(user, executionId);
-    return readLogTail(logPathOf(this.deps.config.scheduler.workspaceRoot, r, type), lines);
+    return readLogTail(this.logs, r.task_id, logPathOf(this.deps.config.scheduler.workspaceRoot, r, type), type, lines);
   }
 
   /**
@@ -281,7 +286,7 @@ export class SchedulerService {
   async logStream(user: SchedulerActor, executionId: string, type: LogType, aborted: () => boolean): Promise<AsyncGenerator<LogEvent>> {
     const first = await this.execution(user, executionId);
     const until = Date.now() + ((detailsOf(first).timeout_seconds ?? 3600) + 300) * 1000;
-    return followLog(logPathOf(this.deps.config.scheduler.workspaceRoot, first, type), {
+    return followLog(this.logs, first.task_id, type, {
       ended: async () => {
         const r = await this.executions.current(first.task_id);
         if (!(r && isTerminal(r.state)) && Date.now() <= until) return null;
@@ -333,18 +338,36 @@ export class SchedulerService {
       rows.map(async (record) => {
         const elapsedSeconds = record.start_time ? Math.max(0, Math.floor((now - record.start_time.getTime()) / 1000)) : 0;
         const timeout = detailsOf(record).timeout_seconds ?? 3600;
-        const step = (await lastLineOf(logPathOf(this.deps.config.scheduler.workspaceRoot, record, 'output'))) ?? '执行命令';
+        const step = (await lastLogLine(this.logs, record.task_id)) ?? '执行命令';
         return { record, elapsedSeconds, progressPercent: Math.min(99, Math.floor((elapsedSeconds / timeout) * 100)), step };
       }),
     );
   }
 
-  /** Removes workspaces older than `maxAgeHours` (admins only), except those of executions still running. */
-  async cleanup(user: SchedulerActor, maxAgeHours: number): Promise<CleanupSummary> {
+  /**
+   * Removes workspaces older than `maxAgeHours` (admins only), except those of executions still running, on every
+   * live worker: the workspaces are on the disks of the workers that ran them (the `workspaceCleanup` workflow runs
+   * an activity on each one's own task queue). Workers that did not take it in time are named in `unreachable`.
+   */
+  async cleanup(user: SchedulerActor, maxAgeHours: number): Promise<CleanupSummary & { workers: number; unreachable: string[] }> {
     if (user.role !== 'admin') throw refuse('forbidden', 'role', 'cleanup-workspaces is for admins only');
-    return cleanupWorkspaces(this.deps.config.scheduler.workspaceRoot, maxAgeHours, async (name) => {
-      const r = await this.executions.current(name);
-      return r !== null && !isTerminal(r.state);
+    const now = new Date();
+    const workers = await new WorkerStore(this.deps.db).liveNames(now, this.deps.config.worker.deadAfterSeconds);
+    const { taskQueue } = this.deps.config.temporal;
+    const result = await this.deps.temporal.workflow.execute<WorkspaceCleanupWorkflow>(WORKSPACE_CLEANUP_WORKFLOW, {
+      workflowId: `cleanup-workspaces-${this.deps.db.databaseName}-${now.toISOString()}-${Math.random().toString(36).slice(2, 8)}`,
+      taskQueue,
+      workflowExecutionTimeout: '15m',
+      args: [{ baseTaskQueue: taskQueue, workers, maxAgeHours, now: now.toISOString() }],
     });
+    const parts = Object.values(result.byWorker);
+    const oldest = parts.map((p) => p.oldest_removed).filter((d): d is string => d !== null).sort()[0];
+    return {
+      directories_removed: parts.reduce((n, p) => n + p.directories_removed, 0),
+      space_freed_mb: Math.round(parts.reduce((n, p) => n + p.space_freed_mb, 0) * 10) / 10,
+      oldest_removed: oldest ? new Date(oldest) : null,
+      workers: parts.length,
+      unreachable: result.unreachable,
+    };
   }
 }

@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import type { Logger } from '../logging.js';
 import { AlertStore } from './alerts.js';
 import { ensureCounterIndexes } from './counters.js';
+import { ExecutionLogStore } from './execution-logs.js';
 import { GpuNodeStore } from './gpu-nodes.js';
 import { InstanceStore } from './instances.js';
 import { repairBlockedUniqueIndexes, type MigrationOptions, type RepairChange } from './migrations.js';
@@ -23,6 +24,7 @@ export async function ensureAllIndexes(db: Db, options: MigrationOptions): Promi
   await new GpuNodeStore(db).ensureIndexes();
   await new AlertStore(db).ensureIndexes();
   await new InstanceStore(db).ensureIndexes();
+  await new ExecutionLogStore(db).ensureIndexes();
 }
 
 /** The migration step, then the index builds: what a process awaits (and retries) before it serves. */

@@ -83,6 +83,14 @@ export class WorkerStore {
     return this.collection.find({}, { projection: { _id: 0 } }).sort({ birth_at: 1 }).toArray();
   }
 
+  /** The names of the workers that beat within `deadAfterSeconds` and have not stopped. */
+  async liveNames(now: Date, deadAfterSeconds: number): Promise<string[]> {
+    const rows = await this.collection
+      .find({ stopped_at: null, last_heartbeat: { $gte: new Date(now.getTime() - deadAfterSeconds * 1000) } }, { projection: { _id: 0, name: 1 } })
+      .toArray();
+    return rows.map((r) => r.name).sort();
+  }
+
   async countLive(now: Date, deadAfterSeconds: number): Promise<number> {
     return this.collection.countDocuments({
       stopped_at: null,

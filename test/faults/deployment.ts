@@ -15,8 +15,8 @@ import { FakeGpuNode } from '../support/gpu-fake-node.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 import { DialectClients } from './dialects.js';
 import { ModuleSim } from './module-sim.js';
-import { freePort, PrivateStack, REPO_ROOT } from './private-stack.js';
-import { ServiceProcess } from './service-process.js';
+import { freePort, PrivateStack, REPO_ROOT, type StackEngine } from './private-stack.js';
+import { privateMounts, ServiceProcess } from './service-process.js';
 
 export const GPU_TASK_TYPE = 7;
 
@@ -37,6 +37,13 @@ export interface DeploymentOptions {
   gpuTaskMs?: number;
   /** Extra environment of every api/worker process. */
   env?: Record<string, string>;
+  /** The private stack's Temporal: the dev server (default) or Temporal's own server on PostgreSQL. */
+  engine?: StackEngine;
+  /**
+   * Each worker in a mount namespace of its own with a private tmpfs over the workspace root and its temp
+   * directory (TMPDIR): nothing a worker writes there is seen by the APIs or the other worker.
+   */
+  isolateWorkers?: boolean;
   log?: (line: string) => void;
 }
 
@@ -69,7 +76,7 @@ export class Deployment {
   }
 
   static async create(opts: DeploymentOptions): Promise<Deployment> {
-    const stack = await PrivateStack.create({ tag: opts.tag, log: opts.log });
+    const stack = await PrivateStack.create({ tag: opts.tag, log: opts.log, engine: opts.engine ?? 'dev' });
     return new Deployment(opts, stack);
   }
 
@@ -91,7 +98,7 @@ export class Deployment {
         { name: 'echo', source_name: 'builtin', dispatch: 'temporal', timeout_seconds: 900 },
         { name: KAFKA_SERVICE, source_name: 'faults-module', topic_name: this.serviceTopic, dispatch: 'kafka', timeout_seconds: 900 },
       ]),
-      SCHEDULER_WORKSPACE_ROOT: join(this.runDir, 'workspaces'),
+      SCHEDULER_WORKSPACE_ROOT: this.workspaceRoot,
       WORKER_HEARTBEAT_SECONDS: '1',
       WORKER_DEAD_AFTER_SECONDS: '5',
       WORKER_SHUTDOWN_GRACE_SECONDS: '5',
@@ -107,7 +114,24 @@ export class Deployment {
     };
   }
 
+  /** The scheduler's workspace root: one path, on each isolated worker a private tmpfs. */
+  get workspaceRoot(): string {
+    return join(this.runDir, 'workspaces');
+  }
+
+  /** The temp directory (TMPDIR) of every worker: private per worker when they are isolated. */
+  get workerTmp(): string {
+    return join(this.runDir, 'worker-tmp');
+  }
+
+  /** Replaces which APIs clients send requests to (a load balancer's view: `apiUrls` by default). */
+  routeTo: (() => string[]) | null = null;
+
   apiUrls(): string[] {
+    return this.routeTo ? this.routeTo() : this.allApiUrls();
+  }
+
+  allApiUrls(): string[] {
     return this.apis.map((a) => a.opts.url!);
   }
 
@@ -134,10 +158,11 @@ export class Deployment {
     const proc = new ServiceProcess({
       kind: 'worker',
       name,
-      env: { ...this.baseEnv(), WORKER_NAME: name, WORKER_HTTP_HOST: '127.0.0.1', WORKER_HTTP_PORT: String(probePort) },
+      env: { ...this.baseEnv(), WORKER_NAME: name, WORKER_HTTP_HOST: '127.0.0.1', WORKER_HTTP_PORT: String(probePort), TMPDIR: this.workerTmp },
       logFile: join(this.runDir, 'logs', `${name}.log`),
       url: `http://127.0.0.1:${probePort}`,
       ...(opts.entry ? { entry: opts.entry } : {}),
+      ...(this.opts.isolateWorkers ? { wrap: privateMounts([this.workspaceRoot, this.workerTmp]) } : {}),
     });
     await proc.start();
     this.workers.push(proc);
@@ -148,9 +173,10 @@ export class Deployment {
   async start(): Promise<void> {
     const started = Date.now();
     await this.stack.up();
-    this.log(`[${this.opts.tag}] private stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal :${this.stack.ports.temporal}, FerretDB :${this.stack.ports.ferret}, Kafka :${this.stack.ports.kafka})`);
+    this.log(`[${this.opts.tag}] private stack up in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${this.stack.engine === 'server' ? `server on PostgreSQL :${this.stack.ports.postgres}` : 'dev server'} :${this.stack.ports.temporal}, FerretDB :${this.stack.ports.ferret}, Kafka :${this.stack.ports.kafka})`);
     this.config = loadConfig({ env: { ...this.baseEnv(), LOG_LEVEL: 'warn' } });
     await mkdir(join(this.runDir, 'logs'), { recursive: true });
+    await mkdir(this.workerTmp, { recursive: true });
     // Fifo jobs append to this file as the SSH test user: the directory must be writable by it.
     const runsDir = join('/tmp', `sy-faults-${this.opts.tag}`);
     await mkdir(runsDir, { recursive: true });

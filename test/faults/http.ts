@@ -43,6 +43,8 @@ export interface FiveHundred {
   path: string;
   status: number;
   body: string;
+  /** The answer's Retry-After header (a 503 must carry one). */
+  retryAfter: string | null;
 }
 
 export class HttpClient {
@@ -82,7 +84,7 @@ export class HttpClient {
     if (res.status >= 500) {
       this.counters['5xx']++;
       if (res.status === 503) this.counters['503']++;
-      if (this.fiveHundreds.length < 200) this.fiveHundreds.push({ method, path: new URL(url).pathname, status: res.status, body: text.slice(0, 300) });
+      if (this.fiveHundreds.length < 200) this.fiveHundreds.push({ method, path: new URL(url).pathname, status: res.status, body: text.slice(0, 300), retryAfter: res.headers.get('retry-after') });
     } else if (res.status >= 400) this.counters['4xx']++;
     else if (res.status >= 200 && res.status < 300) this.counters['2xx']++;
     let json: unknown = null;

@@ -1,5 +1,6 @@
 /**
- * A private copy of the local stack (Temporal dev server, FerretDB, Kafka) for the fault suite, which stops and
+ * A private copy of the local stack (Temporal dev server, FerretDB, Kafka; or, with `engine: 'server'`, Temporal's
+ * own server on PostgreSQL in place of the dev server) for the fault suite, which stops and
  * kills servers: its own SWITCHYARD_STATE directory and its own free ports, started and stopped with the project's
  * own scripts (scripts/stack/up.sh, down.sh). Only servers whose pid files live in that directory are ever
  * signalled, so the shared stack on the default ports (and other engineers' servers) is never touched.
@@ -16,9 +17,18 @@ const execFileP = promisify(execFile);
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export type StackServer = 'temporal' | 'ferretdb' | 'kafka';
+export type StackServer = 'temporal' | 'ferretdb' | 'kafka' | 'postgresql' | 'temporal-server';
+
+/** `dev`: `temporal server start-dev`; `server`: Temporal's own server on PostgreSQL (up.sh --engine server). */
+export type StackEngine = 'dev' | 'server';
+
+/** The ports Temporal's own server takes besides its frontend's (lib.sh temporal_server_ports). */
+export function temporalServerPorts(frontend: number): number[] {
+  return [frontend + 1, frontend + 2, frontend + 6, frontend + 10, frontend - 300, frontend - 299, frontend - 298, frontend - 294];
+}
 
 export interface StackPorts {
+  postgres: number;
   temporal: number;
   temporalUi: number;
   ferret: number;
@@ -64,7 +74,19 @@ export interface PrivateStackOptions {
   tag: string;
   /** Fixed ports; free ones are chosen otherwise. */
   ports?: Partial<StackPorts>;
+  engine?: StackEngine;
   log?: (line: string) => void;
+}
+
+/** A frontend port whose derived ports (Temporal's own server binds nine) are free too. */
+async function freeTemporalServerPort(taken: Set<number>): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    const all = [p, ...temporalServerPorts(p)];
+    if (all.some((x) => taken.has(x))) continue;
+    if ((await Promise.all(all.map(portTaken))).some(Boolean)) continue;
+    return p;
+  }
 }
 
 export class PrivateStack {
@@ -73,20 +95,29 @@ export class PrivateStack {
     readonly ports: StackPorts,
     readonly tag: string,
     private readonly log: (line: string) => void,
+    readonly engine: StackEngine,
   ) {
     this.stateDir = join(REPO_ROOT, '.stack-faults', tag);
   }
 
   static async create(opts: PrivateStackOptions): Promise<PrivateStack> {
-    const [a, b, c, d, e] = await freePorts(5);
+    const [a, b, c, d, e, f] = await freePorts(6);
+    const engine = opts.engine ?? 'dev';
+    const temporal = opts.ports?.temporal ?? (engine === 'server' ? await freeTemporalServerPort(new Set([b!, c!, d!, e!, f!])) : a!);
     const ports: StackPorts = {
-      temporal: opts.ports?.temporal ?? a!,
+      postgres: opts.ports?.postgres ?? f!,
+      temporal,
       temporalUi: opts.ports?.temporalUi ?? b!,
       ferret: opts.ports?.ferret ?? c!,
       kafka: opts.ports?.kafka ?? d!,
       kafkaController: opts.ports?.kafkaController ?? e!,
     };
-    return new PrivateStack(ports, opts.tag, opts.log ?? (() => undefined));
+    return new PrivateStack(ports, opts.tag, opts.log ?? (() => undefined), engine);
+  }
+
+  /** The servers this stack runs, in start order. */
+  get servers(): StackServer[] {
+    return this.engine === 'server' ? ['postgresql', 'temporal-server', 'ferretdb', 'kafka'] : ['temporal', 'ferretdb', 'kafka'];
   }
 
   /** What the stack scripts read: this stack's state directory and ports (and nothing of the caller's stack). */
@@ -101,6 +132,8 @@ export class PrivateStack {
       FERRET_PORT: String(this.ports.ferret),
       KAFKA_PORT: String(this.ports.kafka),
       KAFKA_CONTROLLER_PORT: String(this.ports.kafkaController),
+      POSTGRES_PORT: String(this.ports.postgres),
+      SWITCHYARD_ENGINE: this.engine,
       STACK_WAIT_SECONDS: '120',
     };
   }
@@ -152,10 +185,13 @@ export class PrivateStack {
     if (!existsSync(file)) return null;
     const pid = Number(readFileSync(file, 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 0) return null;
-    const signature = { temporal: 'start-dev', ferretdb: 'ferretdb', kafka: 'kafka.Kafka' }[server];
+    const signature = { temporal: 'start-dev', ferretdb: 'ferretdb', kafka: 'kafka.Kafka', postgresql: 'postgres', 'temporal-server': 'temporal-server' }[server];
     let cmdline = '';
     try {
       cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      // Temporal's own server names no path of the state directory on its command line; up.sh gives it in its
+      // environment (SWITCHYARD_STATE).
+      if (server === 'temporal-server') cmdline += readFileSync(`/proc/${pid}/environ`, 'utf8');
     } catch {
       return null;
     }
@@ -204,15 +240,17 @@ export class PrivateStack {
         }
       }
     };
-    signal(opts.kill ? 'SIGKILL' : 'SIGTERM');
+    // PostgreSQL's SIGTERM waits for its clients to leave; SIGINT is its fast (and clean) shutdown.
+    signal(opts.kill ? 'SIGKILL' : server === 'postgresql' ? 'SIGINT' : 'SIGTERM');
     if (!(await this.waitGone(pid, 15_000))) {
       signal('SIGKILL');
       await this.waitGone(pid, 5000);
     }
-    const port = server === 'temporal' ? this.ports.temporal : server === 'ferretdb' ? this.ports.ferret : this.ports.kafka;
+    const port = { temporal: this.ports.temporal, 'temporal-server': this.ports.temporal, postgresql: this.ports.postgres, ferretdb: this.ports.ferret, kafka: this.ports.kafka }[server];
     await this.waitPortFree(port, 15_000);
     if (server === 'kafka') await this.waitPortFree(this.ports.kafkaController, 5000);
     if (server === 'temporal') await this.waitPortFree(this.ports.temporalUi, 5000);
+    if (server === 'temporal-server') for (const p of temporalServerPorts(this.ports.temporal)) await this.waitPortFree(p, 5000);
   }
 
   /** Starts a server that `stop` stopped, on the same port and data. */
@@ -231,7 +269,7 @@ export class PrivateStack {
       await this.stopAll();
     } finally {
       // Anything down.sh could not stop is killed by its own pid file before the data goes.
-      for (const s of ['temporal', 'ferretdb', 'kafka'] as const) {
+      for (const s of ['temporal', 'temporal-server', 'postgresql', 'ferretdb', 'kafka'] as const) {
         const pid = this.pidOf(s);
         if (!pid) continue;
         try {

@@ -28,6 +28,21 @@ export interface ServiceProcessOptions {
   url?: string;
   /** A script to run instead of `src/cli.ts <kind>` (a worker of other workflow code: faults/worker-v2.ts). */
   entry?: string;
+  /**
+   * A command the process is started under (its last argument is followed by node's own): `privateMounts()`
+   * gives a worker a filesystem view of its own, as another host or a container has.
+   */
+  wrap?: string[];
+}
+
+/**
+ * A private mount namespace (`unshare -m`) with an empty tmpfs over each of `dirs`: what the process writes there
+ * nobody else sees, and it sees nothing another process wrote there (the same paths on another host). `unshare`
+ * and `sh` exec, so the child's pid is node's own and signals reach it directly. Needs root (or CAP_SYS_ADMIN).
+ */
+export function privateMounts(dirs: string[]): string[] {
+  const script = 'set -e; n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do mkdir -p "$1"; mount -t tmpfs -o mode=1777,size=512m switchyard-private "$1"; shift; i=$((i+1)); done; exec "$@"';
+  return ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'sh', String(dirs.length), ...dirs];
 }
 
 /** One api or worker child process; `restart()` starts a new one under the same name and settings. */
@@ -60,7 +75,8 @@ export class ServiceProcess {
     // A worker of a poison-pill scenario loads the test's hook (test/support/poison-hook.mjs) before it starts.
     const hook = this.opts.kind === 'worker' && this.opts.env.SY_TEST_POISON_MARKER ? ['--import', join(REPO_ROOT, 'test/support/poison-hook.mjs')] : [];
     const args = this.opts.entry ? [this.opts.entry] : [join(REPO_ROOT, 'src/cli.ts'), this.opts.kind];
-    const child = spawn(process.execPath, ['--import', 'tsx', ...hook, ...args], {
+    const argv = [...(this.opts.wrap ?? []), process.execPath, '--import', 'tsx', ...hook, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...this.opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,7 @@ import {
   type GpuMonitorWorkflow,
   type GpuTaskWorkflow,
 } from '../../src/gpu/contract.js';
-import { COMMAND_RUN_WORKFLOW, type CommandRunWorkflow } from '../../src/scheduler/contract.js';
+import { COMMAND_RUN_WORKFLOW, WORKSPACE_CLEANUP_WORKFLOW, type CommandRunWorkflow, type WorkspaceCleanupWorkflow } from '../../src/scheduler/contract.js';
 import { SERVICE_TASK_WORKFLOW, statusReportRefusal, type ServiceTaskWorkflow } from '../../src/service-tasks/contract.js';
 import * as workflows from '../../workflows/index.js';
 
@@ -21,6 +21,7 @@ const byContract: Record<string, unknown> = {
   [GPU_DISPATCHER_WORKFLOW]: workflows.gpuDispatcher satisfies GpuDispatcherWorkflow,
   [GPU_MONITOR_WORKFLOW]: workflows.gpuMonitor satisfies GpuMonitorWorkflow,
   [COMMAND_RUN_WORKFLOW]: workflows.commandRun satisfies CommandRunWorkflow,
+  [WORKSPACE_CLEANUP_WORKFLOW]: workflows.workspaceCleanup satisfies WorkspaceCleanupWorkflow,
   [SERVICE_TASK_WORKFLOW]: workflows.serviceTask satisfies ServiceTaskWorkflow,
 };
 

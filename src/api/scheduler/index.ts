@@ -286,8 +286,15 @@ export function createSchedulerDialect(deps: ApiDeps): Dialect {
     async (c) => {
       const hours = c.req.valid('query').max_age_hours;
       const summary = await call(() => service.cleanup(user(c), hours));
+      // The contract's summary has no place for them: a worker that was not reached is an operator's matter.
+      if (summary.unreachable.length > 0) deps.logger.warn({ unreachable: summary.unreachable }, 'cleanup-workspaces: workers not reached (their workspaces stay)');
       return ok(c, `清理完成，已删除超过 ${hours} 小时的工作目录`, {
-        cleanup_summary: { ...summary, oldest_removed: iso(summary.oldest_removed), cleanup_time: iso(new Date()) },
+        cleanup_summary: {
+          directories_removed: summary.directories_removed,
+          space_freed_mb: summary.space_freed_mb,
+          oldest_removed: iso(summary.oldest_removed),
+          cleanup_time: iso(new Date()),
+        },
       });
     },
   );
