@@ -20,7 +20,7 @@ import { PLATFORM_SHOW } from './lib/platform-commands.js';
 import { argNumber } from './lib/stats.js';
 import { endBenchLeftovers } from './lib/leftovers.js';
 
-// npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 16] [--only pinned,fifo,netmiko,platforms]
+// npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 16] [--workers 1] [--only pinned,fifo,netmiko,platforms]
 // Device jobs end to end, closed loop: `concurrency` clients, each submitting its next job (POST /device/exec)
 // once its last one has ended (its workflow's result, after its terminal record is written), so exactly that
 // many jobs are in flight. Latency is measured at the client, submit to end.
@@ -35,19 +35,25 @@ import { endBenchLeftovers } from './lib/leftovers.js';
 // Needs root (the private sshd) and the local stack.
 const total = argNumber('jobs', 200);
 const concurrency = argNumber('concurrency', 16);
+// Worker runtimes polling the same queues (`--workers 2`: the topology's two workers; bench/engines.ts).
+const workerCount = argNumber('workers', 1);
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['pinned', 'fifo', 'netmiko'];
 const tag = randomBytes(4).toString('hex');
+// The environment's addresses count (TEMPORAL_ADDRESS, MONGO_URL, KAFKA_BROKERS: bench/engines.ts points them at
+// a private stack); the log level is this bench's.
 const config = loadConfig({
-  env: { LOG_LEVEL: 'warn' },
+  env: { ...process.env, LOG_LEVEL: 'warn' },
   overrides: { mongo: { db: `bench_device_${tag}` }, temporal: { taskQueue: `bench-device-${tag}` }, kafka: { eventsTopic: `bench.device.${tag}` }, worker: { name: `bench_dev_${tag}`, httpPort: 0 } },
 });
 const logger = createLogger('warn');
 console.log(`device-jobs: ${total} jobs a side, ${concurrency} in flight, load average ${await loadAverage()}`);
 
 const [sshd, emu] = await Promise.all([startSshd(), startDeviceEmulator({ pageLength: 24 })]);
-const worker = await createWorkerRuntime({ config, logger, plugins: [createDeviceWorkerPlugin()] });
-const done = worker.run();
+const workers = await Promise.all(
+  [...Array(workerCount).keys()].map((i) => createWorkerRuntime({ config, logger, name: `bench_dev_${tag}_${i}`, plugins: [createDeviceWorkerPlugin()] })),
+);
+const done = Promise.all(workers.map((w) => w.run()));
 const api = await createApiRuntime({ config, logger, port: 0 });
 const mongo = await connectMongo(config);
 const temporal = await connectTemporalClient(config);
@@ -132,7 +138,7 @@ try {
   console.log(`load average at the end ${await loadAverage()}`);
 } finally {
   await api.shutdown();
-  await worker.shutdown();
+  await Promise.all(workers.map((w) => w.shutdown()));
   await done;
   bare.worker.shutdown();
   await bareRun;

@@ -12,6 +12,8 @@ for name in "${ALL_STACK_SERVERS[@]}"; do
   pid=$(read_pid "$name" || true)
   # Another engine's servers are shown only while they run.
   [[ " ${STACK_SERVERS[*]} " == *" $name "* || -n "$pid" ]] || continue
+  # The two engines share TEMPORAL_PORT: the dev server's row is left out while Temporal's own server runs there.
+  if [[ "$name" == temporal && -z "$pid" ]] && read_pid temporal-server >/dev/null; then continue; fi
   if port_open "$STACK_HOST" "$(server_port "$name")"; then
     state=up
   elif [[ -n "$pid" ]]; then

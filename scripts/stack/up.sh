@@ -297,10 +297,15 @@ ensure_namespace() {
   local addr="$STACK_HOST:$TEMPORAL_PORT" tries=0
   "$TEMPORAL_BIN" operator namespace describe --namespace default --address "$addr" >/dev/null 2>&1 && return 0
   "$TEMPORAL_BIN" operator namespace create --namespace default --retention 7d --address "$addr" >/dev/null || return 1
-  # A new namespace reaches every service of the server within its cache refresh (about 10 s).
-  until "$TEMPORAL_BIN" operator namespace describe --namespace default --address "$addr" >/dev/null 2>&1; do
+  # A new namespace reaches every service of the server within its cache refresh (about 10 s): the operator
+  # service (search attributes) may not know it for a while after `describe` does.
+  until "$TEMPORAL_BIN" operator namespace describe --namespace default --address "$addr" >/dev/null 2>&1 &&
+    "$TEMPORAL_BIN" operator search-attribute list --namespace default --address "$addr" >/dev/null 2>&1; do
     tries=$((tries + 1))
-    ((tries < 60)) || return 1
+    ((tries < 120)) || {
+      err "temporal-server: namespace default not usable 60 s after it was created"
+      return 1
+    }
     sleep 0.5
   done
   log "temporal-server: namespace default created"
