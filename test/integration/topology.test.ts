@@ -4,7 +4,7 @@ import { Deployment } from '../faults/deployment.js';
 import { reapLeftovers } from '../faults/private-stack.js';
 import { scenarioTag, SIZES, type ScenarioContext } from '../faults/scenarios.js';
 import { verdict } from '../faults/verdict.js';
-import { everyDialect, logsAndCleanup, rollingRestart, TOPOLOGY_SIZES } from '../topology/checks.js';
+import { everyDialect, logsAndCleanup, rollingRestart, TOPOLOGY_ENV, TOPOLOGY_SIZES } from '../topology/checks.js';
 import { installServerEngine } from '../topology/engine.js';
 
 // The production topology's short version (npm run test:topology runs the full one): Temporal's own server on
@@ -22,7 +22,7 @@ beforeAll(async () => {
   await reapLeftovers(log);
   // A fresh clone builds the server here (minutes); scripts/test.sh starts that build in the background early.
   await installServerEngine(log);
-  d = await Deployment.create({ tag: scenarioTag('topo'), apis: 2, workers: 2, gpuTaskMs: 1000, engine: 'server', isolateWorkers: true, log });
+  d = await Deployment.create({ tag: scenarioTag('topo'), apis: 2, workers: 2, gpuTaskMs: 1000, engine: 'server', isolateWorkers: true, env: TOPOLOGY_ENV, log });
   await d.start();
 });
 

@@ -46,6 +46,12 @@ export const TOPOLOGY_SIZES: Record<'short' | 'full', TopologySize> = {
   },
 };
 
+/**
+ * Settings of every process of the topology runs: after SIGTERM an API keeps serving for 2 s while /readyz
+ * answers 503, ten times the balancer's probe interval, so no request is sent to a port about to close.
+ */
+export const TOPOLOGY_ENV: Record<string, string> = { API_DRAIN_NOTICE_SECONDS: '2', API_DRAIN_SECONDS: '10' };
+
 const ALL_KINDS: JobKind[] = ['device-fifo', 'device-pinned', 'scheduler', 'gpu', 'service-echo', 'service-kafka', 'ingest'];
 
 /** One job of every kind (`perKind` each), alternating between the APIs; judged as the fault suite judges. */
@@ -196,7 +202,7 @@ export async function logsAndCleanup(d: Deployment, ctx: ScenarioContext): Promi
 
 /**
  * What a load balancer does: sends requests only to APIs whose /readyz answers 200, checked every 200 ms. An API
- * that drains (SIGTERM) answers 503 there for API_DRAIN_SECONDS before it stops accepting, so it leaves the
+ * that drains (SIGTERM) answers 503 there for API_DRAIN_NOTICE_SECONDS before it stops accepting, so it leaves the
  * rotation before its port closes.
  */
 export class ReadinessBalancer {
@@ -250,7 +256,7 @@ export async function rollingRestart(d: Deployment, ctx: ScenarioContext, size: 
     await untilProgress(load, 0.1);
     for (const p of [...d.apis, ...d.workers]) {
       const t0 = Date.now();
-      // WORKER_SHUTDOWN_GRACE_SECONDS / API_DRAIN_SECONDS bound the drain; SIGKILL only past 60 s.
+      // WORKER_SHUTDOWN_GRACE_SECONDS / API_DRAIN_NOTICE_SECONDS + API_DRAIN_SECONDS bound the drain; SIGKILL only past 60 s.
       await p.stop(60_000);
       await p.start();
       await waitReady(p);

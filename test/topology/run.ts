@@ -12,7 +12,7 @@ import { formatFigures, type Figures } from '../faults/audit.js';
 import { reapLeftovers } from '../faults/private-stack.js';
 import { destroyActive, scenarioTag, SIZES, withDeployment, type ScenarioContext } from '../faults/scenarios.js';
 import { verdict } from '../faults/verdict.js';
-import { everyDialect, logsAndCleanup, rollingRestart, TOPOLOGY_SIZES } from './checks.js';
+import { everyDialect, logsAndCleanup, rollingRestart, TOPOLOGY_ENV, TOPOLOGY_SIZES } from './checks.js';
 import { installServerEngine } from './engine.js';
 
 const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, 'keep-state': { type: 'boolean', default: false } } });
@@ -32,7 +32,7 @@ await installServerEngine(log);
 const problems: string[] = [];
 const figures: Figures[] = [];
 try {
-  await withDeployment(ctx, { tag: scenarioTag('topo'), apis: 2, workers: 2, gpuTaskMs: 1000, engine: 'server', isolateWorkers: true }, async (d) => {
+  await withDeployment(ctx, { tag: scenarioTag('topo'), apis: 2, workers: 2, gpuTaskMs: 1000, engine: 'server', isolateWorkers: true, env: TOPOLOGY_ENV }, async (d) => {
     const step = async (name: string, fn: () => Promise<void>) => {
       const t0 = Date.now();
       log(`--- ${name}`);
