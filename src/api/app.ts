@@ -12,6 +12,9 @@ import { clusterRegistryFor } from '../cluster/registry.js';
 import { createProbeRoutes, LIVEZ_PATH, READYZ_PATH } from '../lifecycle/probes.js';
 import { createOperationsDoc, OPERATIONS_OPENAPI_PATH, OPERATIONS_TITLE } from './operations.js';
 
+/** Seconds a 503 answer tells the client to wait before trying again (`Retry-After`). */
+export const RETRY_AFTER_SECONDS = 2;
+
 export type DialectFactory = (deps: ApiDeps) => Dialect;
 
 const PROBE_PATHS = new Set([LIVEZ_PATH, READYZ_PATH]);
@@ -76,6 +79,8 @@ export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []
     const res = shape(c, error);
     // The unread rest of an oversized body makes the connection unusable: tell the client not to reuse it.
     if (error.status === 413) res.headers.set('Connection', 'close');
+    // A 503 is "a dependency is away, try again": say when, as HTTP does (a client or proxy may honour it).
+    if (error.status === 503) res.headers.set('Retry-After', String(RETRY_AFTER_SECONDS));
     return res;
   });
   app.notFound((c) => shape(c, new ApiError(404, `No route for ${c.req.method} ${c.req.path}`)));

@@ -4,7 +4,7 @@ import { Deployment } from '../faults/deployment.js';
 import { reapLeftovers } from '../faults/private-stack.js';
 import { scenarioTag, SIZES, type ScenarioContext } from '../faults/scenarios.js';
 import { verdict } from '../faults/verdict.js';
-import { everyDialect, logsAndCleanup, rollingRestart, TOPOLOGY_ENV, TOPOLOGY_SIZES } from '../topology/checks.js';
+import { everyDialect, gpuAgentTask, logsAndCleanup, rollingRestart, TOPOLOGY_ENV, TOPOLOGY_SIZES } from '../topology/checks.js';
 import { installServerEngine } from '../topology/engine.js';
 
 // The production topology's short version (npm run test:topology runs the full one): Temporal's own server on
@@ -35,6 +35,10 @@ describe('production topology: real Temporal server, two APIs, two isolated work
     const f = await everyDialect(d, ctx, size.perKind);
     log(`\n${formatFigures(f)}\n`);
     expect(verdict(f), f.scenario).toEqual([]);
+  });
+
+  it('a GPU task runs on the real node agent, created through the API the agent did not register with', async () => {
+    expect(await gpuAgentTask(d, ctx)).toEqual([]);
   });
 
   it("scheduler logs travel from the worker's private disk to either API; cleanup reaches that worker", async () => {

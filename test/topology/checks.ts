@@ -15,6 +15,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
+import { startGpuAgent } from '../../src/gpu-agent/index.js';
+import { createLogger } from '../../src/logging.js';
 import type { Figures } from '../faults/audit.js';
 import type { Deployment } from '../faults/deployment.js';
 import { isDialectEnvelope, type JobKind, type Submission } from '../faults/dialects.js';
@@ -48,9 +50,10 @@ export const TOPOLOGY_SIZES: Record<'short' | 'full', TopologySize> = {
 
 /**
  * Settings of every process of the topology runs: after SIGTERM an API keeps serving for 2 s while /readyz
- * answers 503, ten times the balancer's probe interval, so no request is sent to a port about to close.
+ * answers 503, ten times the balancer's probe interval, so no request is sent to a port about to close; then
+ * requests in flight get 30 s (a loaded two-core machine makes some take more than the default 10 s).
  */
-export const TOPOLOGY_ENV: Record<string, string> = { API_DRAIN_NOTICE_SECONDS: '2', API_DRAIN_SECONDS: '10' };
+export const TOPOLOGY_ENV: Record<string, string> = { API_DRAIN_NOTICE_SECONDS: '2', API_DRAIN_SECONDS: '30' };
 
 const ALL_KINDS: JobKind[] = ['device-fifo', 'device-pinned', 'scheduler', 'gpu', 'service-echo', 'service-kafka', 'ingest'];
 
@@ -62,6 +65,55 @@ export async function everyDialect(d: Deployment, ctx: ScenarioContext, perKind:
   const f = await audit(d, ctx, 'every dialect on the real server, two APIs, two isolated workers', subs, null, [`requests went to ${apis.size} APIs`]);
   if (d.apis.length > 1 && apis.size < 2) f.problems.push(`requests did not alternate between the APIs: ${[...apis].join(', ')}`);
   return f;
+}
+
+/**
+ * GPU dispatch through the real node agent (`switchyard gpu-agent`'s code): registered with one API, a task of
+ * its own type created through the other; it must end COMPLETED on that agent with the command's answer.
+ */
+export async function gpuAgentTask(d: Deployment, ctx: ScenarioContext): Promise<string[]> {
+  const [a, b] = d.allApiUrls();
+  if (!a || !b) throw new Error('gpuAgentTask needs two APIs');
+  const taskType = 977;
+  const gpuId = `agent-${d.opts.tag}`;
+  const agent = await startGpuAgent({
+    api: a,
+    apiKey: d.config.auth.gpuApiKey,
+    gpuId,
+    advertiseIp: '127.0.0.1',
+    bindHost: '127.0.0.1',
+    port: 0,
+    taskTypes: [taskType],
+    priorityClass: 'NORMAL',
+    maxConcurrentTasks: 2,
+    command: 'read x; echo "PROGRESS 50"; echo "{\\"echo\\":\\"$x\\"}"',
+    heartbeatSeconds: 1,
+    version: 'topology',
+    logger: createLogger('warn'),
+  });
+  const problems: string[] = [];
+  try {
+    const headers = { authorization: `Bearer ${d.config.auth.gpuApiKey}`, 'content-type': 'application/json' };
+    const created = await fetch(`${b}/api/v2/tasks`, { method: 'POST', headers, body: JSON.stringify({ taskType, payload: 'over-the-agent', userId: 'topology' }) });
+    const id = ((await created.json()) as { data?: { taskId?: string } }).data?.taskId;
+    if (!id) return [`GPU task through ${b}: ${created.status}`];
+    const done = await until('the agent task to end', 120_000, async () => {
+      const r = (await (await fetch(`${a}/api/v2/tasks/${id}`, { headers })).json()) as { data?: { status: string; gpuId?: string; result?: string } };
+      return r.data && ['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED'].includes(r.data.status) ? r.data : null;
+    });
+    const echoed = (() => {
+      try {
+        return (JSON.parse(done.result ?? '') as { echo?: string }).echo;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (done.status !== 'COMPLETED' || done.gpuId !== gpuId || echoed !== 'over-the-agent') problems.push(`GPU task on the agent: ${JSON.stringify(done)}`);
+    ctx.log(`[${d.opts.tag}] GPU task ${id} through ${b} ran on the agent registered with ${a}: ${done.status}`);
+  } finally {
+    await agent.stop();
+  }
+  return problems;
 }
 
 // ---- scheduler logs and cleanup across hosts --------------------------------------------------------------------
@@ -276,7 +328,13 @@ export async function rollingRestart(d: Deployment, ctx: ScenarioContext, size: 
       }
       if (x.status !== 503 || !x.retryAfter || !isDialectEnvelope(dialect, body)) f.problems.push(`${x.status} without Retry-After or envelope: ${x.method} ${x.path} ${x.body.slice(0, 120)}`);
     }
-    if (f.noAnswer > 0) f.problems.push(`${f.noAnswer} request(s) got no answer: a draining API closed under a request`);
+    const refused = new Map<string, number>();
+    for (const sub of load.subs.filter((x) => !x.accepted)) {
+      const key = `${sub.kind} via ${sub.api ?? '?'}: ${sub.status ?? 'no answer'} ${(sub.error ?? '').slice(0, 100)}`;
+      refused.set(key, (refused.get(key) ?? 0) + 1);
+    }
+    for (const [k, n] of refused) f.notes.push(`not accepted ×${n}: ${k}`);
+    if (f.noAnswer > 0) f.problems.push(`${f.noAnswer} request(s) got no answer (see the notes)`);
     return f;
   } finally {
     balancer.stop();

@@ -12,7 +12,7 @@ import { formatFigures, type Figures } from '../faults/audit.js';
 import { reapLeftovers } from '../faults/private-stack.js';
 import { destroyActive, scenarioTag, SIZES, withDeployment, type ScenarioContext } from '../faults/scenarios.js';
 import { verdict } from '../faults/verdict.js';
-import { everyDialect, logsAndCleanup, rollingRestart, TOPOLOGY_ENV, TOPOLOGY_SIZES } from './checks.js';
+import { everyDialect, gpuAgentTask, logsAndCleanup, rollingRestart, TOPOLOGY_ENV, TOPOLOGY_SIZES } from './checks.js';
 import { installServerEngine } from './engine.js';
 
 const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, 'keep-state': { type: 'boolean', default: false } } });
@@ -47,6 +47,9 @@ try {
       const f = await everyDialect(d, ctx, size.perKind);
       figures.push(f);
       problems.push(...verdict(f).map((p) => `${f.scenario}: ${p}`));
+    });
+    await step('GPU dispatch through the real node agent', async () => {
+      problems.push(...(await gpuAgentTask(d, ctx)).map((p) => `GPU agent: ${p}`));
     });
     await step('scheduler logs and cleanup across hosts', async () => {
       const r = await logsAndCleanup(d, ctx);
