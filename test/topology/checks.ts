@@ -49,11 +49,12 @@ export const TOPOLOGY_SIZES: Record<'short' | 'full', TopologySize> = {
 };
 
 /**
- * Settings of every process of the topology runs: after SIGTERM an API keeps serving for 2 s while /readyz
- * answers 503, ten times the balancer's probe interval, so no request is sent to a port about to close; then
+ * Settings of every process of the topology runs: after SIGTERM an API keeps serving for 5 s while /readyz
+ * answers 503, several times the balancer's probe round (200 ms apart, 2 s timeout), so no request is sent to a
+ * port about to close, even when a loaded machine makes a probe slow; then
  * requests in flight get 30 s (a loaded two-core machine makes some take more than the default 10 s).
  */
-export const TOPOLOGY_ENV: Record<string, string> = { API_DRAIN_NOTICE_SECONDS: '2', API_DRAIN_SECONDS: '30' };
+export const TOPOLOGY_ENV: Record<string, string> = { API_DRAIN_NOTICE_SECONDS: '5', API_DRAIN_SECONDS: '30' };
 
 const ALL_KINDS: JobKind[] = ['device-fifo', 'device-pinned', 'scheduler', 'gpu', 'service-echo', 'service-kafka', 'ingest'];
 
@@ -253,29 +254,40 @@ export async function logsAndCleanup(d: Deployment, ctx: ScenarioContext): Promi
 // ---- rolling restart ----------------------------------------------------------------------------------------------
 
 /**
- * What a load balancer does: sends requests only to APIs whose /readyz answers 200, checked every 200 ms. An API
+ * What a load balancer does: sends requests only to APIs whose /readyz answered 200 in its latest probe round
+ * (rounds 200 ms apart, never overlapping). An API
  * that drains (SIGTERM) answers 503 there for API_DRAIN_NOTICE_SECONDS before it stops accepting, so it leaves the
  * rotation before its port closes.
  */
 export class ReadinessBalancer {
   private ready = new Set<string>();
-  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private loop: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: Deployment) {}
 
   async start(): Promise<void> {
     await this.probe();
-    this.timer = setInterval(() => void this.probe(), 200);
+    // One round of probes at a time: an old probe's answer can never overwrite a newer one.
+    this.loop = (async () => {
+      while (!this.stopped) {
+        await new Promise((r) => setTimeout(r, 200));
+        await this.probe();
+      }
+    })();
+    // No API ready in the latest round (a slow probe on a loaded machine): the last round that had one.
+    let lastGood = this.d.allApiUrls();
     this.d.routeTo = () => {
-      const all = this.d.allApiUrls().filter((u) => this.ready.has(u));
-      return all.length > 0 ? all : this.d.allApiUrls();
+      const ready = this.d.allApiUrls().filter((u) => this.ready.has(u));
+      if (ready.length > 0) lastGood = ready;
+      return lastGood;
     };
   }
 
   private async probe(): Promise<void> {
     await Promise.all(
       this.d.allApiUrls().map(async (u) => {
-        const ok = await fetch(`${u}/readyz`, { signal: AbortSignal.timeout(1000) })
+        const ok = await fetch(`${u}/readyz`, { signal: AbortSignal.timeout(2000) })
           .then((r) => r.status === 200)
           .catch(() => false);
         if (ok) this.ready.add(u);
@@ -284,8 +296,9 @@ export class ReadinessBalancer {
     );
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
     this.d.routeTo = null;
   }
 }
@@ -337,6 +350,6 @@ export async function rollingRestart(d: Deployment, ctx: ScenarioContext, size: 
     if (f.noAnswer > 0) f.problems.push(`${f.noAnswer} request(s) got no answer (see the notes)`);
     return f;
   } finally {
-    balancer.stop();
+    await balancer.stop();
   }
 }
