@@ -378,7 +378,17 @@ install_deploy_tools() {
 # Debian packages (sshd, kcat, postgresql) go through one apt run. Package scripts must not start the system's
 # sshd or PostgreSQL: the tests and up.sh start their own instances, so a policy-rc.d refuses service starts while
 # apt runs.
+# One apt run at a time: npm test installs the topology's PostgreSQL while up.sh installs the test tools, and two
+# runs would race on apt's locks and on the policy file.
 install_apt() {
+  mkdir -p "$SWITCHYARD_CACHE"
+  (
+    flock 8
+    install_apt_locked "$@"
+  ) 8>"$SWITCHYARD_CACHE/.apt.lock"
+}
+
+install_apt_locked() {
   local packages=("$@") policy=/usr/sbin/policy-rc.d created_policy=0
   need_cmd apt-get "${packages[*]}" "Install ${packages[*]} with your system's package manager."
   if [[ ! -e "$policy" ]]; then
