@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from './errors.js';
+import { fromStorable, toStorable } from './free-form.js';
 
 export const GPU_NODES_COLLECTION = 'gpu_nodes';
 export const GPU_CLAIMS_COLLECTION = 'gpu_claims';
@@ -124,7 +125,8 @@ export class GpuNodeStore {
       supportedTaskPriority: reg.supportedTaskPriority,
       version: reg.version,
       maxConcurrentTasks: reg.maxConcurrentTasks,
-      metadata: reg.metadata,
+      // Free-form (whatever the node reports): stored so that any JSON survives (src/store/free-form.ts).
+      metadata: toStorable(reg.metadata) as Record<string, unknown>,
       status: 'ACTIVE' as const,
       lastHeartbeat: now,
       failureCount: 0,
@@ -161,7 +163,7 @@ export class GpuNodeStore {
       delete x._id;
       if (x.vastInsId === undefined) x.vastInsId = null;
       if (x.faultReason === undefined) x.faultReason = null;
-      if (x.metadata === undefined) x.metadata = {};
+      x.metadata = x.metadata === undefined ? {} : fromStorable(x.metadata);
       const current = used.get(r.gpuId) ?? 0;
       x.currentTasks = current;
       x.freeSlots = Math.max(0, r.maxConcurrentTasks - current);

@@ -3,6 +3,7 @@ import type { GpuCreateTask } from '../gpu/request.js';
 import type { ScheduleType } from '../scheduler/spec.js';
 import { nextSequence } from './counters.js';
 import { isDuplicateKeyError } from './errors.js';
+import { fromStorable, toStorable } from './free-form.js';
 
 export const SCHEDULES_COLLECTION = 'schedules';
 
@@ -62,6 +63,18 @@ export class DuplicateScheduleNameError extends Error {
 /** Per schedule (`_id` = task id): its most recently created execution, written by the execution's first mirror write. */
 export const SCHEDULE_LAST_RUN_COLLECTION = 'schedule_last_run';
 
+/**
+ * A scheduled action holds what the client sent (a service `condition`, a device request's extra keys), so it is
+ * stored so that any JSON survives (src/store/free-form.ts).
+ */
+function storedAction(action: ScheduleAction | null): ScheduleAction | null {
+  return toStorable(action) as ScheduleAction | null;
+}
+
+function readable(doc: ScheduleDoc): ScheduleDoc {
+  return { ...doc, action: fromStorable(doc.action) as ScheduleAction | null };
+}
+
 /** A schedule as stored: `_id` is its integer id, so reads and writes of one task are `_id` lookups on FerretDB. */
 type StoredSchedule = ScheduleDoc & { _id: number };
 
@@ -87,7 +100,7 @@ export class ScheduleStore {
 
   async insert(doc: ScheduleDoc): Promise<void> {
     try {
-      await this.stored.insertOne({ _id: doc.id, ...doc });
+      await this.stored.insertOne({ _id: doc.id, ...doc, action: storedAction(doc.action) });
     } catch (e) {
       if (isDuplicateKeyError(e)) throw new DuplicateScheduleNameError(doc.name);
       throw e;
@@ -97,7 +110,7 @@ export class ScheduleStore {
   /** The owner's task; another owner's is as absent as a missing one. */
   async get(id: number, owner: string): Promise<ScheduleDoc | null> {
     const doc = await this.stored.findOne({ _id: id }, { projection: { _id: 0 } });
-    return doc && doc.owner === owner ? doc : null;
+    return doc && doc.owner === owner ? readable(doc) : null;
   }
 
   async nameTaken(owner: string, name: string, exceptId?: number): Promise<boolean> {
@@ -109,7 +122,7 @@ export class ScheduleStore {
   async update(id: number, owner: string, fields: Partial<ScheduleDoc>): Promise<void> {
     if (!(await this.get(id, owner))) return;
     try {
-      await this.stored.updateOne({ _id: id }, { $set: fields });
+      await this.stored.updateOne({ _id: id }, { $set: 'action' in fields ? { ...fields, action: storedAction(fields.action ?? null) } : fields });
     } catch (e) {
       if (isDuplicateKeyError(e)) throw new DuplicateScheduleNameError(fields.name ?? '');
       throw e;
@@ -126,7 +139,7 @@ export class ScheduleStore {
       this.collection.countDocuments(filter),
       this.collection.find(filter, { projection: { _id: 0 } }).sort({ id: -1 }).skip(skip).limit(limit).toArray(),
     ]);
-    return { total, items };
+    return { total, items: items.map(readable) };
   }
 
   async countActive(): Promise<number> {

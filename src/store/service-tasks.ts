@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ObjectId, type Collection, type Db } from 'mongodb';
 import type { TaskRecord, TaskUpdate } from '../domain/task.js';
+import { toStorable } from './free-form.js';
 import { TaskStore, type ApplyOutcome } from './tasks.js';
 
 /** The long-task document's `status_message`: one slot per status that carries a message. */
@@ -44,7 +45,8 @@ export function toServiceTaskDocument(r: TaskRecord): ServiceTaskDocument {
     status: r.status,
     service: r.service ?? '',
     source_name: r.source_name ?? '',
-    condition: r.condition ?? {},
+    // Free-form: stored so that any JSON survives, as in `tasks` (src/store/free-form.ts).
+    condition: toStorable(r.condition ?? {}),
     start_time: r.start_time ?? null,
     end_time: r.end_time ?? null,
     create_time: r.create_time,
@@ -93,6 +95,7 @@ export class ServiceTaskStore {
   async projectWrite(update: TaskUpdate): Promise<void> {
     const set: Record<string, unknown> = {};
     for (const f of DOCUMENTED_FIELDS) if (update[f] !== undefined) set[f] = update[f];
+    if (set.condition !== undefined) set.condition = toStorable(set.condition);
     if (set.status_message !== undefined) set.status_message = { ...emptyStatusMessage(), ...(set.status_message as object) };
     if (Object.keys(set).length === 0) return;
     const onInsert = update.create_time === undefined ? { task_id: update.task_id, create_time: new Date() } : { task_id: update.task_id };

@@ -2,6 +2,7 @@ import type { Collection, Db, Filter, Sort } from 'mongodb';
 import { emptyTaskFields, type TaskRecord, type TaskUpdate } from '../domain/task.js';
 import { isTerminal } from '../domain/status.js';
 import { isDuplicateKeyError } from './errors.js';
+import { fromStorable, fromStorableEach, toStorable, toStorableEach } from './free-form.js';
 import { observeJobEnded } from './job-metrics.js';
 
 export const TASKS_COLLECTION = 'tasks';
@@ -44,41 +45,32 @@ function normalize(record: TaskRecord | null): TaskRecord | null {
   const r = record as unknown as Record<string, unknown>;
   for (const f of NULLABLE_FIELDS) if (r[f] === undefined) r[f] = null;
   if (r.priority === undefined) r.priority = 0;
-  r.result = readableResult(r.result);
+  r.result = fromStorable(r.result);
+  if (r.condition !== undefined) r.condition = fromStorable(r.condition);
+  if (r.details !== undefined) r.details = fromStorableEach(r.details);
   return record;
 }
 
 /**
  * A job's result is free-form: NetPulse's `retval` is keyed by the command that ran (`ping 10.0.0.1`), a module's
- * `data` is whatever it reports. FerretDB 1.24 refuses field names holding a dot or starting with `$` and arrays
- * inside arrays (MongoDB takes them), and a refused mirror write is retried for ever: the job never ends. Such a
- * result is stored as its JSON text under this one key and read back as it was; every other result is stored
- * as it is, so both servers hold the same record.
+ * `data` is whatever it reports; a service task's `condition` and a record's `details` (request summaries) hold
+ * what clients sent. Each is stored so that any JSON survives (src/store/free-form.ts): a refused mirror write
+ * would be retried for ever and the job never end.
  */
-export const RESULT_AS_JSON_KEY = 'switchyard_json';
-
-function unstorable(v: unknown, inArray = false): boolean {
-  if (Array.isArray(v)) return inArray || v.some((x) => unstorable(x, true));
-  if (v === null || typeof v !== 'object' || v instanceof Date) return false;
-  return Object.entries(v).some(([k, x]) => k.includes('.') || k.startsWith('$') || unstorable(x));
-}
-
 export function storableResult(result: unknown): unknown {
-  return unstorable(result) ? { [RESULT_AS_JSON_KEY]: JSON.stringify(result) } : result;
+  return toStorable(result);
 }
 
 export function readableResult(stored: unknown): unknown {
-  if (stored && typeof stored === 'object' && !Array.isArray(stored)) {
-    const text = (stored as Record<string, unknown>)[RESULT_AS_JSON_KEY];
-    if (typeof text === 'string' && Object.keys(stored).length === 1) return JSON.parse(text) as unknown;
-  }
-  return stored;
+  return fromStorable(stored);
 }
 
-/** A write's fields as stored: the id apart, a result FerretDB cannot hold as its JSON text. */
+/** A write's fields as stored: the id apart, free-form values BSON cannot hold as they are as their JSON text. */
 function storedFields(update: TaskUpdate): { task_id: string; fields: Omit<TaskUpdate, 'task_id'> } {
   const { task_id, ...fields } = update;
-  if ('result' in fields) fields.result = storableResult(fields.result);
+  if ('result' in fields) fields.result = toStorable(fields.result);
+  if ('condition' in fields) fields.condition = toStorable(fields.condition);
+  if (fields.details) fields.details = toStorableEach(fields.details);
   return { task_id, fields };
 }
 
