@@ -4,6 +4,7 @@
  * that has nothing to tune in this driver (said so below), or refused with a 400 that names it. No key is ignored
  * silently. Pure code.
  */
+import { MAX_CALL_TIMEOUT_SECONDS } from '../domain/bounds.js';
 import type { DriverName } from '../domain/drivers.js';
 
 export type DriverArgMode = 'command' | 'config';
@@ -99,9 +100,14 @@ export function validateDriverArgs(driver: DriverName, mode: DriverArgMode, args
     if (spec.refused) throw new DriverArgsError(`driver_args.${key} is not supported: ${spec.refused}`, key);
     if (!spec.modes.includes(mode)) throw new DriverArgsError(`driver_args.${key} applies to ${spec.modes.join(' and ')} jobs, not ${mode} jobs`, key);
     if (value === null || value === undefined) continue;
+    // Numbers are seconds or small counts: bounded so none becomes a timer Node cannot hold (2^31-1 ms).
     const ok =
-      spec.kind === 'object' ? typeof value === 'object' && !Array.isArray(value) : spec.kind === 'number' ? typeof value === 'number' && Number.isFinite(value) && value > 0 : typeof value === spec.kind;
-    if (!ok) throw new DriverArgsError(`driver_args.${key} must be ${spec.kind === 'number' ? 'a positive number' : `a ${spec.kind}`}`, key);
+      spec.kind === 'object'
+        ? typeof value === 'object' && !Array.isArray(value)
+        : spec.kind === 'number'
+          ? typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= MAX_CALL_TIMEOUT_SECONDS
+          : typeof value === spec.kind;
+    if (!ok) throw new DriverArgsError(`driver_args.${key} must be ${spec.kind === 'number' ? `a positive number up to ${MAX_CALL_TIMEOUT_SECONDS}` : `a ${spec.kind}`}`, key);
     out[key] = value;
   }
   return out;

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_CALL_TIMEOUT_SECONDS } from '../domain/bounds.js';
+import { freeFormObject } from '../domain/free-form.js';
 import { headersProblem } from '../domain/http-headers.js';
 import { DEVICE_DRIVERS, deviceDriverOf, driverImplementation, type DeviceDriver, type DriverName } from '../domain/drivers.js';
 import { AUTODETECT, resolveDeviceType, SUPPORTED_DEVICE_TYPES } from '../ssh/platforms/index.js';
@@ -30,10 +32,11 @@ export const connectionArgsSchema = z
     pkey: z.string().optional(),
     passphrase: z.string().optional(),
     device_type: z.string().optional(),
-    timeout: z.number().positive().optional(),
-    conn_timeout: z.number().positive().optional(),
+    // Seconds; bounded so no timer built from them overflows Node's 2^31-1 ms.
+    timeout: z.number().positive().max(MAX_CALL_TIMEOUT_SECONDS).optional(),
+    conn_timeout: z.number().positive().max(MAX_CALL_TIMEOUT_SECONDS).optional(),
     secret: z.string().optional(),
-    keepalive: z.number().int().min(0).optional(),
+    keepalive: z.number().int().min(0).max(MAX_CALL_TIMEOUT_SECONDS).optional(),
   })
   .passthrough();
 export type DeviceConnectionArgs = z.infer<typeof connectionArgsSchema>;
@@ -72,7 +75,7 @@ export const parsingSchema = z.object({
 export const renderingSchema = z.object({
   name: z.literal('jinja2'),
   template: z.string().min(1),
-  context: z.record(z.string(), z.unknown()).optional(),
+  context: freeFormObject('Variables of the template').optional(),
 });
 
 export const execBodySchema = z
@@ -81,7 +84,7 @@ export const execBodySchema = z
     connection_args: connectionArgsSchema,
     command: commandValue.optional(),
     config: commandValue.optional(),
-    driver_args: z.record(z.string(), z.unknown()).optional(),
+    driver_args: freeFormObject('Per-driver options (netmiko send_command / send_config_set arguments); numbers are at most 86400').optional(),
     queue_strategy: z.enum(['pinned', 'fifo']).optional(),
     ttl: z.number().int().min(1).max(86400).optional(),
     execution_timeout: z.number().int().min(1).max(86400).optional(),

@@ -6,6 +6,13 @@ export const SCHEDULE_TYPES = ['ONCE', 'CRON', 'INTERVAL', 'DATE'] as const;
 export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
 
 export const MIN_INTERVAL_SECONDS = 60;
+/**
+ * The longest INTERVAL: 366 days. Longer periods are calendar rules (CRON or DATE); far longer ones went to
+ * Temporal as durations it could not place (99999999999 s gave no next run, 3.5e16 s failed the request).
+ */
+export const MAX_INTERVAL_SECONDS = 366 * 86_400;
+/** The last year a DATE may name (UTC): Temporal's calendar specs take years 2000-2100 only (a later one answered 500). */
+export const MAX_DATE_YEAR = 2100;
 
 const CRON_FIELDS = [
   { name: '分钟', en: 'minute', min: 0, max: 59, names: null },
@@ -124,6 +131,7 @@ export function parseSchedule(type: ScheduleType, config: string | null | undefi
       if (!/^\d+$/.test(text)) return { ok: false, message: `间隔配置无效：'${text}' 必须是以秒为单位的整数` };
       const seconds = Number(text);
       if (seconds < MIN_INTERVAL_SECONDS) return { ok: false, message: `间隔配置无效：${seconds} 秒小于支持的最小间隔 ${MIN_INTERVAL_SECONDS} 秒` };
+      if (seconds > MAX_INTERVAL_SECONDS) return { ok: false, message: `间隔配置无效：${text} 秒大于支持的最大间隔 ${MAX_INTERVAL_SECONDS} 秒（366 天）` };
       return { ok: true, schedule: { type, seconds } };
     }
     case 'DATE': {
@@ -131,6 +139,7 @@ export function parseSchedule(type: ScheduleType, config: string | null | undefi
       const at = new Date(text);
       if (Number.isNaN(at.getTime())) return { ok: false, message: `日期配置无效：'${text}' 不是有效的日期` };
       if (at.getTime() <= now.getTime()) return { ok: false, message: `日期配置无效：'${text}' 已经过去，必须是将来的时间` };
+      if (at.getUTCFullYear() > MAX_DATE_YEAR) return { ok: false, message: `日期配置无效：'${text}' 晚于支持的最晚时间 ${MAX_DATE_YEAR}-12-31T23:59:59Z` };
       return { ok: true, schedule: { type, at } };
     }
   }

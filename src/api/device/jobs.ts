@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { MAX_OFFSET } from '../../domain/bounds.js';
 import { testDeviceConnection } from '../../device/connection-test.js';
 import { JOB_STATUS_WORDS } from '../../device/job-view.js';
 import { assertWebhookAllowed } from '../../device/webhook-target.js';
@@ -60,7 +61,7 @@ const jobQuerySchema = z.object({
   node: z.string().optional(),
   host: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
 });
 const cancelQuerySchema = z.object({ id: z.string().optional(), queue: z.string().optional(), host: z.string().optional() });
 const workerQuerySchema = z.object({ name: z.string().optional(), queue: z.string().optional(), node: z.string().optional(), host: z.string().optional() });

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
+import { INT32_MAX, INT32_MIN } from '../../domain/bounds.js';
 import { gpuNodeResultSignal, gpuNodeStatusSignal } from '../../gpu/contract.js';
 import { createGpuOps, ensureGpuIndexes, ensureMonitor, markNodeDown, markNodeUp, nodeAddressProblem, notifyNodeLost } from '../../gpu/ops.js';
 import {
@@ -87,7 +88,7 @@ export function createGpuDialect(deps: ApiDeps): Dialect {
   app.openapi(
     createRoute({
       ...route('get', '/gpus/by-task-type/{taskType}', 'GPU nodes supporting a task type (optionally only NORMAL or VIP nodes)', 'GPU'),
-      request: { params: z.object({ taskType: z.coerce.number().int() }), query: z.object({ priority: z.enum(['NORMAL', 'VIP']).optional() }) },
+      request: { params: z.object({ taskType: z.coerce.number().int().min(INT32_MIN).max(INT32_MAX) }), query: z.object({ priority: z.enum(['NORMAL', 'VIP']).optional() }) },
       responses: responses(z.array(S.GpuNode)),
     }),
     async (c) => {

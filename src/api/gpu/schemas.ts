@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { INT32_MAX, INT32_MIN, MAX_PAGE } from '../../domain/bounds.js';
+import { boundedFreeForm, freeFormObject } from '../../domain/free-form.js';
 import { gpuCreateTaskSchema } from '../../gpu/request.js';
 
 export const envelope = <T extends z.ZodTypeAny>(data: T) => z.object({ code: z.number().int(), message: z.string(), data });
@@ -25,18 +27,21 @@ export const GpuNode = z
   })
   .openapi('GpuNodeInfo');
 
+/** A task type: a 32-bit integer in the reference dispatcher (Java `int`). */
+export const taskType = z.number().int().min(INT32_MIN).max(INT32_MAX);
+
 export const RegisterBody = z
   .object({
     gpuId: z.string().min(1).max(200),
-    hostname: z.string().min(1),
-    vastInsId: z.string().optional(),
+    hostname: z.string().min(1).max(253),
+    vastInsId: z.string().max(200).optional(),
     ip: z.string().min(1),
     port: z.number().int().min(1).max(65535),
-    supportedTaskTypes: z.array(z.number().int()).min(1),
+    supportedTaskTypes: z.array(taskType).min(1).max(1000),
     supportedTaskPriority: z.enum(['NORMAL', 'VIP']).default('NORMAL'),
-    version: z.string().default(''),
+    version: z.string().max(200).default(''),
     maxConcurrentTasks: z.number().int().min(1).max(10_000).default(1),
-    metadata: z.record(z.string(), z.any()).default({}),
+    metadata: freeFormObject('Whatever the node reports about itself').default({}),
   })
   .openapi('GpuRegister');
 
@@ -68,7 +73,9 @@ export const TaskDO = z
   })
   .openapi('TaskDO');
 
-const jsonText = z.union([z.string(), z.record(z.string(), z.any()), z.array(z.any())]).transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+const jsonText = boundedFreeForm(z.union([z.string(), z.record(z.string(), z.any()), z.array(z.any())]), 'Text, or JSON kept as its text').transform((v) =>
+  typeof v === 'string' ? v : JSON.stringify(v),
+);
 
 export const CreateTaskBody = gpuCreateTaskSchema.openapi('GpuCreateTask');
 
@@ -148,10 +155,10 @@ export const Instance = z
   })
   .openapi('ClusterInstance');
 
-const pageField = (d: number) => z.coerce.number().int().min(1).default(d);
+const pageField = (d: number) => z.coerce.number().int().min(1).max(MAX_PAGE).default(d);
 export const TaskListQuery = z.object({
   status: z.enum(['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'TIMEOUT']).optional(),
-  taskType: z.coerce.number().int().optional(),
+  taskType: z.coerce.number().int().min(INT32_MIN).max(INT32_MAX).optional(),
   gpuId: z.string().optional(),
   page: pageField(1),
   size: z.coerce.number().int().min(1).max(500).default(20),

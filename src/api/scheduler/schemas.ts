@@ -1,4 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { INT32_MAX, INT32_MIN, MAX_PAGE } from '../../domain/bounds.js';
+import { freeFormObject } from '../../domain/free-form.js';
+import { MAX_DATE_YEAR, MAX_INTERVAL_SECONDS, MIN_INTERVAL_SECONDS } from '../../scheduler/spec.js';
 
 /** Request and response bodies of scheduler-api.md, used to validate requests and to document every endpoint. */
 
@@ -21,28 +24,33 @@ export const actionSchema = z
     command: z.unknown().optional().openapi({ description: 'type `command`: the shell command (1-10000 characters); type `device`: the command(s) as `/device/exec` takes them', example: 'echo hello' }),
     env: z.unknown().optional().openapi({ description: 'type `command`: extra environment variables (an object of strings); nothing of the service environment is passed on. Type `gpu`: the task’s `env` text' }),
     service: z.string().optional().openapi({ description: 'type `service`: a service named in the long-task configuration', example: 'echo' }),
-    condition: z.record(z.string(), z.unknown()).optional().openapi({ description: 'type `service`: the task condition' }),
+    condition: freeFormObject('type `service`: the task condition').optional(),
     driver: z.string().optional().openapi({ description: 'type `device`: `netmiko` | `paramiko` | `ssh`', example: 'ssh' }),
     connection_args: z.record(z.string(), z.unknown()).optional().openapi({ description: 'type `device`: host, port, username, password or private key, device_type, secret, …' }),
-    taskType: z.number().int().optional().openapi({ description: 'type `gpu`: the GPU task type', example: 7 }),
+    taskType: z.number().int().min(INT32_MIN).max(INT32_MAX).optional().openapi({ description: 'type `gpu`: the GPU task type', example: 7 }),
     payload: z.unknown().optional().openapi({ description: 'type `gpu`: the task payload (text or JSON)' }),
   })
   .passthrough()
   .openapi('SchedulerAction');
 
 const scheduleConfig = z
-  .union([z.string(), z.number()])
+  .union([z.string().max(200), z.number().int().min(MIN_INTERVAL_SECONDS).max(MAX_INTERVAL_SECONDS)])
   .transform((v) => String(v))
-  .openapi({ description: 'CRON expression (5 fields, UTC), interval seconds (≥ 60) or ISO 8601 date with zone', example: '0 */2 * * *' });
+  .openapi({
+    description: `CRON expression (5 fields, UTC), interval seconds (${MIN_INTERVAL_SECONDS} to ${MAX_INTERVAL_SECONDS}, as text or a number) or ISO 8601 date with zone (in the future, before ${MAX_DATE_YEAR + 1})`,
+    example: '0 */2 * * *',
+  });
 
 const nameSchema = z.string().trim().min(3, '任务名称长度必须为3-50个字符').max(50, '任务名称长度必须为3-50个字符');
 const intIn = (min: number, max: number) => z.number().int().min(min).max(max);
+/** A project id: a 32-bit integer, as the reference scheduler's database keeps it. */
+const projectId = intIn(INT32_MIN, INT32_MAX);
 
 export const createTaskBody = z
   .object({
     name: nameSchema.openapi({ example: '数据同步任务' }),
     description: z.string().max(1000).nullable().optional(),
-    project_id: z.number().int().openapi({ example: 1 }),
+    project_id: projectId.openapi({ example: 1 }),
     schedule_type: scheduleType,
     schedule_config: scheduleConfig.optional(),
     is_active: z.boolean().default(true),
@@ -58,7 +66,7 @@ export const updateTaskBody = z
   .object({
     name: nameSchema.optional(),
     description: z.string().max(1000).nullable().optional(),
-    project_id: z.number().int().optional(),
+    project_id: projectId.optional(),
     schedule_type: scheduleType.optional(),
     schedule_config: scheduleConfig.optional(),
     is_active: z.boolean().optional(),
@@ -225,7 +233,8 @@ function intQuery(name: string, def: number, min: number, max: number, descripti
   return z
     .string()
     .optional()
-    .openapi({ description, example: String(def) })
+    // Documented as the integer it is read as, with its bounds (a query parameter travels as text either way).
+    .openapi({ description, example: String(def), type: 'integer', minimum: min, maximum: max } as never)
     .transform((raw, ctx) => {
       if (raw === undefined || raw === '') return def;
       if (!/^-?\d+$/.test(raw)) {
@@ -267,14 +276,15 @@ export const taskIdParams = z.object({
     .string()
     .openapi({ param: { name: 'task_id', in: 'path' }, example: '1' })
     .regex(/^0*[1-9]\d*$/, 'task_id must be a positive integer')
-    .transform(Number),
+    .transform(Number)
+    .refine((n) => Number.isSafeInteger(n), 'task_id is larger than any task id'),
 });
 export const executionIdParams = z.object({
   execution_id: z.string().openapi({ param: { name: 'execution_id', in: 'path' }, example: 'exec-switchyard-1-2024-01-01T02:00:00Z' }),
 });
 
 const pageQuery = {
-  page: intQuery('page', 1, 1, 1_000_000, 'page number, default 1'),
+  page: intQuery('page', 1, 1, MAX_PAGE, 'page number, default 1'),
   size: intQuery('size', 20, 1, 100, 'page size, default 20, at most 100'),
 };
 

@@ -153,7 +153,7 @@ export function createServiceTasksDialect(deps: ApiDeps): Dialect {
     });
   };
 
-  route('/api/create_task', 'Create a task of a configured service and hand it off', named('CreateTaskRequest', s.createTaskBody), s.createTaskResponse, async ({ data }) => {
+  route('/api/create_task', 'Create a task of a configured service and hand it off', named('CreateTaskRequest', s.createTaskBodyFor(tasks.serviceNames())), s.createTaskResponse, async ({ data }) => {
     const out = await tasks.create({ service: data.service, condition: data.condition });
     return { task_id: out.taskId };
   });

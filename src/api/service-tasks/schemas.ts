@@ -1,15 +1,24 @@
 import { z } from '@hono/zod-openapi';
+import { MAX_PAGE } from '../../domain/bounds.js';
+import { boundedFreeForm, freeFormObject } from '../../domain/free-form.js';
 
 /** Request and response bodies of the long-task document (section 1), used to validate and to document. */
 
 const taskId = z.string().min(1).max(200).openapi({ example: 'ts_echo_0b7d3c1e-1111-4c5e-9a1b-2f3c4d5e6f70' });
-const condition = z.record(z.string(), z.unknown()).openapi({ example: { x: 'x' } });
+const condition = freeFormObject('The task condition, handed to the service as sent').openapi({ example: { x: 'x' } });
 const time = z.string().nullable().openapi({ description: 'UTC, `YYYY-MM-DD HH:MM:SS`', example: '2026-01-02 03:04:05' });
 const recordStatus = z.enum(['ready', 'waiting', 'running', 'finished', 'failed']);
 
-export const createTaskBody = z
-  .object({ data: z.object({ service: z.string().min(1).openapi({ example: 'echo' }), condition }) })
-  .openapi('CreateTaskRequest');
+/**
+ * `service` is documented as the configured services' names (a client, and a fuzzer, learns them from the
+ * document); any other string is still read and answered with the contract's own `service not support`.
+ */
+export function createTaskBodyFor(services: readonly string[]) {
+  const service = z.string().min(1).max(200);
+  return z
+    .object({ data: z.object({ service: services.length > 0 ? service.openapi({ enum: [...services], example: services[0] }) : service, condition }) })
+    .openapi('CreateTaskRequest');
+}
 
 export const statusTaskBody = z.object({ data: z.array(z.object({ task_id: taskId })).min(1) }).openapi('StatusTaskRequest');
 
@@ -19,7 +28,7 @@ export const updateStatusBody = z
       task_id: taskId,
       status: z.enum(['running', 'finished', 'failed']),
       message: z.string().nullable().optional(),
-      data: z.unknown().optional().openapi({ description: 'The result shown by result_task (Switchyard extension)' }),
+      data: boundedFreeForm(z.unknown(), 'The result shown by result_task (Switchyard extension)').optional(),
     }),
   })
   .openapi('UpdateStatusTaskRequest');
@@ -29,8 +38,8 @@ export const resultTaskBody = z.object({ data: z.object({ task_id: taskId }) }).
 export const tasksBody = z
   .object({
     p_size: z.number().int().min(1).max(1000).optional().openapi({ description: 'page size, default 10' }),
-    page: z.number().int().min(1).optional().openapi({ description: 'page number from 1, default 1' }),
-    service: z.string().optional(),
+    page: z.number().int().min(1).max(MAX_PAGE).optional().openapi({ description: 'page number from 1, default 1' }),
+    service: z.string().max(200).optional(),
     status: recordStatus.optional(),
   })
   .openapi('TaskListRequest');
