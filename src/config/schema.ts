@@ -13,6 +13,11 @@ export const DEV_DEFAULTS = {
 } as const;
 
 const port = z.number().int().min(1).max(65535);
+/**
+ * A Kafka topic name as Kafka itself allows it (letters, digits, `.`, `_`, `-`; at most 249): topic names reach
+ * the admin API and every log line, so anything else is refused at start-up, naming the key.
+ */
+const kafkaTopic = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name holds 1-249 letters, digits, . _ - only');
 const positiveInt = z.number().int().positive();
 
 const projectSchema = z.object({
@@ -25,7 +30,7 @@ const projectSchema = z.object({
 const serviceSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'service names may hold letters, digits, _ . - only'),
   source_name: z.string().min(1),
-  topic_name: z.string().min(1).optional(),
+  topic_name: kafkaTopic.optional(),
   consumer_id: z.string().min(1).optional(),
   dispatch: z.enum(['kafka', 'temporal']),
   timeout_seconds: positiveInt,
@@ -100,10 +105,10 @@ export const configSchema = z.object({
     saslPassword: z.string().optional(),
     saslMechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
     ssl: z.boolean(),
-    eventsTopic: z.string().min(1),
-    ingestTopics: z.array(z.string().min(1)),
+    eventsTopic: kafkaTopic,
+    ingestTopics: z.array(kafkaTopic),
     ingestGroup: z.string().min(1),
-    deadLetterTopic: z.string().min(1),
+    deadLetterTopic: kafkaTopic,
   }),
   auth: z.object({
     deviceApiKey: z.string().min(8),

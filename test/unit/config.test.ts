@@ -86,6 +86,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { SCHEDULER_COMMAND_USERS: '[]' } }).scheduler.commandUsers).toEqual([]);
   });
 
+  it('reads YAML as data: no tag runs code, an alias bomb is refused', () => {
+    const g = globalThis as { __syPwned?: number };
+    const tagged = yamlFile('default_env: !!js/function "function () { globalThis.__syPwned = 1; return \'TEST\' }"\nservice: [!!js/undefined x]\n');
+    expect(() => loadConfig({ env: {}, file: tagged })).toThrowError(ConfigError);
+    expect(g.__syPwned).toBeUndefined();
+    const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) laughs.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    expect(() => loadConfig({ env: {}, file: yamlFile(`${laughs.join('\n')}\n`) })).toThrowError(/not valid YAML|alias/i);
+  });
+
+  it('refuses a Kafka topic name Kafka would not take, naming the key', () => {
+    for (const bad of ['a b', 'x;rm -rf /', '../etc', 'é', 't'.repeat(250), '$(id)']) {
+      expect(() => loadConfig({ env: { KAFKA_EVENTS_TOPIC: bad } }), bad).toThrowError(/KAFKA_EVENTS_TOPIC \(kafka\.eventsTopic\): a Kafka topic name/);
+    }
+    expect(() => loadConfig({ env: { KAFKA_INGEST_TOPICS: 'ok.topic,bad topic' } })).toThrowError(/KAFKA_INGEST_TOPICS/);
+    expect(loadConfig({ env: { KAFKA_EVENTS_TOPIC: 'switchyard.task-events_v2' } }).kafka.eventsTopic).toBe('switchyard.task-events_v2');
+  });
+
   it('never shows a secret in its error message', () => {
     try {
       loadConfig({ env: { DEVICE_API_KEY: 'short' } });
