@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
+import { freeFormObject } from '../domain/free-form.js';
 import { isValidTaskId } from '../domain/ids.js';
 import { CommittingConsumer, type ConsumedMessage } from '../kafka/consumer.js';
 import { ensureTopics } from '../kafka/topics.js';
@@ -12,7 +13,8 @@ const taskMessageSchema = z.object({
     task_id: z.string().refine(isValidTaskId, 'task_id may hold letters, digits and _ . : @ - (at most 200)').optional(),
     service: z.string().min(1),
     source_name: z.string().optional(),
-    condition: z.record(z.string(), z.unknown()),
+    // Any keys (stored losslessly), within the bounds an HTTP condition has: a message is not bounded by a body guard.
+    condition: freeFormObject(),
   }),
 });
 export type IngestTaskMessage = z.infer<typeof taskMessageSchema>;

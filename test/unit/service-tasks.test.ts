@@ -44,6 +44,14 @@ describe('ingest message parsing', () => {
     expect(reason(buf('{"Task": {"task_id": "has space", "service": "a", "condition": {}}}'))).toMatch(/task_id/);
     expect(reason(buf('[1,2]'))).toMatch(/not a \{"Task"/);
   });
+
+  it('takes any condition keys, but not a condition nested past the free-form bound', () => {
+    const r = parseIngestMessage(buf('{"Task": {"service": "a", "condition": {"a\\u0000b": 1, "$ne": null, "c.d": [[1]]}}}'));
+    expect(r.ok && r.message.Task.condition).toEqual({ 'a\u0000b': 1, $ne: null, 'c.d': [[1]] });
+    const deep = `{"Task": {"service": "a", "condition": ${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}}`;
+    const refused = parseIngestMessage(buf(deep));
+    expect(refused.ok ? null : refused.reason).toMatch(/Task\.condition.*deeper than/);
+  });
 });
 
 describe('the documented record', () => {
