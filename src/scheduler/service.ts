@@ -353,6 +353,8 @@ export class SchedulerService {
     if (user.role !== 'admin') throw refuse('forbidden', 'role', 'cleanup-workspaces is for admins only');
     const now = new Date();
     const workers = await new WorkerStore(this.deps.db).liveNames(now, this.deps.config.worker.deadAfterSeconds);
+    // No live worker, no disk to clean: answering at once beats starting a workflow no worker would run.
+    if (workers.length === 0) return { directories_removed: 0, space_freed_mb: 0, oldest_removed: null, workers: 0, unreachable: [] };
     const { taskQueue } = this.deps.config.temporal;
     const result = await this.deps.temporal.workflow.execute<WorkspaceCleanupWorkflow>(WORKSPACE_CLEANUP_WORKFLOW, {
       workflowId: `cleanup-workspaces-${this.deps.db.databaseName}-${now.toISOString()}-${Math.random().toString(36).slice(2, 8)}`,
