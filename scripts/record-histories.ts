@@ -3,13 +3,15 @@
  *
  *   npm run histories:record                 run the integration tests that drive every workflow type against the
  *                                            local stack, then record histories of the runs they started
+ *   npm run histories:record -- --drivers test/integration/gpu-api.test.ts
+ *                                            the same with only the test files named (comma-separated)
  *   npm run histories:record -- --since ISO --tag TAG
  *                                            record only: runs started since ISO whose task queue holds TAG (the
  *                                            run tag a recording's tests put in their queue names)
  *
  * Per workflow type it keeps a few runs, preferring variety: every close status seen (a lane or dispatcher run
  * that continued as new, a failed, a timed-out, a completed and a still-running one), then the longest
- * histories. Each history must replay against the current code before it is written, and no payload may be
+ * histories; a dispatcher run whose round failed a task over to another node is always kept. Each history must replay against the current code before it is written, and no payload may be
  * plaintext (the stack's codec encrypts them; the script refuses a history with a readable payload or a known
  * secret in it). Existing fixtures are kept: a refresh adds histories, it never drops what older code produced.
  */
@@ -24,11 +26,17 @@ import { loadConfig } from '../src/config/index.js';
 import { DEV_DEFAULTS } from '../src/config/schema.js';
 import { ENCRYPTED_ENCODING } from '../src/temporal/codec.js';
 import { LONG_LIVED_WORKFLOW_TYPES, moveToNewCodeSignal } from '../src/temporal/versioning.js';
-import { historyFileName, HISTORIES_DIR, replayHistories, type RecordedHistory } from '../test/support/replay.js';
+import { historyFileName, historyTraits, HISTORIES_DIR, replayHistories, type RecordedHistory } from '../test/support/replay.js';
+import * as workflows from '../workflows/index.js';
 
-const WORKFLOW_TYPES = ['deviceJob', 'deviceLane', 'gpuTask', 'gpuDispatcher', 'gpuMonitor', 'commandRun', 'serviceTask'] as const;
+/** Every workflow type the worker bundle exports (a new one without a recorded history fails the replay gate). */
+const WORKFLOW_TYPES = Object.keys(workflows);
 const PER_TYPE = 5;
-/** Integration tests that between them start every workflow type (lanes with failover, GPU failover, every scheduled action). */
+/**
+ * Integration tests that between them start every workflow type (lanes with failover, a dispatcher round failing
+ * over from a refusing node, every scheduled action, the workspace cleanup). `--drivers a.test.ts,b.test.ts` runs
+ * only those (to add the histories of a new type or case without re-running everything).
+ */
 const DRIVERS = [
   'test/integration/device-queue.test.ts',
   'test/integration/device-failover.test.ts',
@@ -69,6 +77,15 @@ function pick(infos: WorkflowExecutionInfo[]): WorkflowExecutionInfo[] {
   return [...chosen, ...rest].slice(0, PER_TYPE);
 }
 
+/** Whether one of these dispatcher runs failed a task over from a refusing node to another in one run. */
+async function anyFailover(client: Client, infos: WorkflowExecutionInfo[]): Promise<boolean> {
+  for (const info of infos) {
+    const history = await client.workflow.getHandle(info.workflowId, info.runId).fetchHistory();
+    if ((await historyTraits({ file: '', workflowId: info.workflowId, workflowType: 'gpuDispatcher', history })).dispatcherFailover) return true;
+  }
+  return false;
+}
+
 /**
  * While the tests run: every few seconds, every running lane, dispatcher and monitor they started is asked to
  * move to new code, so the recording holds runs that continued as new with their queues (and the tests check
@@ -77,15 +94,21 @@ function pick(infos: WorkflowExecutionInfo[]): WorkflowExecutionInfo[] {
 function keepMovingOn(client: Client, since: string, tag: string): () => Promise<number> {
   let stop = false;
   let signals = 0;
+  // Once per workflow: a run that then keeps going records what it does on new code (a dispatcher's failover
+  // in one run, say) instead of being cut every few seconds.
+  const moved = new Set<string>();
   const types = LONG_LIVED_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
   const loop = (async () => {
     while (!stop) {
       await new Promise((r) => setTimeout(r, 4000));
       try {
         for await (const wf of client.workflow.list({ query: `WorkflowType IN (${types}) AND ExecutionStatus = 'Running' AND StartTime > '${since}'` })) {
-          if (!wf.taskQueue.includes(tag)) continue;
+          if (!wf.taskQueue.includes(tag) || moved.has(wf.workflowId)) continue;
           await client.workflow.getHandle(wf.workflowId).signal(moveToNewCodeSignal).then(
-            () => (signals += 1),
+            () => {
+              signals += 1;
+              moved.add(wf.workflowId);
+            },
             () => undefined,
           );
         }
@@ -110,9 +133,10 @@ async function main(): Promise<void> {
   if (!since) {
     since = new Date().toISOString();
     tag = `rec${randomBytes(2).toString('hex')}`;
-    console.log(`running ${DRIVERS.length} integration test files against the local stack (minutes); run tag ${tag}`);
+    const drivers = argValue('--drivers')?.split(',') ?? DRIVERS;
+    console.log(`running ${drivers.length} integration test files against the local stack (minutes); run tag ${tag}`);
     const stopMoving = keepMovingOn(client, since, tag);
-    const r = spawnSync('npx', ['vitest', 'run', '--project', 'integration', ...DRIVERS], { stdio: 'inherit', env: { ...process.env, SWITCHYARD_RUN_TAG: tag } });
+    const r = spawnSync('npx', ['vitest', 'run', '--project', 'integration', ...drivers], { stdio: 'inherit', env: { ...process.env, SWITCHYARD_RUN_TAG: tag } });
     console.log(`moveToNewCode sent ${await stopMoving()} times while the tests ran`);
     if (r.status !== 0) console.warn('some driving tests failed: their runs are recorded all the same when they replay');
   }
@@ -129,6 +153,13 @@ async function main(): Promise<void> {
         if (infos.length >= 500) break;
       }
       const chosen = pick(infos);
+      if (type === 'gpuDispatcher' && !(await anyFailover(client, chosen))) {
+        for (const i of infos.filter((x) => !chosen.includes(x))) {
+          if (!(await anyFailover(client, [i]))) continue;
+          chosen.splice(PER_TYPE - 1, 1, i);
+          break;
+        }
+      }
       console.log(`${type}: ${infos.length} runs since ${since}; recording ${chosen.map((c) => `${c.status.name}/${c.historyLength}`).join(', ') || 'none'}`);
       for (const info of chosen) {
         const History = proto.temporal.api.history.v1.History;

@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { dispatcherWorkflowId } from '../../src/gpu/contract.js';
+import { dispatcherWorkflowId, monitorWorkflowId } from '../../src/gpu/contract.js';
+import { moveToNewCodeSignal } from '../../src/temporal/versioning.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 import { FakeGpuNode } from '../support/gpu-fake-node.js';
@@ -285,6 +286,34 @@ describe('GPU tasks', () => {
     expect(good.received.map((t) => t.taskId)).toEqual([created.taskId]);
     expect(done.gpuId).toBe('n_accept');
     expect((await call<{ failureCount: number; currentTasks: number }>('GET', '/gpus/n_refuse')).body.data).toMatchObject({ failureCount: 1, currentTasks: 0 });
+  });
+
+  // The dispatcher's own round (not the API's direct path) meets the refusal, and the next round of the same run
+  // sends the task to the other node; before that, the dispatcher and the monitor move to new code with the task
+  // queued. `npm run histories:record` keeps these runs for the replay gate (failover, continue-as-new).
+  it('a dispatcher round fails over from a refusing node; dispatcher and monitor move to new code with the queue', async () => {
+    const good = await node({ gpuId: 'n_round_ok', taskTypes: [609], capacity: 1, completeAfterMs: null });
+    const first = await create({ taskType: 609, payload: 'r1' });
+    await waitStatus(first.taskId, 'PROCESSING');
+    const second = await create({ taskType: 609, payload: 'r2' });
+    expect((await task(second.taskId)).status).toBe('QUEUED');
+    const dispatcher = api.deps.temporal.workflow.getHandle(dispatcherWorkflowId(env.config.temporal.taskQueue, 609));
+    const monitor = api.deps.temporal.workflow.getHandle(monitorWorkflowId(env.config.temporal.taskQueue));
+    const before = { dispatcher: (await dispatcher.describe()).runId, monitor: (await monitor.describe()).runId };
+    await dispatcher.signal(moveToNewCodeSignal);
+    await monitor.signal(moveToNewCodeSignal);
+    await eventually(async () => (await dispatcher.describe()).runId !== before.dispatcher, 'the dispatcher continued as new');
+    await eventually(async () => (await monitor.describe()).runId !== before.monitor, 'the monitor continued as new');
+    // The queued task went along; a node that refuses gets it from the new run's next round.
+    const bad = await node({ gpuId: 'n_round_refuse', taskTypes: [609], capacity: 1, answer: 503 });
+    await eventually(async () => bad.received.some((t) => t.taskId === second.taskId), 'the refusing node tried', 30_000);
+    expect((await task(second.taskId)).status).toBe('QUEUED');
+    await good.complete(first.taskId, 'ok');
+    await eventually(async () => good.received.some((t) => t.taskId === second.taskId), 'the other node got it', 30_000);
+    await good.complete(second.taskId, 'ok');
+    const done = await waitStatus(second.taskId, 'COMPLETED');
+    expect(done.gpuId).toBe('n_round_ok');
+    expect(bad.received.map((t) => t.taskId)).toEqual([second.taskId]);
   });
 
   it('fails a task after maxRetries refusals with the reason', async () => {

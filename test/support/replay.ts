@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DataConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type DataConverter, type Payload } from '@temporalio/common';
 // A CommonJS package: Node's ESM loader cannot see its named exports.
 import proto from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
@@ -71,4 +71,38 @@ export async function replayHistories(histories: RecordedHistory[], workflowBund
     failures.push({ file: h.file, workflowType: h.workflowType, message: `${r.error.name}: ${r.error.message}${cause}` });
   }
   return failures;
+}
+
+/** What a history shows, for the coverage the replay gate asks of the recordings. */
+export interface HistoryTraits {
+  /** The run ended by continuing as new (a lane, dispatcher or monitor carrying its state on). */
+  continuedAsNew: boolean;
+  /**
+   * A dispatcher run in which a round's node refused a task and a later round of the same run placed that task
+   * (on another node: the refusing one is excluded from then on).
+   */
+  dispatcherFailover: boolean;
+}
+
+/** Reads a history's traits; the dispatcher's round results are local-activity markers, decoded with the stack's codec. */
+export async function historyTraits(h: RecordedHistory): Promise<HistoryTraits> {
+  const events = h.history.events ?? [];
+  const continuedAsNew = events.some((e) => e.workflowExecutionContinuedAsNewEventAttributes);
+  let dispatcherFailover = false;
+  if (h.workflowType === 'gpuDispatcher') {
+    const converter = recordingDataConverter();
+    const refused = new Set<string>();
+    for (const e of events) {
+      // A local-activity marker: `result` holds the round's answer (`data` is the SDK's own bookkeeping).
+      const payloads = e.markerRecordedEventAttributes?.details?.result?.payloads;
+      if (!payloads?.length) continue;
+      let payload = payloads[0] as Payload;
+      for (const codec of [...(converter.payloadCodecs ?? [])].reverse()) payload = (await codec.decode([payload]))[0]!;
+      const round = defaultPayloadConverter.fromPayload<{ placed?: string[]; failed?: { taskId: string }[] } | null>(payload);
+      if (!round || !Array.isArray(round.placed)) continue;
+      if (round.placed.some((id) => refused.has(id))) dispatcherFailover = true;
+      for (const f of round.failed ?? []) refused.add(f.taskId);
+    }
+  }
+  return { continuedAsNew, dispatcherFailover };
 }

@@ -8,9 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LONG_LIVED_WORKFLOW_TYPES } from '../../../src/temporal/versioning.js';
-import { loadRecordedHistories, replayHistories, type RecordedHistory } from '../../support/replay.js';
+import * as workflows from '../../../workflows/index.js';
+import { historyTraits, loadRecordedHistories, replayHistories, type RecordedHistory } from '../../support/replay.js';
 
-const ALL_TYPES = ['deviceJob', 'deviceLane', 'gpuTask', 'gpuDispatcher', 'gpuMonitor', 'commandRun', 'serviceTask'];
+/** Every workflow type the worker bundle exports: a new type without a recorded history fails the gate. */
+const ALL_TYPES = Object.keys(workflows);
 
 let histories: RecordedHistory[];
 beforeAll(() => {
@@ -26,6 +28,13 @@ describe('recorded histories', { timeout: 120_000 }, () => {
   it('cover every workflow type', () => {
     expect([...new Set(histories.map((h) => h.workflowType))].sort()).toEqual([...ALL_TYPES].sort());
     for (const t of LONG_LIVED_WORKFLOW_TYPES) expect(ALL_TYPES).toContain(t);
+  });
+
+  it('hold a dispatcher round that failed a task over to another node, and long-lived runs that continued as new', async () => {
+    const traits = await Promise.all(histories.map(async (h) => ({ type: h.workflowType, ...(await historyTraits(h)) })));
+    expect(traits.some((t) => t.type === 'gpuDispatcher' && t.dispatcherFailover)).toBe(true);
+    const continued = new Set(traits.filter((t) => t.continuedAsNew).map((t) => t.type));
+    for (const t of LONG_LIVED_WORKFLOW_TYPES) expect(continued, t).toContain(t);
   });
 
   it('all replay against the current workflow code', async () => {
