@@ -558,15 +558,20 @@ async function upgradeUnderLoad(d: Deployment, ctx: ScenarioContext): Promise<Fi
   for (let i = 0; i < capacity + 4; i++) queued.push(await d.clients.submit('gpu', { priority: i % 2 === 0 ? 0 : 5 }));
   await untilProgress(second, 0.3);
   // A graceful stop (SIGTERM): the worker stops polling, finishes what it runs within its shutdown grace, exits.
-  await Promise.all(v1.map((w) => w.stop(60_000)));
+  // A third wave goes in while v1 drains: work accepted during the drain must land on v2 too.
+  const draining = Promise.all(v1.map((w) => w.stop(60_000)));
+  const third = startLoad(d, ctx);
+  await draining;
+  const duringDrain = third.subs.length;
   d.workers.splice(0, d.workers.length, ...d.workers.filter((w) => w.running));
-  ctx.log(`[${tag}] v1 stopped at ${Math.round(second.progress * 100)}% of the second wave`);
+  ctx.log(`[${tag}] v1 stopped at ${Math.round(second.progress * 100)}% of the second wave; ${duringDrain} job(s) of the third wave submitted during the drain`);
   const moved = await moveLongLivedToNewCode(client, d.config.temporal.taskQueue);
   ctx.log(`[${tag}] moveToNewCode sent to ${moved.signalled.length} lanes, dispatchers and monitors`);
-  await Promise.all([first.done, second.done]);
-  const figures = await audit(d, ctx, '8. upgrade under load (v1 → v2 workers)', [...first.subs, ...second.subs, ...queued], null, [
-    `v2 (${v2.length} workers) started during the first wave; v1 (${v1.length}) drained and stopped during the second`,
+  await Promise.all([first.done, second.done, third.done]);
+  const figures = await audit(d, ctx, '8. upgrade under load (v1 → v2 workers)', [...first.subs, ...second.subs, ...queued, ...third.subs], null, [
+    `v2 (${v2.length} workers) started during the first wave; v1 (${v1.length}) drained and stopped during the second; ${duringDrain} of the third wave's ${third.subs.length} submissions went in during the drain`,
   ]);
+  if (duringDrain === 0) figures.problems.push('no job was submitted while v1 drained');
   d.gpuNodes.forEach((n, i) => (n.opts.completeAfterMs = speeds[i]));
   const state = await until('every lane, dispatcher and monitor to run v2', 120_000, async () => {
     const s = await longLivedOnV1(client);
