@@ -28,6 +28,7 @@ const ops: Array<[string, (i: number) => Promise<unknown>]> = [
   ['describe a workflow', (i) => client.workflow.getHandle(id(i)).describe()],
 ];
 try {
+  console.log('no ratio: engine-ops has no baseline doing the same work. It measures single Temporal calls (the parts a job spends) and prints a whole bare one-activity workflow beside them for scale, not as a comparison.');
   for (const [label, op] of ops) {
     const started = performance.now();
     const { cpu } = await measureCpu(() => mapLimit([...Array(total).keys()], concurrency, op));

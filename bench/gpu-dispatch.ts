@@ -108,6 +108,7 @@ try {
     `dispatch latency (create sent → node receives), ${latencyN} tasks one at a time, free capacity: p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms` +
       ` (of which the POST /tasks answer: p50 ${percentile(apiMs, 50).toFixed(1)} ms)`,
   );
+  console.log('no ratio for the dispatch latency: the engine has no node to send a task to, so there is no engine-shaped baseline; the throughput below has one.');
 
   // The agents run as their own processes, as nodes do: forking each task's command from the bench's own large
   // process (API, worker and client in one) cost more system time than everything else together.

@@ -48,6 +48,7 @@ try {
   const g: number[] = [];
   for (let i = 0; i < requests; i++) g.push((await time(() => fetch(`${api.url}/api/v1/scheduler/tasks/${created[i % created.length]}`, { headers }))).ms);
   report('get', g);
+  console.log('no ratio: scheduler-api-seq has no baseline. It gives the latency of one request at a time with nothing else in flight; the like-for-like comparison of creates (bare Hono + schedule.create over the same HTTP transport) is bench/scheduler-api.ts, and Temporal has no list or get of our tasks to compare with.');
 } finally {
   for (const id of created) await api.deps.temporal.schedule.getHandle(`sched-${config.mongo.db}-${id}`).delete().catch(() => undefined);
   await api.shutdown();
