@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { runParseItems, type ParseItem } from '../src/parsing/parse-job.js';
 import { ParsePool } from '../src/parsing/parse-pool.js';
 import { argNumber, mapLimit, percentile } from './lib/stats.js';
@@ -69,13 +69,21 @@ interface Run {
   p99LoopStallMs: number;
 }
 
-async function measure(label: string, parse: (items: ParseItem[]) => Promise<unknown>): Promise<Run> {
+interface Half {
+  n: number;
+  latencies: number[];
+  wallMs: number;
+  cpuMs: number;
+  loop: IntervalHistogram;
+}
+
+async function measureHalf(n: number, parse: (items: ParseItem[]) => Promise<unknown>): Promise<Half> {
   const loop = monitorEventLoopDelay({ resolution: 5 });
   const latencies: number[] = [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   loop.enable();
-  await mapLimit([...Array(jobs).keys()], concurrency, async (i) => {
+  await mapLimit([...Array(n).keys()], concurrency, async (i) => {
     // Jobs reach a worker one by one (each after its SSH output): the loop turns between them, in both runs.
     await new Promise((r) => setImmediate(r));
     const s = performance.now();
@@ -84,16 +92,25 @@ async function measure(label: string, parse: (items: ParseItem[]) => Promise<unk
   });
   await new Promise((r) => setTimeout(r, 20));
   loop.disable();
-  const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  return { n, latencies, wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, loop };
+}
+
+/**
+ * One side's halves as one run: time, CPU and jobs add up; the event loop's stalls are the worse half's (Node
+ * merges only recordable histograms, not the event-loop delay monitor's).
+ */
+function asRun(label: string, halves: Half[]): Run {
+  const n = halves.reduce((a, h) => a + h.n, 0);
+  const latencies = halves.flatMap((h) => h.latencies);
   return {
     label,
-    perJobMs: wall / jobs,
+    perJobMs: halves.reduce((a, h) => a + h.wallMs, 0) / n,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    cpuPerJobMs: (cpu.user + cpu.system) / 1000 / jobs,
-    maxLoopStallMs: loop.max / 1e6,
-    p99LoopStallMs: loop.percentile(99) / 1e6,
+    cpuPerJobMs: halves.reduce((a, h) => a + h.cpuMs, 0) / n,
+    maxLoopStallMs: Math.max(...halves.map((h) => h.loop.max)) / 1e6,
+    p99LoopStallMs: Math.max(...halves.map((h) => h.loop.percentile(99))) / 1e6,
   };
 }
 
@@ -105,17 +122,25 @@ const records = Object.values(runParseItems(sample)).map((r) => (r as unknown[])
 console.log(`parse cost per job: ${jobs} jobs of ${sample.length} outputs (${interfaces} interfaces; records ${records.join('/')}), ${concurrency} at once, ${threads} parse thread(s)`);
 
 try {
-  // Warm-up of both paths (JIT, thread start), then the measured runs, baseline first.
-  await measure('warm-up', async (items) => runParseItems(items));
-  await measure('warm-up', (items) => pool.run(items));
-  const on = await measure('on the event loop (before)', async (items) => runParseItems(items));
-  const off = await measure(`off the loop, ${threads} parse thread(s)`, (items) => pool.run(items));
+  // Warm-up of both paths (JIT, thread start), then the measured runs in halves, A B B A (as bench/lib/harness.ts
+  // does), so a shared machine's load drifting during the run weighs on both alike.
+  const onLoop = async (items: ParseItem[]) => runParseItems(items);
+  const onThreads = (items: ParseItem[]) => pool.run(items);
+  await measureHalf(jobs, onLoop);
+  await measureHalf(jobs, onThreads);
+  const first = Math.ceil(jobs / 2);
+  const off1 = await measureHalf(first, onThreads);
+  const on1 = await measureHalf(first, onLoop);
+  const on2 = await measureHalf(jobs - first, onLoop);
+  const off2 = await measureHalf(jobs - first, onThreads);
+  const on = asRun('on the event loop (before)', [on1, on2]);
+  const off = asRun(`off the loop, ${threads} parse thread(s)`, [off1, off2]);
   for (const r of [on, off]) {
     console.log(
       `  ${r.label.padEnd(32)} ${r.perJobMs.toFixed(2)} ms/job wall (p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms per job), CPU ${r.cpuPerJobMs.toFixed(2)} ms/job, event loop delay p99 ${r.p99LoopStallMs.toFixed(1)} ms, max ${r.maxLoopStallMs.toFixed(1)} ms`,
     );
   }
-  console.log(`ratio off/on: wall per job ${(off.perJobMs / on.perJobMs).toFixed(2)}x, CPU per job ${(off.cpuPerJobMs / on.cpuPerJobMs).toFixed(2)}x, event-loop delay p99 ${(off.p99LoopStallMs / Math.max(on.p99LoopStallMs, 0.001)).toFixed(2)}x`);
+  console.log(`ratio off/on (same jobs, same templates, A B B A, same run): wall per job ${(off.perJobMs / on.perJobMs).toFixed(2)}x, CPU per job ${(off.cpuPerJobMs / on.cpuPerJobMs).toFixed(2)}x, event-loop delay p99 ${(off.p99LoopStallMs / Math.max(on.p99LoopStallMs, 0.001)).toFixed(2)}x`);
 } finally {
   await pool.close();
 }
