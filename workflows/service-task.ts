@@ -51,9 +51,11 @@ export async function serviceTask(input: ServiceTaskInput): Promise<ServiceTaskR
   const taskId = input.taskId;
   let seq = 0;
   let chain: Promise<unknown> = Promise.resolve();
+  // Inputs recorded before `taskQueue` existed have none: those ran on `service.<name>`, as they still do.
+  const queue = input.taskQueue ?? serviceTaskQueue(input.service);
   const base = {
     kind: 'service' as const,
-    queue: serviceTaskQueue(input.service),
+    queue,
     service: input.service,
     source_name: input.sourceName,
     condition: input.condition,
@@ -134,7 +136,7 @@ export async function serviceTask(input: ServiceTaskInput): Promise<ServiceTaskR
     }
   } else {
     const { runServiceTask } = proxyActivities<{ runServiceTask(task: ServiceTaskMessage): Promise<unknown> }>({
-      taskQueue: serviceTaskQueue(input.service),
+      taskQueue: queue,
       startToCloseTimeout: input.timeoutSeconds * 1000,
       scheduleToCloseTimeout: input.timeoutSeconds * 1000,
       // Without it an attempt whose worker died would hold the task until timeout_seconds, then fail it unrun.

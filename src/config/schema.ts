@@ -36,6 +36,11 @@ const serviceSchema = z.object({
   timeout_seconds: positiveInt,
   /** `dispatch: temporal`: seconds without a heartbeat before an attempt's worker counts as lost (built-ins: 10). */
   heartbeat_seconds: positiveInt.optional(),
+  /**
+   * `dispatch: temporal`: the task queue its activity runs on (default `service.<name>`, DESIGN.md). A queue name is
+   * namespace-wide, so two deployments (or test files) sharing a namespace and a built-in service set their own.
+   */
+  task_queue: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'a task queue name holds letters, digits, _ . : - only').optional(),
 });
 
 const cidrList = z.array(z.string().refine((v) => parseCidr(v) !== null, 'each entry must be an IP address or CIDR block (10.0.0.0/8, fd00::/8)'));

@@ -24,6 +24,8 @@ export interface ServiceTaskInput {
    * attempt runs again elsewhere. Absent: no heartbeat is asked for (a service worker that does not heartbeat).
    */
   heartbeatSeconds?: number;
+  /** `dispatch: temporal`: the service's task queue when configured (`task_queue`); absent: `service.<name>`. */
+  taskQueue?: string;
 }
 
 export interface ServiceTaskResult {

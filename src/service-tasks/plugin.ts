@@ -3,9 +3,9 @@ import { BUILTIN_SERVICES, heartbeating } from '../../activities/service-builtin
 import { createKafka } from '../kafka/client.js';
 import { ServiceTaskStore } from '../store/service-tasks.js';
 import { connectTemporalClient, type TemporalClientHandle } from '../temporal/connection.js';
-import { serviceTaskQueue } from '../temporal/task-queues.js';
 import type { WorkerPlugin, WorkerPluginInstance } from '../worker.js';
 import { ServiceIngest } from './ingest.js';
+import { serviceQueueOf } from './ready.js';
 import { ServiceTasks } from './service.js';
 
 export interface ServiceTasksPluginOptions {
@@ -30,7 +30,7 @@ export function createServiceTasksPlugin(options: ServiceTasksPluginOptions = {}
       workers.push(
         await Worker.create({
           ...ctx.baseOptions,
-          taskQueue: serviceTaskQueue(svc.name),
+          taskQueue: serviceQueueOf(svc),
           activities: { runServiceTask: run },
           maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
         }),
@@ -57,7 +57,7 @@ export function createServiceTasksPlugin(options: ServiceTasksPluginOptions = {}
 
     return {
       workers,
-      queues: builtins.map((s) => serviceTaskQueue(s.name)),
+      queues: builtins.map(serviceQueueOf),
       async close() {
         await ingest?.stop();
         await temporal?.close();

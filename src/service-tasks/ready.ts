@@ -11,7 +11,7 @@ export function readyServiceRecord(svc: ServiceConfig, taskId: string, condition
     kind: 'service',
     state: 'ready',
     status: 'ready',
-    queue: serviceTaskQueue(svc.name),
+    queue: serviceQueueOf(svc),
     service: svc.name,
     source_name: svc.source_name,
     condition,
@@ -31,7 +31,13 @@ export function serviceTaskInput(svc: ServiceConfig, taskId: string, condition: 
     topic: svc.topic_name,
     timeoutSeconds: svc.timeout_seconds,
     ...(svc.dispatch === 'temporal' ? withHeartbeat(svc) : {}),
+    ...(svc.dispatch === 'temporal' && svc.task_queue ? { taskQueue: svc.task_queue } : {}),
   };
+}
+
+/** The task queue a service's activity runs on: its configured `task_queue`, or `service.<name>`. */
+export function serviceQueueOf(svc: ServiceConfig): string {
+  return svc.task_queue ?? serviceTaskQueue(svc.name);
 }
 
 /** Built-in services heartbeat (src/service-tasks/plugin.ts); any other service only when configured to. */

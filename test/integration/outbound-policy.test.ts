@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -20,7 +21,8 @@ const env = testEnv('outbound', {
   outbound: { denyCidrs: ['127.0.0.1/32', '127.0.0.2/32', '::1/128'] },
   services: {
     maxStatusTask: 10,
-    list: [{ name: 'http', source_name: 'builtin', dispatch: 'temporal', timeout_seconds: 60 }],
+    // A queue of its own: on `service.http`, other test files' workers (without this policy) would take its tasks.
+    list: [{ name: 'http', source_name: 'builtin', dispatch: 'temporal', timeout_seconds: 60, task_queue: `service.http.outbound-${randomUUID().slice(0, 8)}` }],
   },
   gpu: { heartbeatTimeoutSeconds: 60, defaultTaskTimeoutSeconds: 120, maxRetries: 0, failureThreshold: 5, queueAlertThreshold: 1000, failureRateAlertThreshold: 0.99, nodeCallTimeoutMs: 3000 },
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatTime, spendSeconds } from '../../src/api/service-tasks/format.js';
 import { parseIngestMessage } from '../../src/service-tasks/ingest.js';
-import { serviceTaskInput } from '../../src/service-tasks/ready.js';
+import { readyServiceRecord, serviceTaskInput } from '../../src/service-tasks/ready.js';
 import { toServiceTaskDocument } from '../../src/store/service-tasks.js';
 import type { TaskRecord } from '../../src/domain/task.js';
 
@@ -97,5 +97,15 @@ describe('the heartbeat a service attempt is held to', () => {
     expect(serviceTaskInput(svc({ name: 'teams-own' }), 't', {}).heartbeatSeconds).toBeUndefined();
     expect(serviceTaskInput(svc({ name: 'teams-own', heartbeat_seconds: 20 }), 't', {}).heartbeatSeconds).toBe(20);
     expect(serviceTaskInput(svc({ name: 'algo', dispatch: 'kafka', topic_name: 'algo', heartbeat_seconds: 20 }), 't', {}).heartbeatSeconds).toBeUndefined();
+  });
+});
+
+describe('the task queue a service activity runs on', () => {
+  const svc = (over: Record<string, unknown>) => ({ name: 'http', source_name: 'builtin', dispatch: 'temporal' as const, timeout_seconds: 300, ...over });
+  it('is service.<name> unless the entry names its own; the record and the workflow input agree', () => {
+    expect(serviceTaskInput(svc({}), 't', {}).taskQueue).toBeUndefined();
+    expect(readyServiceRecord(svc({}), 't', {}).queue).toBe('service.http');
+    expect(serviceTaskInput(svc({ task_queue: 'prod.service.http' }), 't', {}).taskQueue).toBe('prod.service.http');
+    expect(readyServiceRecord(svc({ task_queue: 'prod.service.http' }), 't', {}).queue).toBe('prod.service.http');
   });
 });
