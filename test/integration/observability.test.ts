@@ -83,22 +83,22 @@ function exposedNames(text: string): Set<string> {
 describe('observability on the real stack', () => {
   it('fills every panel of the shipped Grafana dashboard from a running API and worker', async () => {
     await runDeviceJob();
-    const [apiText, workerText] = await eventually(
-      async () => {
-        const a = await (await fetch(`${api.url}/metrics`)).text();
-        const w = await (await fetch(`${worker.probeUrl}/metrics`)).text();
-        // The outcome is observed just after the job's last write; the leader's gauge after its first lease.
-        return /^switchyard_jobs_finished_total\{/m.test(a + w) && /^switchyard_jobs\{/m.test(a + w) && /^temporal_/m.test(w) ? [a, w] : null;
-      },
-      'job metrics, the job-state gauge and the SDK metrics',
-      30_000,
-      300,
-    );
-    const exposed = new Set([...exposedNames(apiText), ...exposedNames(workerText)]);
     const dashboard = JSON.parse(readFileSync(new URL('../../deploy/grafana/switchyard.json', import.meta.url), 'utf8')) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
     const queried = dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => metricsIn(t.expr).map((m) => ({ panel: p.title, metric: m }))));
     expect(queried.length).toBeGreaterThan(10);
-    const missing = queried.filter((q) => !exposed.has(q.metric));
+    const scrape = async () => {
+      const a = await (await fetch(`${api.url}/metrics`)).text();
+      const w = await (await fetch(`${worker.probeUrl}/metrics`)).text();
+      const exposed = new Set([...exposedNames(a), ...exposedNames(w)]);
+      return { apiText: a, workerText: w, exposed, missing: queried.filter((q) => !exposed.has(q.metric)) };
+    };
+    // Series appear as their events happen: the outcome just after the job's last write, the leader's gauge after
+    // its first lease, the SDK's workflow_completed once the workflow's last task is done (after the job's answer).
+    const settled = await eventually(async () => {
+      const s = await scrape();
+      return s.missing.length === 0 ? s : null;
+    }, 'every metric the dashboard queries', 45_000, 500).catch(() => scrape());
+    const { apiText, workerText, exposed, missing } = settled;
     expect(missing, `exposed: ${[...exposed].filter((n) => n.startsWith('temporal_')).join(' ')}`).toEqual([]);
 
     // Standard names, no double prefix; no id or host in any job label.
