@@ -14,8 +14,8 @@ const DOMAIN = [
 ];
 /** Per-kind contracts (workflow inputs, signals, updates, ids), and the pure Temporal names workflows use. */
 const CONTRACTS = ['^src/[^/]+/contract\\.ts$', '^src/temporal/(search-attributes|task-queues|versioning)\\.ts$'];
-/** Adapters to the outside: configuration, logging, MongoDB, Temporal client, Kafka, SSH, the cluster registry, outbound HTTP (src/net), the Jinja2 sandbox (src/rendering). */
-const INFRA = ['^src/(config|store|temporal|kafka|ssh|cluster|net|rendering)/', '^src/logging\\.ts$'];
+/** Adapters to the outside: configuration, logging, MongoDB, Temporal client, Kafka, SSH, the cluster registry, outbound HTTP (src/net), the Jinja2 sandbox (src/rendering), tracing (src/tracing). */
+const INFRA = ['^src/(config|store|temporal|kafka|ssh|cluster|net|rendering|tracing)/', '^src/logging\\.ts$'];
 /** Domain logic with I/O, one folder per job kind (their pure and contract modules are in the layers below). */
 const SERVICES = ['^src/(device|gpu|scheduler|service-tasks|reconcile)/'];
 /** What a Temporal worker runs. */

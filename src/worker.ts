@@ -23,6 +23,8 @@ import { workerTaskQueue } from './temporal/task-queues.js';
 import { createWorkerMetrics, type JobStateSource } from './worker-metrics.js';
 import { countJobsByKindAndState } from './store/job-metrics.js';
 import { sdkMetricsText } from './temporal/runtime.js';
+import { installedTracing, startConfiguredTracing } from './tracing/provider.js';
+import { tracingWorkerOptions } from './tracing/temporal.js';
 
 /** Run from the compiled tree (dist/, as the image does) rather than from TypeScript source through tsx. */
 const COMPILED = import.meta.url.endsWith('.js');
@@ -33,6 +35,11 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL(COMPILED ? '../workflows/ind
  * the compiled tree looks for it, so a stale bundle can never stand in for TypeScript source being edited.
  */
 export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+/**
+ * Workflow interceptors that go into every bundle of the production workflows (tracing: workflows/interceptors.ts).
+ * Every place that bundles them passes these (`workflowInterceptorModules`): a traced run must replay on any bundle.
+ */
+export const WORKFLOW_INTERCEPTOR_MODULES = [fileURLToPath(new URL(COMPILED ? '../workflows/interceptors.js' : '../workflows/interceptors.ts', import.meta.url))];
 
 function workflowSource(options: WorkerRuntimeOptions, log: Logger): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
@@ -54,7 +61,7 @@ export interface WorkerPluginContext {
   workerName: string;
   /** This process's own task queue (the worker-specific queue pattern). */
   ownTaskQueue: string;
-  baseOptions: Pick<WorkerOptions, 'connection' | 'namespace' | 'dataConverter' | 'identity' | 'shutdownGraceTime'>;
+  baseOptions: Pick<WorkerOptions, 'connection' | 'namespace' | 'dataConverter' | 'identity' | 'shutdownGraceTime' | 'interceptors' | 'sinks'>;
 }
 
 export interface WorkerPluginInstance {
@@ -100,6 +107,8 @@ export async function createWorkerRuntime(options: WorkerRuntimeOptions): Promis
   const { config, logger } = options;
   const name = options.name ?? defaultWorkerName(config);
   const log = logger.child({ worker: name });
+  // Before any client or worker exists: they pick their interceptors from it (nothing when it is not configured).
+  startConfiguredTracing(config, log, 'worker');
 
   // The probe port comes first: /livez answers while boot waits, /readyz says `starting` until the pollers run.
   const readiness = new Readiness({ logger: log });
@@ -161,10 +170,14 @@ async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
     dataConverter: { payloadCodecs: [createCodec(config)] },
     identity: name,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+    // Activity spans for traced workflows and the sink workflow spans leave the sandbox through (a no-op untraced).
+    ...tracingWorkerOptions(),
   };
 
   const main = await Worker.create({
     ...baseOptions,
+    // workflowModules count only when the worker bundles at start; a prebuilt bundle already holds them.
+    interceptors: { ...baseOptions.interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
     taskQueue: config.temporal.taskQueue,
     ...workflowSource(options, log),
     activities: { ...createActivities(deps), ...options.activities?.(deps) },
@@ -273,6 +286,7 @@ async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
       await connection.close().catch(() => undefined);
       await mongo.close().catch(() => undefined);
       await probes.close();
+      await installedTracing()?.flush().catch(() => undefined);
       log.info('worker stopped');
     }
   };

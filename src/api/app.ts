@@ -10,6 +10,8 @@ import { ApiError, codeMessageDataShaper, toApiError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { clusterRegistryFor } from '../cluster/registry.js';
 import { createProbeRoutes, LIVEZ_PATH, READYZ_PATH } from '../lifecycle/probes.js';
+import { installedTracing } from '../tracing/provider.js';
+import { httpTracing } from './tracing.js';
 import { createOperationsDoc, OPERATIONS_OPENAPI_PATH, OPERATIONS_TITLE } from './operations.js';
 
 /** Seconds a 503 answer tells the client to wait before trying again (`Retry-After`). */
@@ -35,6 +37,8 @@ export function createApp(deps: ApiDeps, dialectFactories: DialectFactory[] = []
   // of the app alone) this process is the whole cluster.
   const metrics = createMetrics(deps.tasks, () => clusterRegistryFor(deps)?.isLeader() ?? true);
 
+  // The request's span comes first, so everything after runs inside it; without tracing there is no middleware at all.
+  if (installedTracing()) app.use('*', httpTracing(dialects));
   app.use('*', requestId({ headerName: 'X-Request-Id' }));
   app.use('*', async (c, next) => {
     const log = deps.logger.child({ req_id: c.get('requestId') });

@@ -16,6 +16,7 @@ import { WorkerStore } from '../store/workers.js';
 import { createCodec } from '../temporal/connection.js';
 import { attachClusterRegistry, startClusterRegistry } from '../cluster/registry.js';
 import { startReconciler } from '../reconcile/reconciler.js';
+import { installedTracing, startConfiguredTracing } from '../tracing/provider.js';
 import { createApp, type DialectFactory } from './app.js';
 import type { ApiDeps } from './context.js';
 import { ALL_DIALECTS } from './dialects.js';
@@ -44,6 +45,8 @@ export interface ApiRuntimeOptions {
 
 export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiRuntime> {
   const { config, logger } = options;
+  // Before the Temporal client exists: it takes its interceptors from it (nothing when tracing is not configured).
+  startConfiguredTracing(config, logger, 'api');
   // Waits (with a log line per attempt) until MongoDB is migrated and indexed, Temporal has the search attributes
   // and Kafka answers, or throws BootDeadlineError after BOOT_DEADLINE_SECONDS: nothing is served before.
   const { mongo, temporal } = await bootApiDependencies({ config, logger, kafka: options.kafka !== false });
@@ -133,6 +136,7 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
       await producer?.close().catch(() => undefined);
       await temporal.close().catch(() => undefined);
       await mongo.close().catch(() => undefined);
+      await installedTracing()?.flush().catch(() => undefined);
       logger.info('API stopped');
     })());
 

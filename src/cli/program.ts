@@ -16,6 +16,7 @@ import { migrateCommand } from '../lifecycle/migrate.js';
 import { runDev, stopWithDevParent } from '../lifecycle/dev.js';
 import { connectTemporalClient } from '../temporal/connection.js';
 import { moveLongLivedToNewCode } from '../temporal/upgrade.js';
+import { startBanner } from './banner.js';
 import { addClientCommands } from './client-commands.js';
 import { ApiError } from './http.js';
 import { UsageError } from './usage.js';
@@ -135,7 +136,7 @@ export function buildProgram(io: CliOutput = { out: process.stdout, err: process
         entry: process.argv[1]!,
         execArgv: process.execArgv,
         apiUrl,
-        banner: () => `\nSwitchyard is running:\n  API          ${apiUrl}  (docs: ${apiUrl}/docs)\n  Temporal UI  ${config.temporal.uiUrl}\nPress Ctrl-C to stop everything.\n\n`,
+        banner: () => startBanner(config),
         stackDown: () => stackScript('down'),
       });
       process.exit(code);

@@ -63,6 +63,7 @@ export function defaultConfig(cacheDir: string = join(homedir(), '.cache', 'swit
     },
     cluster: { id: 'switchyard', heartbeatSeconds: 5, leaseSeconds: 15 },
     reconcile: { intervalSeconds: 60, graceSeconds: 60, orphanSeconds: 600 },
+    tracing: { serviceName: 'switchyard', sampleRatio: 1 },
     outbound: { schemes: ['http', 'https'], allowCidrs: [], allowHosts: [], denyCidrs: [], denyHosts: [], allowOnly: false, defaults: 'auto', maxRedirects: 5 },
     services: {
       maxStatusTask: 10,

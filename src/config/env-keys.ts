@@ -93,6 +93,9 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'OUTBOUND_ALLOW_ONLY', path: 'outbound.allowOnly', kind: 'bool', help: 'true: refuse every destination not in OUTBOUND_ALLOW_CIDRS / OUTBOUND_ALLOW_HOSTS' },
   { name: 'OUTBOUND_DEFAULTS', path: 'outbound.defaults', kind: 'string', help: 'built-in denials: auto (internal in PRODUCTION, metadata elsewhere) | internal | metadata | none' },
   { name: 'OUTBOUND_MAX_REDIRECTS', path: 'outbound.maxRedirects', kind: 'int', help: 'redirects an outbound call follows (each one checked again), 0..20' },
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', path: 'tracing.otlpEndpoint', kind: 'string', help: 'base URL of an OTLP/HTTP collector (protobuf; spans go to <url>/v1/traces); unset: no tracing at all' },
+  { name: 'OTEL_SERVICE_NAME', path: 'tracing.serviceName', kind: 'string', help: 'service.name of the exported spans' },
+  { name: 'TRACING_SAMPLE_RATIO', path: 'tracing.sampleRatio', kind: 'number', help: 'share (0..1) of requests that start a trace; a request that arrives with a W3C traceparent follows its caller\'s choice' },
   { name: 'MAX_STATUS_TASK', path: 'services.maxStatusTask', kind: 'int', help: 'most ids one status_task call may ask (the YAML `max_status_task`)' },
   { name: 'SERVICES', path: 'services.list', kind: 'json', help: 'JSON list of {name, source_name, topic_name, consumer_id, dispatch, timeout_seconds, heartbeat_seconds}' },
 ];

@@ -2,7 +2,7 @@ import { ConfigError } from './errors.js';
 
 type Tree = Record<string, unknown>;
 
-const OWN_SECTIONS = ['env', 'logLevel', 'api', 'boot', 'temporal', 'mongo', 'kafka', 'auth', 'codec', 'worker', 'device', 'scheduler', 'gpu', 'outbound', 'services'];
+const OWN_SECTIONS = ['env', 'logLevel', 'api', 'boot', 'temporal', 'mongo', 'kafka', 'auth', 'codec', 'worker', 'device', 'scheduler', 'gpu', 'outbound', 'tracing', 'services'];
 const LONG_TASK_KEYS = ['default_env', 'service', 'source_db', 'max_status_task', 'mq_conf'];
 const ENV_BLOCKS = ['TEST', 'STAGE', 'PRODUCTION'];
 

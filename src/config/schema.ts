@@ -200,6 +200,24 @@ export const configSchema = z.object({
     orphanSeconds: z.number().int().min(0),
   }),
   outbound: outboundSchema,
+  tracing: z.object({
+    /**
+     * Base URL of an OTLP/HTTP collector (`http://jaeger:4318`); spans go to `<url>/v1/traces`. Unset: no tracer
+     * provider, no exporter, no interceptors. No user:password in it: the URL is logged at start.
+     */
+    otlpEndpoint: z
+      .string()
+      .url()
+      .refine((v) => /^https?:\/\//.test(v), 'must be an http:// or https:// URL')
+      .refine((v) => {
+        const u = new URL(v);
+        return u.username === '' && u.password === '';
+      }, 'must not carry credentials (user:password@)')
+      .optional(),
+    serviceName: z.string().min(1),
+    /** Share of root traces kept (parent-based: a caller's sampled flag wins). */
+    sampleRatio: z.number().min(0).max(1),
+  }),
   services: z.object({
     maxStatusTask: positiveInt,
     list: z.array(serviceSchema),

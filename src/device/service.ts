@@ -1,3 +1,4 @@
+import { annotateActiveSpan } from '../tracing/spans.js';
 import type { Client } from '@temporalio/client';
 import type { Filter } from 'mongodb';
 import type { Config } from '../config/index.js';
@@ -127,6 +128,8 @@ export async function enqueueOnLane(client: Client, config: Config, plan: Device
  */
 export async function submitDeviceJob(d: DeviceServiceDeps, req: DeviceJobRequest): Promise<SubmittedJob> {
   const plan = planDeviceJob(d.config, req);
+  // The request's span (when traced) names the job it created: ids, kind and strategy, never the request itself.
+  annotateActiveSpan({ 'switchyard.job.id': plan.id, 'switchyard.job.kind': 'device', 'switchyard.queue_strategy': req.queueStrategy });
   const now = new Date();
   await recordQueuedDeviceJob(d.tasks, plan, now);
   try {

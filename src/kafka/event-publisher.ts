@@ -1,4 +1,5 @@
 import type { Logger } from '../logging.js';
+import { traceHeaders } from '../tracing/spans.js';
 import type { JsonProducer, OutgoingMessage } from './producer.js';
 
 export interface EventPublisherOptions {
@@ -33,7 +34,13 @@ export class EventPublisher {
     this.timer.unref();
   }
 
-  publish(topic: string, message: OutgoingMessage): void {
+  /**
+   * Queues one event. Sent later in a batch (no span of its own), it carries the trace of the work that caused it
+   * as a `traceparent` header when that work is traced.
+   */
+  publish(topic: string, event: OutgoingMessage): void {
+    const trace = traceHeaders();
+    const message = trace ? { ...event, headers: { ...event.headers, ...trace } } : event;
     if (this.queue.length >= this.maxBuffered) {
       this.queue.shift();
       this.dropped += 1;

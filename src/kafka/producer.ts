@@ -1,4 +1,6 @@
+import { SpanKind } from '@opentelemetry/api';
 import { Partitioners, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
+import { traceHeaders, withSpan } from '../tracing/spans.js';
 
 export interface OutgoingMessage {
   key?: string;
@@ -30,16 +32,25 @@ export class JsonProducer {
     return this.connected;
   }
 
+  /**
+   * Sends the messages. Inside a trace (a traced activity handing a service task off), the send is a producer
+   * span and each message carries its W3C `traceparent` header, so whoever consumes it can continue the trace;
+   * outside one, messages go as given (headers a caller set, such as a task event's own trace, are kept).
+   */
   async send(topic: string, messages: OutgoingMessage[]): Promise<RecordMetadata[]> {
     await this.connect();
-    return this.producer.send({
-      topic,
-      acks: -1,
-      messages: messages.map((m) => ({
-        key: m.key ?? null,
-        value: Buffer.from(JSON.stringify(m.value), 'utf8'),
-        headers: m.headers,
-      })),
+    const attributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': topic, 'messaging.batch.message_count': messages.length };
+    return withSpan(`send ${topic}`, SpanKind.PRODUCER, attributes, async (span) => {
+      const trace = span ? traceHeaders() : undefined;
+      return this.producer.send({
+        topic,
+        acks: -1,
+        messages: messages.map((m) => ({
+          key: m.key ?? null,
+          value: Buffer.from(JSON.stringify(m.value), 'utf8'),
+          headers: trace ? { ...m.headers, ...trace } : m.headers,
+        })),
+      });
     });
   }
 

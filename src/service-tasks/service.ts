@@ -1,3 +1,4 @@
+import { annotateActiveSpan } from '../tracing/spans.js';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config, ServiceConfig } from '../config/index.js';
@@ -83,6 +84,7 @@ export class ServiceTasks {
   }
 
   private async startWorkflow(input: ServiceTaskInput, reuse: WorkflowIdReusePolicy): Promise<boolean> {
+    annotateActiveSpan({ 'switchyard.job.id': input.taskId, 'switchyard.job.kind': 'service' });
     try {
       await this.deps.temporal.workflow.start<ServiceTaskWorkflow>(SERVICE_TASK_WORKFLOW, {
         taskQueue: this.deps.config.temporal.taskQueue,

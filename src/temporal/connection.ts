@@ -7,6 +7,7 @@ const { temporal } = proto;
 import type { Config } from '../config/index.js';
 import { AesGcmCodec } from './codec.js';
 import { ALL_SEARCH_ATTRIBUTES } from './search-attributes.js';
+import { tracingClientInterceptors } from '../tracing/temporal.js';
 
 export function createCodec(config: Config): AesGcmCodec {
   const previous = Object.fromEntries(Object.entries(config.codec.previousKeys).map(([id, k]) => [id, Buffer.from(k, 'base64')]));
@@ -25,7 +26,8 @@ export interface TemporalClientHandle {
 
 export async function connectTemporalClient(config: Config): Promise<TemporalClientHandle> {
   const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '10s' });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: createDataConverter(config) });
+  // With tracing installed, a workflow a traced request starts, signals or updates carries the trace (src/tracing).
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: createDataConverter(config), interceptors: tracingClientInterceptors() });
   return { connection, client, close: () => connection.close() };
 }
 
