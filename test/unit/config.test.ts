@@ -155,7 +155,7 @@ describe('loadConfig', () => {
     for (const key of ENV_KEYS) {
       const [section, field] = key.path.split('.');
       if (field === undefined) expect(Object.keys(c)).toContain(section);
-      else expect(Object.keys((c[section!] ?? {}) as object).concat(['name', 'saslUsername', 'saslPassword'])).toContain(field);
+      else expect(Object.keys((c[section!] ?? {}) as object).concat(['name', 'saslUsername', 'saslPassword', 'otlpEndpoint'])).toContain(field);
     }
   });
 
