@@ -97,7 +97,7 @@ export const ENV_KEYS: readonly EnvKey[] = [
   { name: 'OTEL_SERVICE_NAME', path: 'tracing.serviceName', kind: 'string', help: 'service.name of the exported spans' },
   { name: 'TRACING_SAMPLE_RATIO', path: 'tracing.sampleRatio', kind: 'number', help: 'share (0..1) of requests that start a trace; a request that arrives with a W3C traceparent follows its caller\'s choice' },
   { name: 'MAX_STATUS_TASK', path: 'services.maxStatusTask', kind: 'int', help: 'most ids one status_task call may ask (the YAML `max_status_task`)' },
-  { name: 'SERVICES', path: 'services.list', kind: 'json', help: 'JSON list of {name, source_name, topic_name, consumer_id, dispatch, timeout_seconds, heartbeat_seconds}' },
+  { name: 'SERVICES', path: 'services.list', kind: 'json', help: 'JSON list of {name, source_name, topic_name, consumer_id, dispatch, timeout_seconds, heartbeat_seconds, task_queue}' },
 ];
 
 export const SECRET_ENV_NAMES = new Set(ENV_KEYS.filter((k) => k.secret).map((k) => k.name));
