@@ -20,6 +20,10 @@ import { installedTracing, startConfiguredTracing } from '../tracing/provider.js
 import { createApp, type DialectFactory } from './app.js';
 import type { ApiDeps } from './context.js';
 import { ALL_DIALECTS } from './dialects.js';
+import { warmJinja2Renderer } from '../device/service.js';
+import { warmParsingCheck } from '../device/parsing-check.js';
+import { createDeviceDialect } from './device/index.js';
+import { createSchedulerDialect } from './scheduler/index.js';
 
 export interface ApiRuntime {
   deps: ApiDeps;
@@ -90,7 +94,13 @@ export async function createApiRuntime(options: ApiRuntimeOptions): Promise<ApiR
     temporal: async () => temporal.client,
     isLeader: () => cluster.isLeader(),
   });
-  const { app } = createApp(deps, options.dialects ?? ALL_DIALECTS);
+  const dialects = options.dialects ?? ALL_DIALECTS;
+  const { app } = createApp(deps, dialects);
+  if (dialects.includes(createDeviceDialect) || dialects.includes(createSchedulerDialect)) {
+    // Device jobs and scheduler device actions render templates and compile parse templates on threads: start
+    // them now, in the background, so that the first such request does not wait about a second for them.
+    void Promise.all([warmJinja2Renderer(config), warmParsingCheck(config)]).catch((e: unknown) => logger.warn({ err: e }, 'template threads did not start'));
+  }
 
   const wantedPort = options.port ?? config.api.port;
   let server: ServerType;

@@ -62,9 +62,13 @@ export const webhookSchema = z.object({
  * `use_ntc_template: true`, optionally with `ntc_template_args: {platform, command}`, picks the ntc-templates template
  * by platform (default: the device_type's) and command (default: each command of the job).
  */
+/** Longest `parsing.template` accepted (characters). */
+export const MAX_PARSING_TEMPLATE_CHARS = 262_144;
+
 export const parsingSchema = z.object({
   name: z.enum(['textfsm', 'regex']),
-  template: z.string().min(1).nullable().optional(),
+  // The largest of ntc-templates' own templates is about 20 KB; compiling is linear at some µs a character.
+  template: z.string().min(1).max(MAX_PARSING_TEMPLATE_CHARS).nullable().optional(),
   use_ntc_template: z.boolean().optional(),
   ntc_template_args: z
     .object({ platform: z.string().min(1).max(100).optional(), command: z.string().min(1).max(1000).optional() })
@@ -154,8 +158,17 @@ function toLines(value: unknown): string[] {
   return [];
 }
 
-/** Validates the parts zod cannot express and returns the job request. Throws `DeviceRequestError`. */
-export async function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, render?: Renderer): Promise<DeviceJobRequest> {
+/**
+ * Compiles a request's own parsing template without running it; throws `DeviceRequestError` (on `parsing.template`)
+ * when the template cannot compile (src/device/parsing-check.ts).
+ */
+export type ParsingCheck = (parsing: { name: 'textfsm' | 'regex'; template: string }) => Promise<void>;
+
+/**
+ * Validates the parts zod cannot express and returns the job request. Throws `DeviceRequestError`. With
+ * `checkParsing`, a parsing template of the request is compiled too.
+ */
+export async function normalizeExecRequest(body: ExecBody, defaults: RequestDefaults, render?: Renderer, checkParsing?: ParsingCheck): Promise<DeviceJobRequest> {
   const driverName = deviceDriverOf(body.driver);
   if (!driverName) throw new DeviceRequestError(`unsupported driver '${body.driver}'; supported: ${DEVICE_DRIVERS.join(', ')}`, 'driver');
   const hasCommand = body.command !== undefined;
@@ -217,6 +230,7 @@ export async function normalizeExecRequest(body: ExecBody, defaults: RequestDefa
   if (body.webhook) req.webhook = body.webhook;
   const parsing = normalizeParsing(body.parsing, driverArgs.use_textfsm === true, driver, connection);
   if (parsing) req.parsing = parsing;
+  if (parsing && 'template' in parsing && checkParsing) await checkParsing(parsing);
   return req;
 }
 

@@ -46,12 +46,21 @@ export interface DeviceServiceDeps {
  * runs one, and a render over a limit fails naming it.
  */
 export function jinja2Renderer(config: Config): Renderer {
-  const pool = sharedRenderPool({
+  const pool = renderPoolOf(config);
+  return (template, context) => pool.render(template, context);
+}
+
+/** Starts the render thread ahead of the first template (the API does it at start; see RenderPool.warm). */
+export function warmJinja2Renderer(config: Config): Promise<void> {
+  return renderPoolOf(config).warm();
+}
+
+function renderPoolOf(config: Config) {
+  return sharedRenderPool({
     timeMs: config.device.renderTimeMs,
     memoryBytes: config.device.renderMemoryMb * 1024 * 1024,
     outputChars: config.device.renderOutputChars,
   });
-  return (template, context) => pool.render(template, context);
 }
 
 export interface SubmittedJob {

@@ -9,6 +9,7 @@
 import { parseWithNtcTemplates } from './ntc-templates.js';
 import { TextFsm, type ParseTrace } from './textfsm/fsm.js';
 import { PyRegex } from './textfsm/pyre.js';
+import { PyRegexError } from './textfsm/pyre-parse.js';
 import { toSubject } from './textfsm/pyre-unicode.js';
 
 /** One command's output and how to parse it. `key` names it in the result (the command line). */
@@ -68,8 +69,19 @@ export function pythonGroupSyntax(pattern: string): string {
 
 /** A `regex` template compiled as NetPulse runs it: Python `re`, MULTILINE (`^`/`$` at each line). */
 export function compileUserRegex(template: string): PyRegex {
-  return new PyRegex(`(?m)${pythonGroupSyntax(template)}`);
+  const pattern = pythonGroupSyntax(template);
+  try {
+    return new PyRegex(`${MULTILINE}${pattern}`);
+  } catch (e) {
+    // An error's position counts from the caller's pattern (as Python's re.compile(p, re.M) says it), not from the
+    // flag added here; a pattern rewritten from JavaScript syntax keeps the position in the rewritten text.
+    if (e instanceof PyRegexError && e.pos !== null && pattern === template) {
+      throw new PyRegexError(e.message.replace(/ at position \d+$/, ''), template, e.pos - MULTILINE.length);
+    }
+    throw e;
+  }
 }
+const MULTILINE = '(?m)';
 
 /** `[m.groupdict() for m in re.finditer(pattern, text)]`, with Python 3.7's rules for empty matches. */
 export function regexRecords(re: PyRegex, text: string): Record<string, string | null>[] {
@@ -105,6 +117,21 @@ function runItem(item: ParseItem, trace: ParseTrace | null): unknown {
     case 'ntc':
       return parseWithNtcTemplates(item.templates, item.text, trace);
   }
+}
+
+/**
+ * Compiles the request's own templates without running them (a submission's check: the same engines, the same
+ * errors as the job would meet). ntc-templates templates are the deployment's, not the caller's: nothing to check.
+ * Like parsing, this runs only on a parse thread: compiling is linear in the pattern as far as we know, but it is
+ * the caller's input all the same.
+ * @throws PyRegexError, TextFsmTemplateError for a bad template
+ */
+export function compileParseItems(items: readonly ParseItem[]): Record<string, unknown> {
+  for (const item of items) {
+    if (item.engine === 'regex') compileUserRegex(item.template);
+    else if (item.engine === 'textfsm') new TextFsm(item.template);
+  }
+  return {};
 }
 
 /**

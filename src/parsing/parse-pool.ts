@@ -57,6 +57,7 @@ export interface ParsePoolOptions {
 interface Job {
   id: number;
   items: ParseItem[];
+  compileOnly: boolean;
   resolve: (r: Record<string, unknown>) => void;
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
@@ -100,10 +101,22 @@ export class ParsePool {
    * parser's own errors (bad template, `Error` action).
    */
   run(items: ParseItem[]): Promise<Record<string, unknown>> {
+    return this.submit(items, false);
+  }
+
+  /**
+   * Compiles the items' templates on a thread, under the same budget, without parsing anything (the API's check of
+   * a submission). Same errors as `run`.
+   */
+  async compile(items: ParseItem[]): Promise<void> {
+    await this.submit(items, true);
+  }
+
+  private submit(items: ParseItem[], compileOnly: boolean): Promise<Record<string, unknown>> {
     if (this.closed) return Promise.reject(new Error('the parse pool is closed'));
     if (items.length === 0) return Promise.resolve({});
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, items, resolve, reject });
+      this.queue.push({ id: this.nextId++, items, compileOnly, resolve, reject });
       // Threads start on first use: a worker that never parses pays nothing.
       while (this.slots.length < this.opts.threads && this.slots.length < this.queue.length + this.busy()) this.slots.push(this.spawn());
       this.pump();
@@ -201,7 +214,7 @@ export class ParsePool {
       slot.job = job;
       slot.trace.fill(0);
       job.timer = setTimeout(() => this.overBudget(slot, job), this.opts.budgetMs);
-      slot.worker.postMessage({ id: job.id, items: job.items } satisfies ParseRequest);
+      slot.worker.postMessage({ id: job.id, items: job.items, compileOnly: job.compileOnly } satisfies ParseRequest);
     }
   }
 

@@ -46,11 +46,107 @@ const LIBRARY_EDITS: ReadonlyArray<{ why: string; from: RegExp; to: string }> = 
     to: 'const result = test(operand, ...(node.testArgs ?? []).map((a) => this.evaluate(a, environment)));',
   },
   {
+    why: 'number literals as Jinja2 lexes them: exponents (1e3), underscores (1_000), 0x/0o/0b, integers of any size',
+    from: /let num = consumeWhile\(isInteger\);\n(\s*)if \(lastTokenType !== TOKEN_TYPES\.Dot && src\[cursorPosition\] === "\." && isInteger\(src\.charCodeAt\(cursorPosition \+ 1\)\)\) \{\n[^`]*`\$\{num\}\.\$\{frac\}`;\n\s*\}/,
+    to: 'let num = __pyNumberText(src, cursorPosition, lastTokenType === TOKEN_TYPES.Dot);\n$1cursorPosition += num.length;\n$1num = num.replace(/_/g, "");',
+  },
+  {
+    why: 'the same after a sign (`-1e3`, `-0x10`)',
+    from: /let num = consumeWhile\(isInteger\);\n(\s*)if \(num\.length > 0 && src\[cursorPosition\] === "\." && isInteger\(src\.charCodeAt\(cursorPosition \+ 1\)\)\) \{\n[^`]*`\$\{num\}\.\$\{frac\}`;\n\s*\}/,
+    to: 'let num = isInteger(src.charCodeAt(cursorPosition)) ? __pyNumberText(src, cursorPosition, false) : "";\n$1cursorPosition += num.length;\n$1num = num.replace(/_/g, "");',
+  },
+  {
+    why: 'a number literal becomes a float or an integer (a BigInt beyond 2^53) as in Python',
+    from: /return num\.includes\("\."\) \? new FloatLiteral\(Number\(num\)\) : new IntegerLiteral\(Number\(num\)\);/,
+    to: 'return __pyNumberIsFloat(num) ? new FloatLiteral(Number(num)) : new IntegerLiteral(__pyIntegerValue(num));',
+  },
+  {
+    why: 'an already evaluated operand (the compatibility layer evaluates operands once, then hands them on)',
+    from: /case "FloatLiteral":\n(\s*)return new FloatValue\(statement\.value\);/,
+    to: 'case "FloatLiteral":\n$1return new FloatValue(statement.value);\n      case "PyValue":\n$1return statement.value;',
+  },
+  {
+    why: 'every iteration of one loop shares a state object (what loop.changed() remembers)',
+    from: /\);\n(\s*)this\.bindLoopVariable\(loopvar, items\[i\], scope\);/,
+    to: ');\n$1scope.variables.get("loop")._loopState = loopState;\n$1this.bindLoopVariable(loopvar, items[i], scope);',
+  },
+  {
+    why: 'the state object of a loop',
+    from: /let noIteration = true;/,
+    to: 'let noIteration = true;\n    const loopState = {};',
+  },
+  {
+    why: 'the with statement: `{% with a = x, b = y %}…{% endwith %}`, its names visible only inside',
+    from: /(\n\s*)case "filter": \{/,
+    to: `$1case "with": {
+        ++current;
+        const assignments = [];
+        while (!is(TOKEN_TYPES.CloseStatement)) {
+          if (assignments.length) expect(TOKEN_TYPES.Comma, "Expected ',' between the with statement's assignments");
+          const target = parsePrimaryExpression();
+          if (target.type !== "Identifier") throw new SyntaxError("Expected a name to assign in the with statement");
+          expect(TOKEN_TYPES.Equals, "Expected '=' in the with statement");
+          assignments.push([target.value, parseExpression()]);
+        }
+        expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");
+        const withBody = [];
+        while (!isStatement("endwith")) withBody.push(parseAny());
+        expect(TOKEN_TYPES.OpenStatement, "Expected '{%'");
+        expectIdentifier("endwith");
+        expect(TOKEN_TYPES.CloseStatement, "Expected '%}'");
+        result = { type: "PyWith", assignments, body: withBody };
+        break;
+      }$1case "filter": {`,
+  },
+  {
+    why: 'the with statement renders its body in a scope of its own; the values are computed in the enclosing one',
+    from: /case "PyValue":\n(\s*)return statement\.value;/,
+    to: `case "PyValue":\n$1return statement.value;
+      case "PyWith": {
+        const values = statement.assignments.map((a) => this.evaluate(a[1], environment));
+        const withScope = new Environment(environment);
+        statement.assignments.forEach((a, i) => withScope.setVariable(a[0], values[i]));
+        return this.evaluateBlock(statement.body, withScope);
+      }`,
+  },
+  {
     why: 'a tuple is iterable',
     from: /\["iterable", \(operand\) => operand\.type === "ArrayValue" \|\| operand\.type === "StringValue"\]/,
     to: '["iterable", (operand) => operand instanceof ArrayValue || operand instanceof ObjectValue || operand.type === "StringValue"]',
   },
 ];
+
+/**
+ * Number literals as Jinja2's lexer reads them (its `float_re`, then `integer_re`), defined ahead of the library so
+ * that its lexer and parser (edited above) can call them. Integers beyond 2^53 become BigInts.
+ */
+const NUMBER_PRELUDE = `
+var __PY_FLOAT_RE = /(?:\\d+_)*\\d+(?:(?:\\.(?:\\d+_)*\\d+)?[eE][+-]?(?:\\d+_)*\\d+|\\.(?:\\d+_)*\\d+)/y;
+var __PY_INT_RE = /0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[0-9a-fA-F])+|[1-9](?:_?\\d)*|0(?:_?0)*/y;
+function __pyNumberText(src, at, afterDot) {
+  if (afterDot) return /\\d+/y.exec(src.slice(at, at + 64))[0];
+  var res = [__PY_FLOAT_RE, __PY_INT_RE];
+  for (var i = 0; i < res.length; i++) {
+    res[i].lastIndex = at;
+    var m = res[i].exec(src);
+    if (m) return m[0];
+  }
+  return src[at];
+}
+function __pyNumberIsFloat(text) {
+  return !/^[-+]?0[xXoObB]/.test(text) && /[.eE]/.test(text);
+}
+var __PY_MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+function __pyNormalInt(b) {
+  return b >= -__PY_MAX_SAFE && b <= __PY_MAX_SAFE ? Number(b) : b;
+}
+function __pyIntegerValue(text) {
+  var negative = text[0] === '-';
+  var body = text.replace(/^[-+]/, '');
+  var b = BigInt(/^0\\d/.test(body) ? body.replace(/^0+(?=.)/, '') : body);
+  return __pyNormalInt(negative ? -b : b);
+}
+`;
 
 /** Freezes the intrinsics and the interpreter's classes, so that no render can leave state for the next one. */
 const LOCKDOWN = `
@@ -92,6 +188,6 @@ function libraryScript(): string {
 let cached: string | undefined;
 /** The guest script (built once per process). */
 export function guestScript(): string {
-  cached ??= `(function () {\n${libraryScript()}\n${JINJA2_COMPAT_GUEST}\n${LOCKDOWN}\n})();\n`;
+  cached ??= `(function () {\n${NUMBER_PRELUDE}\n${libraryScript()}\n${JINJA2_COMPAT_GUEST}\n${LOCKDOWN}\n})();\n`;
   return cached;
 }

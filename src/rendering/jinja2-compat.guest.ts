@@ -33,10 +33,22 @@ export const JINJA2_COMPAT_GUEST = String.raw`
     if (x === Infinity) return 'inf';
     if (x === -Infinity) return '-inf';
     if (Object.is(x, -0)) return '-0.0';
-    if (Number.isInteger(x) && Math.abs(x) < 1e16) return x.toFixed(1);
-    var s = String(x);
-    // JS writes 1e+21 and 1e-7 as Python does, except that Python pads the exponent to two digits.
-    return s.replace(/e([+-])(\d)$/, 'e$10$2');
+    // Python's repr: the shortest digits (as JS's), positional for exponents -4..15, else d.ddde+XX.
+    var e = x.toExponential();
+    var exp = Number(e.slice(e.indexOf('e') + 1));
+    if (exp < -4 || exp >= 16) return e.replace(/e([+-])(\d)$/, 'e$10$2');
+    return Number.isInteger(x) ? x.toFixed(1) : String(x);
+  }
+  // '%.<p>f' as Python prints it: the exact binary value rounded, exact ties to even (JS's toFixed rounds them up).
+  function pyFixed(x, p) {
+    if (!isFinite(x)) return pyFloat(x);
+    var ax = Math.abs(x), out = ax.toFixed(p);
+    var exact = ax.toFixed(100), dot = exact.indexOf('.');
+    if (/^50*$/.test(exact.slice(dot + 1 + p))) {
+      var kept = exact.slice(0, dot + 1 + p);
+      if (Number(kept.replace('.', '').slice(-1)) % 2 === 0) out = p ? kept : kept.slice(0, dot);
+    }
+    return (x < 0 || Object.is(x, -0) ? '-' : '') + out;
   }
   function pyRepr(v) {
     if (v instanceof StringValue) return pyStrRepr(v.value);
@@ -70,7 +82,7 @@ export const JINJA2_COMPAT_GUEST = String.raw`
   function str(s) { return new StringValue(s); }
   function int(n) { return new IntegerValue(n); }
   function isNum(v) { return v instanceof IntegerValue || v instanceof FloatValue || v instanceof BooleanValue; }
-  function num(v) { return v instanceof BooleanValue ? (v.value ? 1 : 0) : v.value; }
+  function num(v) { return v instanceof BooleanValue ? (v.value ? 1 : 0) : typeof v.value === 'bigint' ? Number(v.value) : v.value; }
   function truthy(v) { return v.__bool__().value; }
   function arg(args, kwargs, i, name, dflt) {
     if (args.length > i) return args[i];
@@ -86,9 +98,8 @@ export const JINJA2_COMPAT_GUEST = String.raw`
     return fail((what || 'value') + ' is not iterable: ' + v.type);
   }
   function attrOf(v, path) {
-    if (path instanceof IntegerValue) path = str(String(path.value));
     if (!path || path instanceof UndefinedValue || path instanceof NullValue) return v;
-    return getAttributeValue(v, path.value);
+    return getPath(v, path);
   }
   // Python's ordering: numbers with numbers, strings with strings (case-folded unless case_sensitive).
   function cmp(a, b, caseSensitive) {
@@ -98,8 +109,15 @@ export const JINJA2_COMPAT_GUEST = String.raw`
     return x < y ? -1 : x > y ? 1 : 0;
   }
   function sorted(list, caseSensitive, attribute, reverse) {
-    var keyed = list.map(function (x, i) { return { x: x, k: attrOf(x, attribute), i: i }; });
-    keyed.sort(function (p, q) { var c = cmp(p.k, q.k, caseSensitive); if (reverse) c = -c; return c !== 0 ? c : p.i - q.i; });
+    // sort's attribute may name several, comma separated (Jinja2's make_multi_attrgetter).
+    var paths = attribute instanceof StringValue ? attribute.value.split(',').map(str) : [attribute];
+    var keyed = list.map(function (x, i) { return { x: x, k: paths.map(function (p) { return attrOf(x, p); }), i: i }; });
+    keyed.sort(function (p, q) {
+      var c = 0;
+      for (var j = 0; j < paths.length && c === 0; j++) c = cmp(p.k[j], q.k[j], caseSensitive);
+      if (reverse) c = -c;
+      return c !== 0 ? c : p.i - q.i;
+    });
     return keyed.map(function (p) { return p.x; });
   }
   function runTest(interp, env, name, value, extra) {
@@ -111,17 +129,24 @@ export const JINJA2_COMPAT_GUEST = String.raw`
     return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
   }
   // printf-style formatting as Python's % operator does it for the common conversions.
-  function percentFormat(fmt, values) {
+  function percentFormat(fmt, values, mapping) {
     var i = 0;
-    return fmt.replace(/%([-+ 0#]*)(\d+|\*)?(?:\.(\d+))?([sdifrxXoeEgGc%])/g, function (m, flags, width, prec, conv) {
+    return fmt.replace(/%(?:\(([^)]*)\))?([-+ 0#]*)(\d+|\*)?(?:\.(\d+))?([sdifrxXoeEgGc%])/g, function (m, key, flags, width, prec, conv) {
       if (conv === '%') return '%';
-      if (i >= values.length) fail('not enough arguments for format string');
-      var v = values[i++];
+      var v;
+      if (key !== undefined) {
+        if (!mapping) fail('format requires a mapping');
+        if (!mapping.has(key)) fail('KeyError: ' + pyStrRepr(key));
+        v = mapping.get(key);
+      } else {
+        if (i >= values.length) fail('not enough arguments for format string');
+        v = values[i++];
+      }
       var out;
       if (conv === 's') out = pyStr(v);
       else if (conv === 'r') out = pyRepr(v);
-      else if (conv === 'd' || conv === 'i') { if (!isNum(v)) fail('%d format: a number is required'); out = String(Math.trunc(num(v))); }
-      else if (conv === 'f') { if (!isNum(v)) fail('%f format: a number is required'); out = num(v).toFixed(prec === undefined ? 6 : Number(prec)); }
+      else if (conv === 'd' || conv === 'i') { if (!isNum(v)) fail('%d format: a number is required'); out = typeof v.value === 'bigint' ? String(v.value) : String(Math.trunc(num(v))); }
+      else if (conv === 'f') { if (!isNum(v)) fail('%f format: a number is required'); out = pyFixed(num(v), prec === undefined ? 6 : Number(prec)); }
       else if (conv === 'x' || conv === 'X' || conv === 'o') {
         if (!isNum(v)) fail('%' + conv + ' format: a number is required');
         out = Math.trunc(num(v)).toString(conv === 'o' ? 8 : 16);
@@ -255,14 +280,14 @@ export const JINJA2_COMPAT_GUEST = String.raw`
   F.set('sum', function (v, a, k) {
     var attribute = arg(a, k, 0, 'attribute', undefined);
     var total = arg(a, k, 1, 'start', int(0));
-    var isFloat = total instanceof FloatValue, acc = num(total);
+    var acc = total;
     items(v).forEach(function (x) {
       var y = attrOf(x, attribute);
       if (!isNum(y)) fail('unsupported operand type for sum: ' + y.type);
-      if (y instanceof FloatValue) isFloat = true;
-      acc += num(y);
+      if (isIntLike(acc) && isIntLike(y)) acc = intArithmetic('+', acc, y);
+      else acc = new FloatValue(num(acc) + num(y));
     });
-    return isFloat ? new FloatValue(acc) : int(acc);
+    return acc instanceof BooleanValue ? int(num(acc)) : acc;
   });
   F.set('batch', function (v, a, k) {
     var size = num(arg(a, k, 0, 'linecount', int(1)));
@@ -320,7 +345,8 @@ export const JINJA2_COMPAT_GUEST = String.raw`
         var neg = s[0] === '-';
         s = s.replace(/^[-+]/, '');
         if (base !== 10) s = s.replace(/^0[xXoObB]/, '');
-        return int((neg ? -1 : 1) * parseInt(s, base));
+        var big = BigInt(base === 10 ? s.replace(/^0+(?=.)/, '') : (base === 16 ? '0x' : base === 8 ? '0o' : '0b') + s);
+        return intResult(neg ? -big : big);
       }
       if (base === 10 && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return int(Math.trunc(parseFloat(s)));
     }
@@ -364,7 +390,10 @@ export const JINJA2_COMPAT_GUEST = String.raw`
     var f = Math.pow(10, precision), x = num(v) * f;
     return new FloatValue((method === 'ceil' ? Math.ceil(x) : Math.floor(x)) / f);
   });
-  F.set('format', function (v, a) { return str(percentFormat(pyStr(v), a)); });
+  F.set('format', function (v, a, k) {
+    if (a.length && k.size) fail("can't handle positional and keyword arguments at the same time");
+    return str(percentFormat(pyStr(v), a, k.size ? k : null));
+  });
   F.set('wordcount', function (v) { var m = pyStr(v).match(/\w+/g); return int(m ? m.length : 0); });
   F.set('truncate', function (v, a, k) {
     var s = pyStr(v);
@@ -460,6 +489,17 @@ export const JINJA2_COMPAT_GUEST = String.raw`
   LoopValue.prototype.createEntries = function () {
     var entries = baseLoopEntries.call(this);
     var i = this.iteration;
+    entries.set('depth', int(1));
+    entries.set('depth0', int(0));
+    var self = this;
+    entries.set('changed', new FunctionValue(function (args) {
+      // True on the first call and whenever the arguments differ from the last call's (per loop, as in Jinja2).
+      var state = self._loopState;
+      var key = args.map(pyRepr).join('\u0000');
+      if (state.lastChanged === key) return new BooleanValue(false);
+      state.lastChanged = key;
+      return new BooleanValue(true);
+    }));
     entries.set('cycle', new FunctionValue(function (args) {
       if (!args.length) fail('no items for cycling given');
       return args[i % args.length];
@@ -469,6 +509,7 @@ export const JINJA2_COMPAT_GUEST = String.raw`
 
   // ---- operators as Python has them: ~ and % on strings, % on numbers, == by value and type ------------------
   function pyEq(a, b) {
+    if (isIntLike(a) && isIntLike(b) && (typeof a.value === 'bigint' || typeof b.value === 'bigint')) return bigOf(a) === bigOf(b);
     if (isNum(a) && isNum(b)) return num(a) === num(b);
     if (a instanceof StringValue || b instanceof StringValue) return a instanceof StringValue && b instanceof StringValue && a.value === b.value;
     if ((a instanceof NullValue || a instanceof UndefinedValue) || (b instanceof NullValue || b instanceof UndefinedValue)) return a.type === b.type;
@@ -587,6 +628,20 @@ export const JINJA2_COMPAT_GUEST = String.raw`
       method('rjust', function (p) { var w = num(p[0]), f = p[1] ? pyStr(p[1]) : ' '; return str(s.length >= w ? s : f.repeat(w - s.length) + s); });
       method('center', function (p) { return F.get('center')(str(s), p, new Map()); });
       method('splitlines', function () { var l = s.split(/\r\n|\r|\n/); if (l.length && l[l.length - 1] === '') l.pop(); return new ArrayValue(l.map(str)); });
+      // strip/lstrip/rstrip([chars]): Python's, with the optional set of characters to remove.
+      function stripper(left, right) {
+        return function (p) {
+          var chars = p.length && !(p[0] instanceof NullValue) ? pyStr(p[0]) : null;
+          var b = 0, e = s.length;
+          function strip(c) { return chars === null ? /\s/.test(c) : chars.indexOf(c) >= 0; }
+          if (left) while (b < e && strip(s[b])) b++;
+          if (right) while (e > b && strip(s[e - 1])) e--;
+          return str(s.slice(b, e));
+        };
+      }
+      method('strip', stripper(true, true));
+      method('lstrip', stripper(true, false));
+      method('rstrip', stripper(false, true));
       method('partition', function (p) { var sep = pyStr(p[0]), at = s.indexOf(sep); return new TupleValue(at < 0 ? [str(s), str(''), str('')] : [str(s.slice(0, at)), str(sep), str(s.slice(at + sep.length))]); });
       this._pyBuiltins = m;
       return m;
@@ -610,6 +665,21 @@ export const JINJA2_COMPAT_GUEST = String.raw`
   T.set('lt', function (a, b) { return num(a) < num(b); });
   T.set('le', function (a, b) { return num(a) <= num(b); });
   T.set('float', function (v) { return v instanceof FloatValue; });
+  T.set('==', function (a, b) { return pyEq(a, b); });
+  T.set('equalto', T.get('=='));
+  T.set('eq', T.get('=='));
+  T.set('!=', function (a, b) { return !pyEq(a, b); });
+  T.set('ne', T.get('!='));
+  T.set('>', T.get('gt'));
+  T.set('greaterthan', T.get('gt'));
+  T.set('>=', T.get('ge'));
+  T.set('<', T.get('lt'));
+  T.set('lessthan', T.get('lt'));
+  T.set('<=', T.get('le'));
+  T.set('escaped', function () { return false; });
+  var FILTER_NAMES = ['abs', 'attr', 'batch', 'capitalize', 'center', 'count', 'd', 'default', 'dictsort', 'e', 'escape', 'filesizeformat', 'first', 'float', 'forceescape', 'format', 'groupby', 'indent', 'int', 'items', 'join', 'last', 'length', 'list', 'lower', 'map', 'max', 'min', 'pprint', 'random', 'reject', 'rejectattr', 'replace', 'reverse', 'round', 'safe', 'select', 'selectattr', 'slice', 'sort', 'string', 'striptags', 'sum', 'title', 'tojson', 'trim', 'truncate', 'unique', 'upper', 'urlencode', 'urlize', 'wordcount', 'wordwrap', 'xmlattr'];
+  T.set('filter', function (v) { return v instanceof StringValue && FILTER_NAMES.indexOf(v.value) >= 0; });
+  T.set('test', function (v) { return v instanceof StringValue && T.has(v.value); });
   T.set('sameas', function (a, b) { return a.type === b.type && a.value === b.value; });
 
   // range() as Jinja2's sandbox has it: at most MAX_RANGE items, with its message.
@@ -632,6 +702,360 @@ export const JINJA2_COMPAT_GUEST = String.raw`
     });
   }
 
+  // ---- more of Jinja2's builtin filters ------------------------------------------------------------------------
+  // Jinja2's attribute lookup for filters (make_attrgetter): dotted paths, integer parts index lists, and the
+  // named fields of groupby's tuples.
+  function getPath(v, path) {
+    var parts = path instanceof IntegerValue ? [String(path.value)] : pyStr(path).split('.');
+    for (var i = 0; i < parts.length; i++) {
+      var part = parts[i];
+      if (v instanceof ObjectValue) v = v.value.has(part) ? v.value.get(part) : new UndefinedValue();
+      else if (v instanceof ArrayValue && v._fields && hasOwn.call(v._fields, part)) v = v._fields[part];
+      else if (v instanceof ArrayValue && /^-?\d+$/.test(part)) { var at = Number(part); v = v.value[at < 0 ? v.value.length + at : at] || new UndefinedValue(); }
+      else return new UndefinedValue();
+    }
+    return v;
+  }
+  // groupby's items: a (grouper, list) tuple that also answers .grouper and .list, as Jinja2's _GroupTuple.
+  function groupTuple(key, list) {
+    var t = new TupleValue([key, new ArrayValue(list)]);
+    t._fields = { grouper: key, list: t.value[1] };
+    var b = new Map(t.builtins);
+    b.set('grouper', key);
+    b.set('list', t.value[1]);
+    Object.defineProperty(t, 'builtins', { value: b });
+    return t;
+  }
+  F.set('groupby', function (v, a, k) {
+    var attribute = arg(a, k, 0, 'attribute', undefined);
+    if (attribute === undefined) fail("groupby() missing required argument 'attribute'");
+    var dflt = arg(a, k, 1, 'default', new NullValue(null));
+    var cs = truthy(arg(a, k, 2, 'case_sensitive', new BooleanValue(false)));
+    function key(x) {
+      var y = getPath(x, attribute);
+      if (!(dflt instanceof NullValue) && y instanceof UndefinedValue) y = dflt;
+      return y;
+    }
+    var keyed = items(v).map(function (x, i) { return { x: x, k: key(x), i: i }; });
+    keyed.sort(function (p, q) { var c = cmp(p.k, q.k, cs); return c !== 0 ? c : p.i - q.i; });
+    var out = [];
+    keyed.forEach(function (p) {
+      var last = out[out.length - 1];
+      if (last && cmp(last.k, p.k, cs) === 0) last.list.push(p.x);
+      else out.push({ k: p.k, list: [p.x] });
+    });
+    return new ArrayValue(out.map(function (g) { return groupTuple(g.k, g.list); }));
+  });
+
+  // Python's textwrap.wrap (expand_tabs=False, replace_whitespace=False), line by line, as Jinja2's wordwrap.
+  var WS = '[\\t\\n\\x0b\\x0c\\r ]';
+  var WORDSEP_SIMPLE = new RegExp('(' + WS + '+)');
+  var WORDSEP = new RegExp('(' + WS + '+|(?<=[\\w!"\'&.,?])-{2,}(?=\\w)|[^\\t\\n\\x0b\\x0c\\r ]+?(?:-(?:(?<=[^\\d\\W]{2}-)|(?<=[^\\d\\W]-[^\\d\\W]-))(?=[^\\d\\W]-?[^\\d\\W])|(?=' + WS + '|$)|(?<=[\\w!"\'&.,?])(?=-{2,}\\w)))');
+  function wrapLine(text, width, breakLong, breakHyphens) {
+    var chunks = text.split(breakHyphens ? WORDSEP : WORDSEP_SIMPLE).filter(function (c) { return c !== undefined && c !== ''; });
+    if (width <= 0) fail('invalid width ' + width + ' (must be > 0)');
+    chunks.reverse();
+    var lines = [];
+    while (chunks.length) {
+      var cur = [], len = 0;
+      if (chunks[chunks.length - 1].trim() === '' && lines.length) chunks.pop();
+      while (chunks.length) {
+        var l = chunks[chunks.length - 1].length;
+        if (len + l <= width) { cur.push(chunks.pop()); len += l; } else break;
+      }
+      if (chunks.length && chunks[chunks.length - 1].length > width) {
+        var spaceLeft = width < 1 ? 1 : width - len;
+        if (breakLong) {
+          var chunk = chunks[chunks.length - 1], end = spaceLeft;
+          if (breakHyphens && chunk.length > spaceLeft) {
+            var hyphen = chunk.lastIndexOf('-', spaceLeft - 1);
+            if (hyphen > 0 && /[^-]/.test(chunk.slice(0, hyphen))) end = hyphen + 1;
+          }
+          cur.push(chunk.slice(0, end));
+          chunks[chunks.length - 1] = chunk.slice(end);
+        } else if (!cur.length) cur.push(chunks.pop());
+      }
+      if (cur.length && cur[cur.length - 1].trim() === '') cur.pop();
+      if (cur.length) lines.push(cur.join(''));
+    }
+    return lines;
+  }
+  F.set('wordwrap', function (v, a, k) {
+    var width = num(arg(a, k, 0, 'width', int(79)));
+    var breakLong = truthy(arg(a, k, 1, 'break_long_words', new BooleanValue(true)));
+    var wrapArg = arg(a, k, 2, 'wrapstring', new NullValue(null));
+    var wrapstring = wrapArg instanceof NullValue ? '\n' : pyStr(wrapArg);
+    var breakHyphens = truthy(arg(a, k, 3, 'break_on_hyphens', new BooleanValue(true)));
+    var s = pyStr(v);
+    var lines = s.split(/\r\n|\r|\n|\x0b|\x0c|\x1c|\x1d|\x1e|\x85|\u2028|\u2029/);
+    if (lines.length && lines[lines.length - 1] === '') lines.pop();
+    return str(lines.map(function (line) { return wrapLine(line, width, breakLong, breakHyphens).join(wrapstring); }).join(wrapstring));
+  });
+
+  F.set('xmlattr', function (v, a, k) {
+    if (!(v instanceof ObjectValue)) fail('xmlattr needs a mapping');
+    var autospace = truthy(arg(a, k, 0, 'autospace', new BooleanValue(true)));
+    var out = [];
+    v.value.forEach(function (x, key) {
+      if (x instanceof NullValue || x instanceof UndefinedValue) return;
+      if (/[\t\n\x0b\x0c\r \/>=]/.test(key)) fail('Invalid character in attribute name: ' + pyStrRepr(key));
+      out.push(htmlEscape(key) + '="' + htmlEscape(pyStr(x)) + '"');
+    });
+    var rv = out.join(' ');
+    return str(autospace && rv ? ' ' + rv : rv);
+  });
+
+  // Jinja2's urlize (utils.urlize) with its default policies (rel="noopener", no target, no extra schemes).
+  var HTTP_RE = /^((https?:\/\/|www\.)(([\w%-]+\.)+)?([a-z]{2,63}|xn--[\w%]{2,59})|([\w%-]{2,63}\.)+(com|net|int|edu|gov|org|info|mil)|(https?:\/\/)((([\d]{1,3})(\.[\d]{1,3}){3})|(\[([\da-f]{0,4}:){2}([\da-f]{0,4}:?){1,6}])))(?::[\d]{1,5})?(?:[\/?#]\S*)?$/i;
+  var EMAIL_RE = /^\S+@\w[\w.-]*\.\w+$/;
+  var URI_SCHEME_RE = /^([\w.+-]{2,}:(\/){0,2})$/;
+  function countOf(s, sub) { return s.split(sub).length - 1; }
+  F.set('urlize', function (v, a, k) {
+    var limitArg = arg(a, k, 0, 'trim_url_limit', new NullValue(null));
+    var nofollow = truthy(arg(a, k, 1, 'nofollow', new BooleanValue(false)));
+    var targetArg = arg(a, k, 2, 'target', new NullValue(null));
+    var relArg = arg(a, k, 3, 'rel', new NullValue(null));
+    var schemesArg = arg(a, k, 4, 'extra_schemes', new NullValue(null));
+    var relParts = new Set(['noopener']);
+    if (!(relArg instanceof NullValue)) pyStr(relArg).split(/\s+/).forEach(function (p) { if (p) relParts.add(p); });
+    if (nofollow) relParts.add('nofollow');
+    var rel = Array.from(relParts).sort().join(' ');
+    var schemes = schemesArg instanceof NullValue ? [] : items(schemesArg).map(pyStr);
+    schemes.forEach(function (s) { if (!URI_SCHEME_RE.test(s)) fail(pyStrRepr(s) + ' is not a valid URI scheme prefix.'); });
+    var limit = limitArg instanceof NullValue ? null : num(limitArg);
+    function trim(x) { return limit !== null && x.length > limit ? x.slice(0, limit) + '...' : x; }
+    var relAttr = rel ? ' rel="' + htmlEscape(rel) + '"' : '';
+    var targetAttr = targetArg instanceof NullValue || !truthy(targetArg) ? '' : ' target="' + htmlEscape(pyStr(targetArg)) + '"';
+    var words = htmlEscape(pyStr(v)).split(/(\s+)/);
+    return str(words.map(function (word) {
+      var head = '', middle = word, tail = '';
+      var m = /^([(<]|&lt;)+/.exec(middle);
+      if (m) { head = m[0]; middle = middle.slice(m[0].length); }
+      if (/([)>.,\n]|&gt;)$/.test(middle)) {
+        m = /([)>.,\n]|&gt;)+$/.exec(middle);
+        if (m) { tail = m[0]; middle = middle.slice(0, m.index); }
+      }
+      [['(', ')'], ['<', '>'], ['&lt;', '&gt;']].forEach(function (pair) {
+        var starts = countOf(middle, pair[0]);
+        if (starts <= countOf(middle, pair[1])) return;
+        var moves = Math.min(starts, countOf(tail, pair[1]));
+        for (var i = 0; i < moves; i++) {
+          var endIndex = tail.indexOf(pair[1]) + pair[1].length;
+          middle += tail.slice(0, endIndex);
+          tail = tail.slice(endIndex);
+        }
+      });
+      if (HTTP_RE.test(middle)) {
+        var href = /^https?:\/\//.test(middle) ? middle : 'https://' + middle;
+        middle = '<a href="' + href + '"' + relAttr + targetAttr + '>' + trim(middle) + '</a>';
+      } else if (middle.indexOf('mailto:') === 0 && EMAIL_RE.test(middle.slice(7))) {
+        middle = '<a href="' + middle + '">' + middle.slice(7) + '</a>';
+      } else if (middle.indexOf('@') >= 0 && middle.indexOf('www.') !== 0 && middle[0] !== '@' && middle.indexOf(':') < 0 && EMAIL_RE.test(middle)) {
+        middle = '<a href="mailto:' + middle + '">' + middle + '</a>';
+      } else {
+        schemes.forEach(function (s) {
+          if (middle !== s && middle.indexOf(s) === 0) middle = '<a href="' + middle + '"' + relAttr + targetAttr + '>' + middle + '</a>';
+        });
+      }
+      return head + middle + tail;
+    }).join(''));
+  });
+
+  F.set('filesizeformat', function (v, a, k) {
+    var binary = truthy(arg(a, k, 0, 'binary', new BooleanValue(false)));
+    var bytes = v instanceof StringValue ? Number(v.value) : num(v);
+    if (bytes !== bytes && !(v instanceof StringValue && /nan/i.test(v.value))) fail('could not convert string to float: ' + pyStrRepr(pyStr(v)));
+    var base = binary ? 1024 : 1000;
+    var prefixes = binary ? ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'] : ['kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+    if (bytes === 1) return str('1 Byte');
+    if (bytes < base) return str(Math.trunc(bytes) + ' Bytes');
+    var unit = 0, prefix = '';
+    for (var i = 0; i < prefixes.length; i++) {
+      unit = Math.pow(base, i + 2);
+      prefix = prefixes[i];
+      if (bytes < unit) break;
+    }
+    return str(pyFixed((base * bytes) / unit, 1) + ' ' + prefix);
+  });
+
+  // Python's pprint.pformat (width 80, dicts sorted by key): one line when it fits, else one item per line.
+  function pformat(v, indent, allowance) {
+    var rep = pyReprSorted(v);
+    if (rep.length <= 80 - indent - allowance) return rep;
+    if (v instanceof ObjectValue && v.value.size) {
+      var keys = Array.from(v.value.keys()).sort(function (x, y) { return x < y ? -1 : x > y ? 1 : 0; });
+      var inner = indent + 1, parts = [];
+      keys.forEach(function (key, i) {
+        var last = i === keys.length - 1, krep = pyStrRepr(key);
+        parts.push(krep + ': ' + pformat(v.value.get(key), inner + krep.length + 2, last ? allowance + 1 : 1));
+      });
+      return '{' + parts.join(',\n' + ' '.repeat(inner)) + '}';
+    }
+    if (v instanceof ArrayValue && v.value.length) {
+      var tuple = v instanceof TupleValue, endch = tuple ? (v.value.length === 1 ? ',)' : ')') : ']';
+      var ind = indent + 1, n = v.value.length;
+      var body = v.value.map(function (x, i) { return pformat(x, ind, i === n - 1 ? allowance + endch.length : 1); });
+      return (tuple ? '(' : '[') + body.join(',\n' + ' '.repeat(ind)) + endch;
+    }
+    return rep;
+  }
+  function pyReprSorted(v) {
+    if (v instanceof ObjectValue) {
+      var keys = Array.from(v.value.keys()).sort(function (x, y) { return x < y ? -1 : x > y ? 1 : 0; });
+      return '{' + keys.map(function (key) { return pyStrRepr(key) + ': ' + pyReprSorted(v.value.get(key)); }).join(', ') + '}';
+    }
+    if (v instanceof TupleValue) return '(' + v.value.map(pyReprSorted).join(', ') + (v.value.length === 1 ? ',)' : ')');
+    if (v instanceof ArrayValue) return '[' + v.value.map(pyReprSorted).join(', ') + ']';
+    if (v instanceof UndefinedValue) return 'Undefined';
+    return pyRepr(v);
+  }
+  F.set('pprint', function (v) { return str(pformat(v, 0, 0)); });
+
+  // urllib.parse.quote: Python leaves only letters, digits and _.-~ (and '/' outside query strings) unescaped.
+  function urlQuote(v, forQs) {
+    var s = encodeURIComponent(pyStr(v)).replace(/[!'()*]/g, function (c) { return '%' + c.charCodeAt(0).toString(16).toUpperCase(); });
+    return forQs ? s.replace(/%20/g, '+') : s.replace(/%2F/g, '/');
+  }
+  F.set('urlencode', function (v) {
+    if (v instanceof StringValue || !(v instanceof ArrayValue || v instanceof ObjectValue)) return str(urlQuote(v, false));
+    var pairs = v instanceof ObjectValue ? Array.from(v.value.entries()).map(function (e) { return [str(e[0]), e[1]]; }) : v.value.map(function (p) { var l = items(p); return [l[0], l[1]]; });
+    return str(pairs.map(function (p) { return urlQuote(p[0], true) + '=' + urlQuote(p[1], true); }).join('&'));
+  });
+  var ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0' };
+  F.set('striptags', function (v) {
+    var s = pyStr(v), start, end;
+    while ((start = s.indexOf('<!--')) >= 0 && (end = s.indexOf('-->', start)) >= 0) s = s.slice(0, start) + s.slice(end + 3);
+    while ((start = s.indexOf('<')) >= 0 && (end = s.indexOf('>', start)) >= 0) s = s.slice(0, start) + s.slice(end + 1);
+    s = s.split(/\s+/).filter(function (w) { return w !== ''; }).join(' ');
+    return str(s.replace(/&(#[xX][0-9a-fA-F]+|#\d+|[A-Za-z]+);/g, function (m, e) {
+      if (e[0] === '#') return String.fromCodePoint(/^#[xX]/.test(e) ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+      return hasOwn.call(ENTITIES, e) ? ENTITIES[e] : m;
+    }));
+  });
+  F.set('forceescape', function (v) { return str(htmlEscape(pyStr(v))); });
+  // Without autoescaping (the environment's default), marking a value safe only makes it a string.
+  F.set('safe', function (v) { return str(pyStr(v)); });
+  // attr(): the value's own attribute (not an item), as in Python: the builtin methods of strings, lists and dicts.
+  F.set('attr', function (v, a, k) {
+    var name = pyStr(arg(a, k, 0, 'name', str('')));
+    var b = v && v.builtins instanceof Map ? v.builtins.get(name) : undefined;
+    return b instanceof RuntimeValue ? b : new UndefinedValue();
+  });
+  // random: as in Jinja2, a different item each render (QuickJS's own generator; nothing of the host's).
+  F.set('random', function (v) {
+    var l = items(v);
+    if (!l.length) fail('No random item, sequence was empty.');
+    return l[Math.floor(Math.random() * l.length)];
+  });
+
+  // ---- integers of any size, and * on strings and lists, as Python has them -----------------------------------
+  // An IntegerValue holds a JS number while it is a safe integer and a BigInt beyond (literals, arithmetic).
+  // Python 3.11 refuses to print an integer of more than 4300 digits; results beyond that are refused here too, so
+  // that no single BigInt step (which the interrupt cannot stop) can run long.
+  var MAX_INT_BITS = 14300;
+  function isIntLike(v) { return v instanceof IntegerValue || v instanceof BooleanValue; }
+  function bigOf(v) { return typeof v.value === 'bigint' ? v.value : BigInt(v instanceof BooleanValue ? (v.value ? 1 : 0) : v.value); }
+  function bitLength(b) { if (b < 0) b = -b; return b === BigInt(0) ? 0 : b.toString(16).length * 4; }
+  function tooBig(bits) { if (bits > MAX_INT_BITS) fail('integer too large: the result would have more than 4300 digits'); }
+  function intResult(b) { return new IntegerValue(__pyNormalInt(b)); }
+  var ZERO = BigInt(0), ONE = BigInt(1);
+  function intArithmetic(op, l, r) {
+    var a = bigOf(l), b = bigOf(r);
+    if (op === '+') return intResult(a + b);
+    if (op === '-') return intResult(a - b);
+    if (op === '*') { tooBig(bitLength(a) + bitLength(b)); return intResult(a * b); }
+    if (op === '//' || op === '%') {
+      if (b === ZERO) fail('integer division or modulo by zero');
+      var q = a / b, m = a % b;
+      if (m !== ZERO && (m < ZERO) !== (b < ZERO)) { q -= ONE; m += b; }
+      return intResult(op === '//' ? q : m);
+    }
+    // **
+    if (b < ZERO) {
+      if (a === ZERO) fail('0.0 cannot be raised to a negative power');
+      return new FloatValue(Math.pow(Number(a), Number(b)));
+    }
+    if (a !== ZERO && a !== ONE && a !== -ONE) tooBig(bitLength(a) * Number(b));
+    return intResult(a ** b);
+  }
+  function repeated(seq, times, maxChars) {
+    var n = typeof times.value === 'bigint' ? (times.value > ZERO ? Infinity : 0) : num(times);
+    if (seq instanceof StringValue) {
+      if (n <= 0 || seq.value === '') return str('');
+      if (seq.value.length * n > maxChars) fail('output limit: repeating a string of ' + seq.value.length + ' characters ' + n + ' times exceeds the limit of ' + maxChars + ' characters');
+      return str(seq.value.repeat(n));
+    }
+    var out = [];
+    if (n > 0 && seq.value.length) {
+      if (seq.value.length * n > maxChars) fail('output limit: repeating a list of ' + seq.value.length + ' items ' + n + ' times exceeds the limit of ' + maxChars + ' items');
+      for (var i = 0; i < n; i++) for (var j = 0; j < seq.value.length; j++) out.push(seq.value[j]);
+    }
+    return seq instanceof TupleValue ? new TupleValue(out) : new ArrayValue(out);
+  }
+  var currentMaxChars = 1000000;
+  function valueNode(v) { return { type: 'PyValue', value: v }; }
+  var ARITHMETIC = new Set(['+', '-', '*', '/', '//', '%', '**', '<', '>', '<=', '>=']);
+  var pyBinary = Interpreter.prototype.evaluateBinaryExpression;
+  Interpreter.prototype.evaluateBinaryExpression = function (node, environment) {
+    var op = node.operator.value;
+    if (!ARITHMETIC.has(op)) return pyBinary.call(this, node, environment);
+    var left = this.evaluate(node.left, environment);
+    var right = this.evaluate(node.right, environment);
+    if (op === '*') {
+      if ((left instanceof StringValue || left instanceof ArrayValue) && isIntLike(right)) return repeated(left, right, currentMaxChars);
+      if (isIntLike(left) && (right instanceof StringValue || right instanceof ArrayValue)) return repeated(right, left, currentMaxChars);
+    }
+    if (isIntLike(left) && isIntLike(right) && op !== '/' && op !== '<' && op !== '>' && op !== '<=' && op !== '>=') {
+      if (typeof left.value === 'number' && typeof right.value === 'number' && (op === '+' || op === '-' || op === '*')) {
+        var r = op === '+' ? left.value + right.value : op === '-' ? left.value - right.value : left.value * right.value;
+        if (Number.isSafeInteger(r)) return int(r);
+      }
+      if (!(left instanceof BooleanValue && right instanceof BooleanValue && op === '+' && false)) return intArithmetic(op, left, right);
+    }
+    if (isNum(left) && isNum(right)) {
+      // A BigInt meets a float (Python converts the int), or a bool meets a number (Python's bool is an int).
+      var x = left instanceof BooleanValue || typeof left.value === 'bigint' ? (left instanceof FloatValue ? left : new IntegerValue(num(left))) : left;
+      var y = right instanceof BooleanValue || typeof right.value === 'bigint' ? new IntegerValue(num(right)) : right;
+      if ((op === '/' || op === '//' || op === '%') && num(y) === 0) fail(op === '/' ? 'division by zero' : 'float modulo or division by zero');
+      if (typeof left.value === 'bigint' && typeof right.value === 'bigint' && op !== '/') {
+        var c = left.value < right.value ? -1 : left.value > right.value ? 1 : 0;
+        return new BooleanValue(op === '<' ? c < 0 : op === '>' ? c > 0 : op === '<=' ? c <= 0 : c >= 0);
+      }
+      return pyBinary.call(this, { type: 'BinaryExpression', operator: node.operator, left: valueNode(x), right: valueNode(y) }, environment);
+    }
+    return pyBinary.call(this, { type: 'BinaryExpression', operator: node.operator, left: valueNode(left), right: valueNode(right) }, environment);
+  };
+  var pyUnary = Interpreter.prototype.evaluateUnaryExpression;
+  Interpreter.prototype.evaluateUnaryExpression = function (node, environment) {
+    var argument = this.evaluate(node.argument, environment);
+    if (node.operator.value === '-' && argument instanceof IntegerValue && typeof argument.value === 'bigint') return intResult(-argument.value);
+    return pyUnary.call(this, { type: 'UnaryExpression', operator: node.operator, argument: valueNode(argument) }, environment);
+  };
+
+  // ---- Jinja2's globals: dict(), cycler(), joiner() ----------------------------------------------------------
+  var GLOBALS = new Map();
+  GLOBALS.set('dict', new FunctionValue(function (args) {
+    var p = positional(args);
+    var out = new Map();
+    if (p.pos.length) items(p.pos[0]).forEach(function (kv) { if (kv instanceof ArrayValue) out.set(pyStr(kv.value[0]), kv.value[1]); else fail('dict() needs pairs'); });
+    if (p.pos.length && p.pos[0] instanceof ObjectValue) p.pos[0].value.forEach(function (x, key) { out.set(key, x); });
+    p.kw.forEach(function (x, key) { out.set(key, x); });
+    return new ObjectValue(out);
+  }));
+  GLOBALS.set('cycler', new FunctionValue(function (args) {
+    var list = positional(args).pos, at = 0;
+    if (!list.length) fail('at least one item has to be provided');
+    var entries = new Map();
+    entries.set('current', list[0]);
+    entries.set('next', new FunctionValue(function () { var v = list[at]; at = (at + 1) % list.length; entries.set('current', list[at]); return v; }));
+    entries.set('reset', new FunctionValue(function () { at = 0; entries.set('current', list[0]); return new NullValue(null); }));
+    return new ObjectValue(entries);
+  }));
+  GLOBALS.set('joiner', new FunctionValue(function (args) {
+    var p = positional(args), sep = arg(p.pos, p.kw, 0, 'sep', str(', ')), used = false;
+    return new FunctionValue(function () { if (!used) { used = true; return str(''); } return sep; });
+  }));
+
   // ---- the entry point --------------------------------------------------------------------------------------
   /**
    * Renders with Python Jinja2's default whitespace (no trim_blocks, no lstrip_blocks, one trailing newline
@@ -639,11 +1063,14 @@ export const JINJA2_COMPAT_GUEST = String.raw`
    */
   globalThis.__render = function (template, contextJson, maxOutputChars) {
     try {
-      var parsed = parse(tokenize(rawBlocksAsLiterals(template), {}));
+      currentMaxChars = maxOutputChars;
+      // {%+ and +%} only turn lstrip_blocks and trim_blocks off for one tag: both are off here already.
+      var parsed = parse(tokenize(rawBlocksAsLiterals(template).replace(/\{%\+/g, '{%').replace(/\+%\}/g, '%}'), {}));
       var env = new Environment();
       env.set('false', false); env.set('true', true); env.set('none', null);
       env.set('False', false); env.set('True', true); env.set('None', null);
       env.set('range', sandboxedRange);
+      GLOBALS.forEach(function (fn, name) { env.setVariable(name, fn); });
       var context = JSON.parse(contextJson);
       Object.keys(context).forEach(function (key) { env.setVariable(key, convertToRuntimeValues(context[key])); });
       var out = new Interpreter(env).run(parsed).value;
@@ -651,6 +1078,7 @@ export const JINJA2_COMPAT_GUEST = String.raw`
       return [true, out];
     } catch (e) {
       var message = String(e && e.message !== undefined ? e.message : e);
+      if (/^output limit:/.test(message)) return [false, message, 'output'];
       var kind = /stack overflow|too much recursion/i.test(message) ? 'stack' : /out of memory|string too long|invalid array length/i.test(message) ? 'memory' : 'error';
       return [false, message, kind];
     }

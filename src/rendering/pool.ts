@@ -53,6 +53,7 @@ export class RenderPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  private readyWaiters: Array<() => void> = [];
 
   /** Threads started so far (the first, and one after each overrun or crash). */
   threadsStarted = 0;
@@ -76,6 +77,18 @@ export class RenderPool {
       this.queue.push({ id: this.nextId++, template, contextJson, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Starts the render thread now and resolves once it has loaded the engine (or could not start): the first
+   * template then does not pay for the thread, the WebAssembly module and the engine (about a second on a busy
+   * machine). The API calls it at start.
+   */
+  warm(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.ensureWorker();
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** Stops the thread; pending renders fail. */
@@ -118,6 +131,7 @@ export class RenderPool {
     if (worker !== this.worker) return;
     if (reply.id === 0) {
       this.ready = true;
+      for (const wake of this.readyWaiters.splice(0)) wake();
       this.pump();
       return;
     }
@@ -149,6 +163,7 @@ export class RenderPool {
     const p = this.current;
     this.current = undefined;
     if (!this.ready) {
+      for (const wake of this.readyWaiters.splice(0)) wake();
       // It never came up (a broken install): fail what waits instead of restarting it in a loop.
       const failed = new Error(`the template renderer could not start: ${e.message}`);
       p?.reject(failed);

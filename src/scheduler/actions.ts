@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/index.js';
 import { DeviceRequestError, execBodySchema, normalizeExecRequest, redactRequest, type DeviceJobRequest } from '../device/request.js';
+import { parsingChecker } from '../device/parsing-check.js';
 import { deviceRequestDefaults, jinja2Renderer } from '../device/service.js';
 import { assertWebhookAllowed } from '../device/webhook-target.js';
 import { HttpConditionError, isHttpBuiltin, parseHttpCondition } from '../service-tasks/http-condition.js';
@@ -91,7 +92,7 @@ export async function checkAction(config: Config, user: SchedulerActor, action: 
     if (!parsed.success) throw new SchedulerError('invalid', actionProblems(parsed.error));
     let request: DeviceJobRequest;
     try {
-      request = await normalizeExecRequest(parsed.data, deviceRequestDefaults(config), jinja2Renderer(config));
+      request = await normalizeExecRequest(parsed.data, deviceRequestDefaults(config), jinja2Renderer(config), parsingChecker(config));
       assertWebhookAllowed(config, request);
     } catch (e) {
       if (e instanceof DeviceRequestError) throw refuse('invalid', `action.${e.field}`, e.message);

@@ -129,6 +129,46 @@ describe('hostile parameters', () => {
   });
 });
 
+describe('parsing templates refused at submission', () => {
+  const job = (parsing: Record<string, unknown>) => ({ driver: 'paramiko', connection_args: { host: '127.0.0.1', port: 1, username: 'u', password: 'p' }, command: 'show interfaces', parsing });
+  const action = (parsing: Record<string, unknown>) => ({ name: `parse-${env.suffix}-${Math.random().toString(36).slice(2, 8)}`, project_id: 1, schedule_type: 'INTERVAL', schedule_config: '3600', is_active: false, action: { type: 'device', ...job(parsing) } });
+  const invalid: Array<[string, Record<string, unknown>, string]> = [
+    ['an unterminated regex group', { name: 'regex', template: '(?P<intf>\\S+' }, 'invalid regex pattern: missing ), unterminated subpattern at position 0'],
+    ['a regex repeating nothing', { name: 'regex', template: '*show' }, 'nothing to repeat'],
+    ['a regex nested 100,000 deep', { name: 'regex', template: `${'('.repeat(100_000)}a${')'.repeat(100_000)}` }, 'invalid regex pattern: it nests too deeply to compile'],
+    ['a TextFSM template without Start', { name: 'textfsm', template: 'Value A (\\S+)\n\nBegin\n  ^${A} -> Record\n' }, "Missing state 'Start'"],
+    ['a TextFSM value regex that does not compile', { name: 'textfsm', template: 'Value A ([z-a]+)\n\nStart\n  ^${A} -> Record\n' }, 'bad character range z-a'],
+  ];
+
+  it('device jobs: 400 on parsing.template in the device envelope, naming the problem; the API answers meanwhile', async () => {
+    for (const [what, parsing, message] of invalid) {
+      const submitted = send('device', 'POST', '/device/exec', JSON.stringify(job(parsing)));
+      expect((await fetch(`${api.url}/health`)).status, `${what}: /health while it compiles`).toBeLessThan(500);
+      const r = await submitted;
+      expectRefusedInEnvelope('device', r, what, 400);
+      expect(r.body.data, what).toEqual({ errors: [{ field: 'parsing.template', message: expect.stringContaining(message) }] });
+    }
+    // Longer than any template: refused by the schema, before anything compiles.
+    const long = await send('device', 'POST', '/device/exec', JSON.stringify(job({ name: 'regex', template: 'a'.repeat(262_145) })));
+    expectRefusedInEnvelope('device', long, 'a 256 KiB pattern', 400);
+    expect(long.text).toContain('parsing.template');
+    // A pattern that compiles is queued, even one that backtracks badly: its parse budget applies when the job runs.
+    const ok = await send('device', 'POST', '/device/exec', JSON.stringify(job({ name: 'regex', template: '^(?P<x>(a|aa)+)$' })));
+    expect(ok.status, ok.text).toBe(200);
+  });
+
+  it('scheduler device actions: 400 on action.parsing.template in the scheduler envelope', async () => {
+    for (const [what, parsing, message] of invalid) {
+      const r = await send('scheduler', 'POST', '/api/v1/scheduler/tasks', JSON.stringify(action(parsing)));
+      expectRefusedInEnvelope('scheduler', r, what, 400);
+      expect(r.text, what).toContain('action.parsing.template');
+      expect(r.body.errors, what).toEqual([{ field: 'action.parsing.template', message: expect.stringContaining(message) }]);
+    }
+    const ok = await send('scheduler', 'POST', '/api/v1/scheduler/tasks', JSON.stringify(action({ name: 'textfsm', template: 'Value A (\\S+)\n\nStart\n  ^${A} up -> Record\n' })));
+    expect(ok.status, ok.text).toBe(200);
+  });
+});
+
 describe('shell metacharacters', () => {
   it('runs a scheduled command as asked and never evaluates names or environment values', async () => {
     const marker = join(tmpdir(), `sy-hostile-${env.suffix}`);

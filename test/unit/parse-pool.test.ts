@@ -90,3 +90,25 @@ describe('the parse pool', () => {
     }
   }, 60_000);
 });
+
+describe('compiling a submission’s templates (compile only, on a thread)', () => {
+  it('compiles without parsing: a catastrophic pattern compiles at once, a broken one fails with its engine’s error', async () => {
+    // The pattern that takes exponential time to match compiles in no time: compile() never matches anything.
+    await expect(pool.compile([evilRegex(), { key: 'fsm', engine: 'textfsm', template: EVIL_FSM, text: EVIL_TEXT }])).resolves.toBeUndefined();
+    await expect(pool.compile([{ key: 'k', engine: 'regex', template: '(?P<a>x', text: '' }])).rejects.toMatchObject({ name: 'PyRegexError', message: expect.stringContaining('missing ), unterminated subpattern') });
+    await expect(pool.compile([{ key: 'k', engine: 'textfsm', template: 'Value X (\\S+)\n\nBegin\n  ^${X} -> Record\n', text: '' }])).rejects.toMatchObject({ name: 'TextFsmTemplateError', message: "Missing state 'Start'." });
+  }, 60_000);
+
+  it('stops a compile over its budget like a parse (ParseTimeout)', async () => {
+    const tight = new ParsePool({ threads: 1, budgetMs: 10 });
+    try {
+      await tight.warm();
+      const huge = `(?:${Array.from({ length: 40_000 }, (_, i) => `w${i}`).join('|')})`;
+      await expect(tight.compile([{ key: 'k', engine: 'regex', template: huge, text: '' }])).rejects.toBeInstanceOf(ParseTimeoutError);
+      // The pool goes on with a fresh thread.
+      await expect(tight.compile([ordinary()])).resolves.toBeUndefined();
+    } finally {
+      await tight.close();
+    }
+  }, 60_000);
+});

@@ -4,6 +4,7 @@ import { testDeviceConnection } from '../../device/connection-test.js';
 import { JOB_STATUS_WORDS } from '../../device/job-view.js';
 import { assertWebhookAllowed } from '../../device/webhook-target.js';
 import { bulkBodySchema, checkConnectionForDriver, connectionArgsSchema, DeviceRequestError, execBodySchema, normalizeExecRequest, type ExecBody, type Renderer } from '../../device/request.js';
+import { parsingChecker } from '../../device/parsing-check.js';
 import { cancelJobs, deviceRequestDefaults, listJobs, jinja2Renderer, selectWorkers, submitDeviceJob, toWorkerView, type DeviceServiceDeps } from '../../device/service.js';
 import type { AppEnv } from '../context.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
@@ -84,7 +85,7 @@ function renderOnce(render: Renderer): Renderer {
 
 async function normalizeOr400(body: ExecBody, deps: DeviceServiceDeps, ttl: number, render: Renderer = jinja2Renderer(deps.config)) {
   try {
-    const req = await normalizeExecRequest(body, deviceRequestDefaults(deps.config, ttl), render);
+    const req = await normalizeExecRequest(body, deviceRequestDefaults(deps.config, ttl), render, parsingChecker(deps.config));
     assertWebhookAllowed(deps.config, req);
     return req;
   } catch (e) {
