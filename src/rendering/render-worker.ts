@@ -47,5 +47,5 @@ port.on('message', (req: RenderRequest) => {
 // Loading the engine is paid at start, not by the first job; and so is the first run of the interpreter's code,
 // which V8 compiles function by function when the WebAssembly first calls it (a first real template took 0.2-0.8 s
 // after an empty warm-up render, a few ms after this one).
-sandbox.render(WARM_UP_TEMPLATE, { items: [{ name: 'Gi0/1', vlan: 10, on: true }, { name: 'Gi0/2', vlan: 20, on: false }], d: { b: 2, a: 1.5 } });
+sandbox.warmUp(WARM_UP_TEMPLATE, { items: [{ name: 'Gi0/1', vlan: 10, on: true }, { name: 'Gi0/2', vlan: 20, on: false }], d: { b: 2, a: 1.5 } });
 port.postMessage({ id: 0, ok: true, text: 'ready' } satisfies RenderReply);

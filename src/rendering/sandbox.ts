@@ -13,6 +13,8 @@ import { guestScript } from './guest-source.js';
 
 /** The guest's JS stack: deep enough for nested loops and macros, far below the wasm stack. */
 const GUEST_STACK_BYTES = 256 * 1024;
+/** Time the warm-up render may take (ours, not a caller's, and slow on a busy machine). */
+const WARM_UP_TIME_MS = 10_000;
 /** Replace the warm context after this many renders anyway (bounds whatever a render could leave behind). */
 const RENDERS_PER_CONTEXT = 5000;
 
@@ -45,10 +47,27 @@ export class JinjaSandbox {
 
   /** Renders `template` with `context` (plain JSON data); throws TemplateError or TemplateLimitError. */
   render(template: string, context: Record<string, unknown>): string {
+    return this.renderWithin(template, context, this.limits.timeMs);
+  }
+
+  /**
+   * Loads the engine and renders our own warm-up template with time to spare (the first run of the interpreter's
+   * code is slow: V8 compiles the WebAssembly as it is first called). Never throws: a failed warm-up only means
+   * the first job pays instead.
+   */
+  warmUp(template: string, context: Record<string, unknown>): void {
+    try {
+      this.renderWithin(template, context, WARM_UP_TIME_MS);
+    } catch {
+      // the next render loads the engine again if this one spoiled it
+    }
+  }
+
+  private renderWithin(template: string, context: Record<string, unknown>, timeMs: number): string {
     const contextJson = JSON.stringify(context);
     const ctx = this.warmContext();
     this.renders++;
-    this.deadline = renderClock() + this.limits.timeMs;
+    this.deadline = renderClock() + timeMs;
     const fn = ctx.getProp(ctx.global, '__render');
     const args = [ctx.newString(template), ctx.newString(contextJson), ctx.newNumber(this.limits.outputChars)];
     let spoiled = false;
