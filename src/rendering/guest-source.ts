@@ -68,7 +68,7 @@ const LIBRARY_EDITS: ReadonlyArray<{ why: string; from: RegExp; to: string }> = 
   {
     why: 'every iteration of one loop shares a state object (what loop.changed() remembers)',
     from: /\);\n(\s*)this\.bindLoopVariable\(loopvar, items\[i\], scope\);/,
-    to: ');\n$1scope.variables.get("loop")._loopState = loopState;\n$1this.bindLoopVariable(loopvar, items[i], scope);',
+    to: ');\n$1const loopValue = scope.variables.get("loop");\n$1loopValue._loopState = loopState;\n$1loopValue._depth = depth;\n$1if (node.recursive) loopValue._recurse = (it) => this.renderFor(node, environment, it, depth + 1);\n$1this.bindLoopVariable(loopvar, items[i], scope);',
   },
   {
     why: 'the state object of a loop',
@@ -108,6 +108,31 @@ const LIBRARY_EDITS: ReadonlyArray<{ why: string; from: RegExp; to: string }> = 
         statement.assignments.forEach((a, i) => withScope.setVariable(a[0], values[i]));
         return this.evaluateBlock(statement.body, withScope);
       }`,
+  },
+  {
+    why: 'recursive loops: `{% for x in tree recursive %}` is parsed',
+    from: /const iterable = parseExpression\(\);\n(\s*)expect\(TOKEN_TYPES\.CloseStatement, "Expected closing statement token"\);/,
+    to: 'const iterable = parseExpression();\n$1const recursive = isIdentifier("recursive");\n$1if (recursive) ++current;\n$1expect(TOKEN_TYPES.CloseStatement, "Expected closing statement token");',
+  },
+  {
+    why: 'a recursive loop remembers that it is one',
+    from: /return new For\(loopVariable, iterable, body, alternative\);/,
+    to: 'const forNode = new For(loopVariable, iterable, body, alternative);\n    forNode.recursive = recursive;\n    return forNode;',
+  },
+  {
+    why: 'loop(children) renders the same loop over other items, one level deeper',
+    from: /renderFor\(node, environment\) \{/,
+    to: 'renderFor(node, environment, recursedIterable, depth = 0) {',
+  },
+  {
+    why: 'the iterable of a recursive call (a select loop)',
+    from: /iterable = this\.evaluate\(select\.lhs, scope\);/,
+    to: 'iterable = recursedIterable ?? this.evaluate(select.lhs, scope);',
+  },
+  {
+    why: 'the iterable of a recursive call',
+    from: /iterable = this\.evaluate\(node\.iterable, scope\);/,
+    to: 'iterable = recursedIterable ?? this.evaluate(node.iterable, scope);',
   },
   {
     why: 'a tuple is iterable',

@@ -489,8 +489,8 @@ export const JINJA2_COMPAT_GUEST = String.raw`
   LoopValue.prototype.createEntries = function () {
     var entries = baseLoopEntries.call(this);
     var i = this.iteration;
-    entries.set('depth', int(1));
-    entries.set('depth0', int(0));
+    entries.set('depth', int((this._depth || 0) + 1));
+    entries.set('depth0', int(this._depth || 0));
     var self = this;
     entries.set('changed', new FunctionValue(function (args) {
       // True on the first call and whenever the arguments differ from the last call's (per loop, as in Jinja2).
@@ -505,6 +505,20 @@ export const JINJA2_COMPAT_GUEST = String.raw`
       return args[i % args.length];
     }));
     return entries;
+  };
+
+  // loop(items) inside a recursive loop: the loop's body over those items, one level deeper.
+  var baseCall = Interpreter.prototype.evaluateCallExpression;
+  Interpreter.prototype.evaluateCallExpression = function (expr, environment) {
+    if (expr.callee.type === 'Identifier' && expr.callee.value === 'loop') {
+      var loop = environment.lookupVariable('loop');
+      if (loop instanceof LoopValue && loop._recurse) {
+        var args = this.evaluateCallArguments(expr.args, environment);
+        if (args.length !== 1) fail('loop() takes one argument, the items to loop over');
+        return str(loop._recurse(args[0]));
+      }
+    }
+    return baseCall.call(this, expr, environment);
   };
 
   // ---- operators as Python has them: ~ and % on strings, % on numbers, == by value and type ------------------
