@@ -360,6 +360,7 @@ export const JINJA2_COMPAT_GUEST = String.raw`
   });
   F.set('abs', function (v) {
     if (v instanceof FloatValue) return new FloatValue(Math.abs(v.value));
+    if (v instanceof IntegerValue && typeof v.value === 'bigint') return new IntegerValue(v.value < 0 ? -v.value : v.value);
     if (isNum(v)) return int(Math.abs(num(v)));
     return fail('bad operand type for abs(): ' + v.type);
   });
@@ -893,25 +894,53 @@ export const JINJA2_COMPAT_GUEST = String.raw`
   });
 
   // Python's pprint.pformat (width 80, dicts sorted by key): one line when it fits, else one item per line.
-  function pformat(v, indent, allowance) {
+  function pformat(v, indent, allowance, level) {
+    level = (level || 0) + 1;
     var rep = pyReprSorted(v);
     if (rep.length <= 80 - indent - allowance) return rep;
+    if (v instanceof StringValue && v.value.length) return pformatStr(v.value, indent, allowance, level, rep);
     if (v instanceof ObjectValue && v.value.size) {
       var keys = Array.from(v.value.keys()).sort(function (x, y) { return x < y ? -1 : x > y ? 1 : 0; });
       var inner = indent + 1, parts = [];
       keys.forEach(function (key, i) {
         var last = i === keys.length - 1, krep = pyStrRepr(key);
-        parts.push(krep + ': ' + pformat(v.value.get(key), inner + krep.length + 2, last ? allowance + 1 : 1));
+        parts.push(krep + ': ' + pformat(v.value.get(key), inner + krep.length + 2, last ? allowance + 1 : 1, level));
       });
       return '{' + parts.join(',\n' + ' '.repeat(inner)) + '}';
     }
     if (v instanceof ArrayValue && v.value.length) {
       var tuple = v instanceof TupleValue, endch = tuple ? (v.value.length === 1 ? ',)' : ')') : ']';
       var ind = indent + 1, n = v.value.length;
-      var body = v.value.map(function (x, i) { return pformat(x, ind, i === n - 1 ? allowance + endch.length : 1); });
+      var body = v.value.map(function (x, i) { return pformat(x, ind, i === n - 1 ? allowance + endch.length : 1, level); });
       return (tuple ? '(' : '[') + body.join(',\n' + ' '.repeat(ind)) + endch;
     }
     return rep;
+  }
+  // pprint's _pprint_str: a long string as adjacent literals split at word ends, in parentheses at the top.
+  function pformatStr(text, indent, allowance, level, whole) {
+    var lines = text.match(/[^\n\r]*(\r\n|\n|\r|$)/g).filter(function (l) { return l !== ''; });
+    if (level === 1) { indent += 1; allowance += 1; }
+    var maxWidth = 80 - indent, maxWidth1 = maxWidth, chunks = [], last = '';
+    lines.forEach(function (line, i) {
+      last = pyStrRepr(line);
+      if (i === lines.length - 1) maxWidth1 -= allowance;
+      if (last.length <= maxWidth1) { chunks.push(last); return; }
+      var parts = line.match(/\S*\s*/g);
+      parts.pop();
+      var maxWidth2 = maxWidth, current = '';
+      parts.forEach(function (part, j) {
+        var candidate = current + part;
+        if (j === parts.length - 1 && i === lines.length - 1) maxWidth2 -= allowance;
+        if (pyStrRepr(candidate).length > maxWidth2) {
+          if (current) chunks.push(pyStrRepr(current));
+          current = part;
+        } else current = candidate;
+      });
+      if (current) chunks.push(pyStrRepr(current));
+    });
+    if (chunks.length === 1) return whole;
+    var out = chunks.join('\n' + ' '.repeat(indent));
+    return level === 1 ? '(' + out + ')' : out;
   }
   function pyReprSorted(v) {
     if (v instanceof ObjectValue) {
