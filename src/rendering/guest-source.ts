@@ -168,6 +168,8 @@ function __pyNormalInt(b) {
 function __pyIntegerValue(text) {
   var negative = text[0] === '-';
   var body = text.replace(/^[-+]/, '');
+  // Python 3.11 refuses to convert more than 4300 digits; a BigInt parse is one step the interrupt cannot stop.
+  if (body.length > 4300) throw new SyntaxError('integer literal too long: more than 4300 digits');
   var b = BigInt(/^0\\d/.test(body) ? body.replace(/^0+(?=.)/, '') : body);
   return __pyNormalInt(negative ? -b : b);
 }

@@ -341,6 +341,8 @@ export const JINJA2_COMPAT_GUEST = String.raw`
     if (v instanceof StringValue) {
       var s = v.value.trim().replace(/_/g, '');
       var digits = base === 16 ? /^[-+]?(0[xX])?[0-9a-fA-F]+$/ : base === 8 ? /^[-+]?(0[oO])?[0-7]+$/ : base === 2 ? /^[-+]?(0[bB])?[01]+$/ : /^[-+]?\d+$/;
+      // Python 3.11 refuses to convert more than 4300 digits (int() raises, the filter gives its default).
+      if (digits.test(s) && s.length > 4301) return dflt;
       if (digits.test(s)) {
         var neg = s[0] === '-';
         s = s.replace(/^[-+]/, '');
@@ -1004,8 +1006,10 @@ export const JINJA2_COMPAT_GUEST = String.raw`
   var ZERO = BigInt(0), ONE = BigInt(1);
   function intArithmetic(op, l, r) {
     var a = bigOf(l), b = bigOf(r);
-    if (op === '+') return intResult(a + b);
-    if (op === '-') return intResult(a - b);
+    if (op === '+' || op === '-') {
+      tooBig(Math.max(bitLength(a), bitLength(b)) + 1);
+      return intResult(op === '+' ? a + b : a - b);
+    }
     if (op === '*') { tooBig(bitLength(a) + bitLength(b)); return intResult(a * b); }
     if (op === '//' || op === '%') {
       if (b === ZERO) fail('integer division or modulo by zero');
