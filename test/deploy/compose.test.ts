@@ -269,6 +269,13 @@ describe('docker-compose.yml, loaded by the Compose Specification loader', () =>
     expect(env('api').TEMPORAL_UI_ORIGINS!.split(',')).toContain(ui.TEMPORAL_CORS_ORIGINS);
   });
 
+  it('stops an API without a drain notice, because the proxy does not probe /readyz and retries a refused connection elsewhere', () => {
+    expect(env('api').API_DRAIN_NOTICE_SECONDS).toBe('0');
+    const nginx = readFileSync(join(repoRoot, 'deploy/compose/nginx.conf'), 'utf8');
+    expect(nginx).toMatch(/proxy_next_upstream error/);
+    expect(nginx).not.toMatch(/readyz/);
+  });
+
   it('runs api and worker read-only with a writable /tmp', () => {
     for (const name of ['api', 'worker']) {
       expect(svc(name).read_only).toBe(true);

@@ -30,7 +30,7 @@ interface Container {
   ports: { name: string; containerPort: number }[];
   startupProbe: { httpGet: { path: string; port: string }; periodSeconds: number; failureThreshold: number };
   livenessProbe: { httpGet: { path: string; port: string } };
-  readinessProbe: { httpGet: { path: string; port: string } };
+  readinessProbe: { httpGet: { path: string; port: string }; periodSeconds: number; timeoutSeconds: number; failureThreshold: number };
   resources: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext: Record<string, unknown>;
 }
@@ -39,6 +39,7 @@ interface PodSpec {
   securityContext: Record<string, unknown>;
   volumes: { name: string; secret?: { secretName: string }; emptyDir?: object }[];
   automountServiceAccountToken: boolean;
+  terminationGracePeriodSeconds: number;
 }
 
 function render(values: string): K8sObject[] {
@@ -149,6 +150,22 @@ describe('helm chart deploy/helm/switchyard', () => {
     expect(config.BOOT_DEADLINE_SECONDS).toBe(String(values.bootDeadlineSeconds));
     const worker = podSpec(find(objects, 'Deployment', 'sy-switchyard-worker')).containers[0]!;
     expect(worker.env.find((e) => e.name === 'WORKER_HTTP_PORT')?.value).toBe(String(worker.ports[0]!.containerPort));
+  });
+
+  it('gives the API a drain notice longer than its readiness probe takes to see a drain, and notice + drain within the grace period', () => {
+    const pod = podSpec(find(rendered['credentials-values.yaml']!, 'Deployment', 'sy-switchyard-api'));
+    const c = pod.containers[0]!;
+    const env = (name: string) => Number(c.env.find((e) => e.name === name)?.value);
+    const notice = env('API_DRAIN_NOTICE_SECONDS');
+    const drain = env('API_DRAIN_SECONDS');
+    const probe = c.readinessProbe;
+    // The kubelet marks the pod unready after failureThreshold failed probes, each up to timeoutSeconds late.
+    expect(notice).toBeGreaterThan(probe.periodSeconds * probe.failureThreshold + probe.timeoutSeconds);
+    expect(notice + drain).toBeLessThan(pod.terminationGracePeriodSeconds);
+    // The chart refuses values whose drain the kubelet would cut short with SIGKILL.
+    const bad = runTool(tool('helm'), ['template', 'sy', chart, '-f', join(chart, 'ci', 'credentials-values.yaml'), '--set', 'api.drainNoticeSeconds=25']);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/api\.drainNoticeSeconds \(25\) \+ api\.drainSeconds \(10\) must be less than api\.terminationGracePeriodSeconds \(30\)/);
   });
 
   for (const v of valuesFiles) {
