@@ -86,16 +86,34 @@ export function toApiError(e: unknown): ApiError {
   if (e instanceof SyntaxError) return new ApiError(400, 'Invalid JSON body');
   if (isUnavailableError(e)) return new ApiError(503, 'Database unavailable, try again shortly');
   if (isInvalidDocumentError(e)) return new ApiError(400, 'Invalid parameter: a value cannot be stored (nested arrays, or field names starting with $ or holding a dot)');
-  if (isTemporalUnavailable(e)) return new ApiError(503, 'Workflow engine unavailable, try again shortly');
+  const temporal = temporalRetryLater(e);
+  if (temporal) return new ApiError(503, temporal);
   if ((e as Error | null)?.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') {
     return new ApiError(503, 'No worker answered in time, try again shortly');
   }
   return new ApiError(500, 'Internal server error');
 }
 
-function isTemporalUnavailable(e: unknown): boolean {
-  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) from the Temporal client.
-  const code = (e as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (e as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return (e as Error | null)?.name === 'ServiceError' && (code === 14 || code === 4);
+/** gRPC status codes the Temporal client passes on (ServiceError, the status on it or on its cause). */
+const GRPC = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, UNAVAILABLE: 14 } as const;
+
+/**
+ * What a Temporal client error means for the caller when it is "try again shortly": the 503 message, else null.
+ * - UNAVAILABLE, DEADLINE_EXCEEDED: the engine is away or slow.
+ * - RESOURCE_EXHAUSTED: the engine is busy (rate limits, too many Updates in flight on one workflow).
+ * - FAILED_PRECONDITION "workflow task failure" (the server's WorkflowNotReady): an Update whose workflow task
+ *   failed before the Update was accepted, as happens when the worker running it stops (a rolling restart). The
+ *   Update was not applied; sent again it reaches the next worker. Any other FAILED_PRECONDITION stays a 500.
+ */
+export function temporalRetryLater(e: unknown): string | null {
+  if ((e as Error | null)?.name !== 'ServiceError') return null;
+  const own = e as { code?: unknown; details?: unknown; message?: unknown; cause?: { code?: unknown; details?: unknown; message?: unknown } };
+  const status = typeof own.code === 'number' ? own : own.cause;
+  if (!status) return null;
+  if (status.code === GRPC.UNAVAILABLE || status.code === GRPC.DEADLINE_EXCEEDED) return 'Workflow engine unavailable, try again shortly';
+  if (status.code === GRPC.RESOURCE_EXHAUSTED) return 'Workflow engine busy, try again shortly';
+  const text = `${String(status.details ?? '')} ${String(status.message ?? '')}`;
+  if (status.code === GRPC.FAILED_PRECONDITION && /workflow task failure/i.test(text)) return 'No worker could take the request just now (a worker restarted), try again shortly';
+  return null;
 }
 
