@@ -2,7 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { createBaselineActivities } from './activities.js';
 import type { createSshBaselineActivities } from './ssh.js';
 
-const { noop, noteStart } = proxyActivities<ReturnType<typeof createBaselineActivities>>({ startToCloseTimeout: '30s' });
+const { noop, noteStart, noteCommand } = proxyActivities<ReturnType<typeof createBaselineActivities>>({ startToCloseTimeout: '30s' });
 const ssh = proxyActivities<ReturnType<typeof createSshBaselineActivities>['activities']>({ startToCloseTimeout: '60s', retry: { maximumAttempts: 1 } });
 
 /** The bare engine's unit of work: one workflow, one trivial activity, no mirror, no codec. */
@@ -13,6 +13,11 @@ export async function baselineWorkflow(n: number): Promise<number> {
 /** A bare scheduled run: its first workflow task's time, then one activity that notes when it started. */
 export async function baselineScheduledWorkflow(): Promise<void> {
   await noteStart(Date.now());
+}
+
+/** A bare scheduled run doing a scheduler task's work: its first workflow task's time, then the command. */
+export async function baselineScheduledCommandWorkflow(command: string): Promise<void> {
+  await noteCommand(Date.now(), command);
 }
 
 // Two runs on the shared machine each lost one attempt that started and never completed (60 s timeout, cause not

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -6,25 +6,45 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s. */
 const TICK_MS = 10;
 
-/** CPU milliseconds a process has used (user + system, all threads); null when it is gone or not readable. */
-function processCpuMs(pid: number): number | null {
+/**
+ * A server's CPU with its children's: PostgreSQL serves each connection in a forked backend. Live children are
+ * read one by one, exited ones are in the parent's cutime/cstime once reaped, so the sum only grows.
+ */
+function serverCpuMs(pid: number): number | null {
+  let fields: string[];
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   } catch {
     return null;
   }
+  let ms = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * TICK_MS;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const child = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      if (Number(child[1]) === pid) ms += (Number(child[11]) + Number(child[12])) * TICK_MS;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ms;
 }
 
-/** The local stack's servers this clone started (scripts/stack/up.sh writes their pid files). */
+/**
+ * The local stack's servers this clone started (scripts/stack/up.sh writes their pid files), in SWITCHYARD_STATE
+ * or, when the servers a bench uses live in several state directories (bench/engines.ts: each engine's stack
+ * beside one shared FerretDB and Kafka), in each directory BENCH_STACK_STATES names (':'-separated).
+ */
 function stackServers(): Array<{ name: string; pid: number }> {
-  const dir = join(process.env.SWITCHYARD_STATE ?? join(ROOT, '.stack'), 'pids');
+  const dirs = process.env.BENCH_STACK_STATES?.split(':').filter(Boolean) ?? [process.env.SWITCHYARD_STATE ?? join(ROOT, '.stack')];
   const out: Array<{ name: string; pid: number }> = [];
-  for (const name of ['temporal', 'ferretdb', 'kafka']) {
-    try {
-      out.push({ name, pid: Number(readFileSync(join(dir, `${name}.pid`), 'utf8').trim()) });
-    } catch {
-      // not started by this clone: not measured
+  for (const dir of dirs) {
+    for (const name of ['temporal', 'temporal-server', 'postgresql', 'ferretdb', 'kafka']) {
+      try {
+        out.push({ name, pid: Number(readFileSync(join(dir, 'pids', `${name}.pid`), 'utf8').trim()) });
+      } catch {
+        // not started by this clone: not measured
+      }
     }
   }
   return out;
@@ -41,13 +61,13 @@ export interface CpuSplit {
  */
 export async function measureCpu<T>(fn: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
   const servers = stackServers();
-  const before = servers.map((s) => processCpuMs(s.pid));
+  const before = servers.map((s) => serverCpuMs(s.pid));
   const self = process.cpuUsage();
   const result = await fn();
   const used = process.cpuUsage(self);
   const ms: Record<string, number> = { bench: (used.user + used.system) / 1000 };
   servers.forEach((s, i) => {
-    const after = processCpuMs(s.pid);
+    const after = serverCpuMs(s.pid);
     if (after !== null && before[i] !== null) ms[s.name] = after - before[i]!;
   });
   return { result, cpu: { ms } };
