@@ -9,20 +9,27 @@ import { loadConfig } from '../src/config/index.js';
 import { connectMongo } from '../src/store/mongo.js';
 import { connectTemporalClient } from '../src/temporal/connection.js';
 import protoPkg from '@temporalio/proto';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startSshd } from '../test/support/sshd.js';
-import { runEngineBaseline } from './engine-baseline/index.js';
-import { measureCpu } from './lib/cpu.js';
+import { connectBaseline } from './engine-baseline/index.js';
+import { createSshBaselineActivities } from './engine-baseline/ssh.js';
+import type { baselineSshWorkflow } from './engine-baseline/workflows.js';
+import { fromConnectionArgs } from '../src/ssh/connection.js';
+import type { SessionSpec } from '../src/ssh/session-pool.js';
 import { summarize, type Throughput } from './lib/stats.js';
 
 // npx tsx bench/peer-netpulse.ts [--jobs 200] [--concurrency 20] [--poll 100] [--hosts 1] [--mode pinned|fifo]
-//   [--shape one,split] [--systems netpulse,switchyard] [--no-engine]
+//   [--shape one,split] [--systems netpulse,switchyard] [--no-engine] [--compare <another checkout>]
 // Pinned (or fifo) device jobs the way a NetPulse client runs them, against NetPulse 0.4.3 and Switchyard in the
 // same run, on the same OpenSSH targets (one private sshd listening on 127.0.0.1 … 127.0.0.<hosts>): `concurrency`
 // clients each submit `echo <n>` (driver paramiko) and poll the job by id every `poll` ms until it ends.
 // Throughput runs from the first submit to the last terminal answer; latency is submit → terminal answer.
 // Switchyard runs as `npm start` does (API and worker in one process, shape `one`) and/or as separate API and
 // worker processes (`split`); CPU per job is read from /proc for each process (API, worker, Temporal, FerretDB;
-// NetPulse's gunicorn, node and fifo workers and Redis). The bare engine's cost per workflow is measured first.
+// NetPulse's gunicorn, node and fifo workers and Redis). The bare engine runs first: per job one bare Temporal
+// workflow whose one activity runs the same command on a held session per host (pooled, as pinned; a fresh
+// connection for fifo), started by a plain client and polled the same way (DescribeWorkflowExecution every
+// `poll` ms), plain worker and client in the bench process: no HTTP, no MongoDB, no lane, no codec.
 // NetPulse must be running: bench/peers/netpulse-setup.sh install && bench/peers/netpulse-setup.sh start.
 // Needs root (the private sshd) and the local stack.
 
@@ -45,6 +52,8 @@ if (mode !== 'pinned' && mode !== 'fifo') throw new Error('--mode is pinned or f
 const shapes = opt('shape', 'one,split').split(',');
 const systems = opt('systems', 'netpulse,switchyard').split(',');
 const withEngine = !args.includes('--no-engine');
+// Another checkout of Switchyard (say, main before a change) run beside this one, each shape, in the same run.
+const compareRepo = args.includes('--compare') ? opt('compare', '') : '';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const NETPULSE_RUN = join(process.env.PEER_DIR ?? join(homedir(), '.cache/switchyard/peers'), 'netpulse-run');
 const NETPULSE_URL = opt('netpulse-url', `http://127.0.0.1:${process.env.NETPULSE_PORT ?? 9100}`);
@@ -163,8 +172,51 @@ function switchyardClient(url: string, key: string): SystemClient {
   };
 }
 
+/** The bare engine as a client sees it: start a workflow, describe it every `poll` ms until it is closed. */
+async function bareEngine(hosts: string[]) {
+  const cfg = loadConfig({ env: process.env });
+  const targets: Record<string, SessionSpec> = Object.fromEntries(
+    hosts.map((host) => [host, { driver: 'paramiko', connection: fromConnectionArgs({ host, port: ssh.port, username: ssh.username, password: ssh.password }) }]),
+  );
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // installed already
+  }
+  const bareSsh = createSshBaselineActivities(targets);
+  const taskQueue = `bench-peer-bare-${randomBytes(4).toString('hex')}`;
+  const bare = await connectBaseline(cfg.temporal.address, cfg.temporal.namespace, taskQueue, bareSsh.activities);
+  const running = bare.worker.run();
+  let seq = 0;
+  const client: SystemClient = {
+    name: 'bare engine',
+    async submit(n, host) {
+      const h = await bare.client.workflow.start<typeof baselineSshWorkflow>('baselineSshWorkflow', {
+        taskQueue,
+        workflowId: `${taskQueue}-${++seq}`,
+        args: [mode === 'pinned' ? 'pooled' : 'fresh', host, `echo ${n}`],
+      });
+      return h.workflowId;
+    },
+    async poll(id) {
+      const d = await bare.client.workflow.getHandle(id).describe();
+      return d.status.name === 'RUNNING' ? null : d.status.name === 'COMPLETED' ? 'finished' : d.status.name.toLowerCase();
+    },
+  };
+  const close = async () => {
+    bare.worker.shutdown();
+    await running;
+    await bareSsh.close();
+    await bare.close();
+  };
+  return { client, close };
+}
+
 /** `concurrency` clients, each: submit, poll every `pollMs` until the job ends, next job. Host i % hosts. */
+/** Per job id, epoch ms: submit sent, submit answered, terminal answer seen (the stages of the last drive). */
+const clientTimes = new Map<string, { sent: number; answered: number; seen: number }>();
 async function drive(sys: SystemClient, label: string, n: number, hosts: string[]): Promise<Throughput & { bad: number; polls: number }> {
+  clientTimes.clear();
   let next = 0;
   let bad = 0;
   let polls = 0;
@@ -175,7 +227,9 @@ async function drive(sys: SystemClient, label: string, n: number, hosts: string[
     Array.from({ length: Math.min(concurrency, n) }, async () => {
       for (let i = next++; i < n; i = next++) {
         const t0 = performance.now();
+        const sent = Date.now();
         const id = await sys.submit(i, hosts[i % hosts.length]!);
+        const answered = Date.now();
         let status: string | null = null;
         while (status === null) {
           await sleep(pollMs);
@@ -183,6 +237,7 @@ async function drive(sys: SystemClient, label: string, n: number, hosts: string[
           status = await sys.poll(id);
         }
         const t1 = performance.now();
+        clientTimes.set(id, { sent, answered, seen: Date.now() });
         if (status !== 'finished') bad++;
         latencies.push(t1 - t0);
         lastEnd = Math.max(lastEnd, t1);
@@ -205,9 +260,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-function startProcess(role: 'both' | 'api' | 'worker', env: Record<string, string>): Promise<{ child: ChildProcess; ready: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench/peers/switchyard-process.ts'), role], {
-    cwd: REPO,
+function startProcess(role: 'both' | 'api' | 'worker', env: Record<string, string>, repo = REPO): Promise<{ child: ChildProcess; ready: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'bench/peers/switchyard-process.ts'), role], {
+    cwd: repo,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
     detached: true,
@@ -234,6 +289,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 // ---- inside a lane: from the job records (start_time is taken before the claim, end_time after the command) ----
 
 interface LaneRecord {
+  task_id?: string;
   host?: string | null;
   create_time?: Date;
   start_time?: Date | null;
@@ -254,6 +310,19 @@ function laneTimes(records: LaneRecord[]): void {
   }
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
   const p = (a: number[], q: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(q * a.length))] ?? NaN;
+  // A job's stages as the client and the record see them: submit (sent → answered), waiting (created → started:
+  // the lane's hand-off), running (started → ended: claim + command + outcome write), seen (ended → the poll
+  // that answered terminal).
+  const stages: Record<string, number[]> = { submit: [], waiting: [], running: [], seen: [] };
+  for (const r of records) {
+    const c = r.task_id ? clientTimes.get(r.task_id) : undefined;
+    if (!c || !r.create_time || !r.start_time || !r.end_time) continue;
+    stages.submit!.push(c.answered - c.sent);
+    stages.waiting!.push(r.start_time.getTime() - r.create_time.getTime());
+    stages.running!.push(r.end_time.getTime() - r.start_time.getTime());
+    stages.seen!.push(c.seen - r.end_time.getTime());
+  }
+  console.log(`  stages per job (ms, mean / p50 / p99): ${Object.entries(stages).map(([k, a]) => `${k} ${mean(a).toFixed(0)}/${p(a, 0.5)}/${p(a, 0.99)}`).join('; ')}`);
   console.log(
     `  inside the lane (${run.length} jobs): claim + command mean ${mean(run).toFixed(1)} ms (p50 ${p(run, 0.5)}, p99 ${p(run, 0.99)}); end → next start mean ${mean(gap).toFixed(1)} ms (p50 ${p(gap, 0.5)}, p99 ${p(gap, 0.99)}); busy share ${((100 * run.reduce((a, b) => a + b, 0)) / (run.reduce((a, b) => a + b, 0) + gap.reduce((a, b) => a + b, 0))).toFixed(0)} %`,
   );
@@ -330,16 +399,16 @@ console.log(`peer-netpulse: ${jobs} ${mode} jobs, ${concurrency} clients, poll e
 const sshd = await startSshd({ listenHosts: hostList });
 Object.assign(ssh, { username: sshd.username, password: sshd.password, port: sshd.port });
 const tag = randomBytes(4).toString('hex');
-let engine: { result: Throughput; cpu: Record<string, number> } | null = null;
+let engine: Row | null = null;
 try {
   if (withEngine) {
-    const { result, cpu } = await measureCpu(() => runEngineBaseline({ workflows: jobs, concurrency }));
-    engine = { result, cpu: cpu.ms };
-    console.log(
-      `bare engine: ${result.count} one-activity workflows in ${result.seconds.toFixed(2)} s = ${result.perSecond.toFixed(1)}/s, p50 ${result.p50Ms.toFixed(0)} ms; CPU ms per workflow: ${Object.entries(cpu.ms)
-        .map(([k, ms]) => `${k} ${(ms / result.count).toFixed(1)}`)
-        .join(', ')} (${load()})`,
-    );
+    const bare = await bareEngine(hostList);
+    try {
+      await drive(bare.client, 'warm-up', Math.min(10 * hostCount, jobs), hostList);
+      engine = await measured(`bare engine ${mode} (a workflow per job, held session, polled)`, stackWatched(), () => drive(bare.client, 'bare engine', jobs, hostList));
+    } finally {
+      await bare.close();
+    }
   }
 
   let netpulse: Row | null = null;
@@ -351,32 +420,34 @@ try {
   }
 
   if (systems.includes('switchyard')) {
-    for (const shape of shapes) {
+    for (const [shape, repo] of shapes.flatMap((sh) => (compareRepo ? [[sh, compareRepo], [sh, REPO]] : [[sh, REPO]]))) {
+      const which = repo === REPO ? '' : `${repo}: `;
       if (shape !== 'one' && shape !== 'split') throw new Error('--shape: one, split');
       const key = randomBytes(12).toString('hex');
+      const run = `${shape}${which ? 'c' : ''}`;
       const port = await freePort();
       const env = {
         LOG_LEVEL: 'warn',
         API_HOST: '127.0.0.1',
         API_PORT: String(port),
-        MONGO_DB: `bench_peer_${tag}_${shape}`,
-        TEMPORAL_TASK_QUEUE: `bench-peer-${tag}-${shape}`,
-        KAFKA_EVENTS_TOPIC: `bench.peer.${tag}.${shape}`,
-        WORKER_NAME: `bench_peer_${tag}_${shape}`,
+        MONGO_DB: `bench_peer_${tag}_${run}`,
+        TEMPORAL_TASK_QUEUE: `bench-peer-${tag}-${run}`,
+        KAFKA_EVENTS_TOPIC: `bench.peer.${tag}.${run}`,
+        WORKER_NAME: `bench_peer_${tag}_${run}`,
         WORKER_HTTP_PORT: '0',
         DEVICE_API_KEY: key,
       };
       const procs: Array<{ name: string; child: ChildProcess }> = [];
       try {
-        if (shape === 'one') procs.push({ name: 'sy-api+worker', child: (await startProcess('both', env)).child });
+        if (shape === 'one') procs.push({ name: 'sy-api+worker', child: (await startProcess('both', env, repo)).child });
         else {
-          procs.push({ name: 'sy-worker', child: (await startProcess('worker', env)).child });
-          procs.push({ name: 'sy-api', child: (await startProcess('api', env)).child });
+          procs.push({ name: 'sy-worker', child: (await startProcess('worker', env, repo)).child });
+          procs.push({ name: 'sy-api', child: (await startProcess('api', env, repo)).child });
         }
         const sy = switchyardClient(`http://127.0.0.1:${port}`, key);
         await drive(sy, 'warm-up', Math.min(10 * hostCount, jobs), hostList);
         const watched: Watched = [...procs.map((p) => ({ name: p.name, pid: p.child.pid!, group: false })), ...stackWatched()];
-        const label = `Switchyard ${mode} (${shape === 'one' ? 'API+worker one process' : 'API, worker separate'})`;
+        const label = `${which}Switchyard ${mode} (${shape === 'one' ? 'API+worker one process' : 'API, worker separate'})`;
         const row = await measured(label, watched, () => drive(sy, label, jobs, hostList));
         await historyPerJob(env.TEMPORAL_TASK_QUEUE, row.result.count + Math.min(10 * hostCount, jobs));
         if (netpulse) {
@@ -385,20 +456,17 @@ try {
           );
         }
         if (engine) console.log(`  ratio Switchyard/bare engine: ${(row.result.perSecond / engine.result.perSecond).toFixed(2)}×`);
+        if (engine && netpulse) console.log(`  ratio bare engine/NetPulse: ${(engine.result.perSecond / netpulse.result.perSecond).toFixed(2)}×`);
       } finally {
         for (const p of procs.reverse()) await stopProcess(p.child);
         const mongo = await connectMongo(loadConfig({ env: { ...process.env, ...env } }));
-        laneTimes(await mongo.db.collection<LaneRecord>('tasks').find({ kind: 'device' }, { projection: { host: 1, start_time: 1, end_time: 1, create_time: 1 } }).toArray());
+        laneTimes(await mongo.db.collection<LaneRecord>('tasks').find({ kind: 'device' }, { projection: { task_id: 1, host: 1, start_time: 1, end_time: 1, create_time: 1 } }).toArray());
         await mongo.db.dropDatabase();
         await mongo.close();
       }
     }
   }
   console.log(`\n| run | jobs/s | p50 ms | p99 ms | CPU ms/job | load avg |\n|---|---|---|---|---|---|`);
-  if (engine) {
-    const all = Object.values(engine.cpu).reduce((a, b) => a + b, 0) / engine.result.count;
-    console.log(`| bare engine (workflows) | ${engine.result.perSecond.toFixed(1)} | ${engine.result.p50Ms.toFixed(0)} | ${engine.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | |`);
-  }
   for (const r of rows) {
     const all = Object.values(r.cpu).reduce((a, b) => a + b, 0) / r.result.count;
     console.log(`| ${r.label} | ${r.result.perSecond.toFixed(1)} | ${r.result.p50Ms.toFixed(0)} | ${r.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | ${r.load.replace('load avg ', '')} |`);
