@@ -5,6 +5,9 @@
  * (how values print, the filters network templates use) and defines `__render`, the one entry point the host calls.
  *
  * Written without template literals: it is itself a template literal here.
+ *
+ * Longer than 400 lines on purpose: it is one script evaluated in the guest's scope (it cannot import), holding
+ * Jinja2's builtin filters and tests, Python's value printing and operators.
  */
 export const JINJA2_COMPAT_GUEST = String.raw`
 ;(function () {

@@ -27,6 +27,10 @@ export type { DeviceProfile } from './platforms/profile.js';
  * difference that matters for throughput: it never sleeps. Every read waits for an event — the command echo, the
  * prompt pattern, a pager marker, a password prompt — and returns the moment it arrives; a timeout only bounds how
  * long it may take. What differs between platforms is data in src/ssh/platforms/ (one module per family).
+ *
+ * Longer than 400 lines on purpose: the session's steps (login, preparation, enable, config mode, send and
+ * read, teardown) share one channel reader and one prompt state, and follow netmiko's BaseConnection in order so
+ * the two can be read side by side.
  */
 
 export interface NetmikoOptions extends DeviceConnection {
