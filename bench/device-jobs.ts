@@ -120,19 +120,23 @@ try {
     console.log(`emulator logins during the run: ${emu.logins}`);
   }
   if (only.includes('platforms')) {
-    // Not a comparison with the engine: each platform against Cisco IOS's run, same count and concurrency.
-    let cisco: Measured | null = null;
-    for (const [i, platform] of EMULATED_PLATFORMS.entries()) {
-      const e = await startDeviceEmulator({ platform, listenHost: `127.0.0.${40 + i}` });
-      try {
+    // Not a comparison with the engine: each platform against Cisco IOS, same count and concurrency, interleaved
+    // A B B A (bench/lib/harness.ts) so a load that changes during the run weighs on both sides alike.
+    const emulators = await Promise.all(EMULATED_PLATFORMS.map((platform, i) => startDeviceEmulator({ platform, listenHost: `127.0.0.${40 + i}` })));
+    try {
+      const run = (platform: (typeof EMULATED_PLATFORMS)[number], n: number) => {
+        const e = emulators[EMULATED_PLATFORMS.indexOf(platform)]!;
         const d = { host: e.host, port: e.port, username: e.username, password: e.password, secret: e.enableSecret, device_type: platform };
-        const r = await closedLoop(`pinned netmiko ${platform}: ${PLATFORM_SHOW[platform]}`, total, concurrency, () => job({ driver: 'netmiko', connection_args: d, command: PLATFORM_SHOW[platform] }));
-        console.log(`${formatMeasured(r, 'job')}; logins ${e.logins}`);
-        if (platform === 'cisco_ios') cisco = r;
-        else if (cisco) console.log(`  ratio to cisco_ios: throughput ${((r.latenciesMs.length / r.seconds) / (cisco.latenciesMs.length / cisco.seconds)).toFixed(2)}×`);
-      } finally {
-        await e.close();
+        return closedLoop(`pinned netmiko ${platform}: ${PLATFORM_SHOW[platform]}`, n, concurrency, () => job({ driver: 'netmiko', connection_args: d, command: PLATFORM_SHOW[platform] }));
+      };
+      for (const platform of EMULATED_PLATFORMS) {
+        if (platform === 'cisco_ios') continue;
+        const { ours, baseline } = await interleaved(total, (n) => run(platform, n), (n) => run('cisco_ios', n));
+        printComparison(ours, baseline, 'job', `${total} each, ${concurrency} in flight, against Cisco IOS's emulator, same run`);
       }
+      console.log(`logins per platform: ${EMULATED_PLATFORMS.map((p, i) => `${p} ${emulators[i]!.logins}`).join(', ')}`);
+    } finally {
+      await Promise.all(emulators.map((e) => e.close()));
     }
   }
   console.log(`load average at the end ${await loadAverage()}`);
