@@ -14,7 +14,7 @@ import { WORKSPACE_CLEANUP_WORKFLOW, type WorkspaceCleanupWorkflow } from './con
 import { hostUsage, type CleanupSummary } from './host.js';
 import { detailsOf, followLog, lastLogLine, logPathOf, readLogTail, type LogEvent, type LogTail, type LogType } from './logs.js';
 import { nextRunTime, parseSchedule, storedSchedule, type ScheduleType } from './spec.js';
-import { SchedulerTemporal } from './temporal.js';
+import { ScheduleGoneError, SchedulerTemporal } from './temporal.js';
 
 /**
  * The scheduler (scheduler-api.md) as a service: tasks as Temporal Schedules with their definitions in MongoDB,
@@ -236,13 +236,13 @@ export class SchedulerService {
 
   async pause(user: SchedulerActor, id: number): Promise<void> {
     const doc = await this.task(user, id);
-    await this.temporal.pause(doc.id);
+    await taskStillThere(doc.id, () => this.temporal.pause(doc.id));
     await this.schedules.update(doc.id, user.sub, { is_active: false, updated_at: new Date() });
   }
 
   async resume(user: SchedulerActor, id: number): Promise<void> {
     const doc = await this.task(user, id);
-    await this.temporal.resume(doc.id, doc.schedule_type);
+    await taskStillThere(doc.id, () => this.temporal.resume(doc.id, doc.schedule_type));
     await this.schedules.update(doc.id, user.sub, { is_active: true, updated_at: new Date() });
   }
 
@@ -251,7 +251,7 @@ export class SchedulerService {
     const doc = await this.task(user, id);
     const running = await this.executions.countRunning(doc.id, { owner: user.sub });
     if (running >= doc.max_instances) throw refuse('conflict', 'max_instances', `${running} execution(s) already running (max_instances ${doc.max_instances})`);
-    await this.temporal.trigger(doc.id);
+    await taskStillThere(doc.id, () => this.temporal.trigger(doc.id));
   }
 
   // ---- executions ----------------------------------------------------------------------------------------------
@@ -371,5 +371,19 @@ export class SchedulerService {
       workers: parts.length,
       unreachable: result.unreachable,
     };
+  }
+}
+
+/**
+ * A call on the schedule of a task whose record was just read: a DELETE of the task running meanwhile removes the
+ * schedule first, so the task is not found (a 404), not a server error (schemathesis' stateful phase met it on
+ * trigger).
+ */
+async function taskStillThere(id: number, call: () => Promise<void>): Promise<void> {
+  try {
+    await call();
+  } catch (e) {
+    if (e instanceof ScheduleGoneError) throw refuse('task_not_found', 'task_id', `task ${id} not found`);
+    throw e;
   }
 }

@@ -128,7 +128,7 @@ export class SchedulerTemporal {
   }
 
   async pause(taskId: number): Promise<void> {
-    await this.client.schedule.getHandle(this.scheduleId(taskId)).pause('paused by the scheduler API');
+    await scheduleOf(taskId, () => this.client.schedule.getHandle(this.scheduleId(taskId)).pause('paused by the scheduler API'));
   }
 
   /**
@@ -137,8 +137,8 @@ export class SchedulerTemporal {
    */
   async resume(taskId: number, type: ScheduleDoc['schedule_type']): Promise<void> {
     const handle = this.client.schedule.getHandle(this.scheduleId(taskId));
-    await handle.unpause('resumed by the scheduler API');
-    if (type === 'ONCE') await this.runOnceIfNeverRun(taskId);
+    await scheduleOf(taskId, () => handle.unpause('resumed by the scheduler API'));
+    if (type === 'ONCE') await scheduleOf(taskId, () => this.runOnceIfNeverRun(taskId));
   }
 
   async runOnceIfNeverRun(taskId: number): Promise<void> {
@@ -154,7 +154,7 @@ export class SchedulerTemporal {
    * id (dropped while that run still ran, or its record overwritten after). This id carries milliseconds.
    */
   async trigger(taskId: number): Promise<void> {
-    const { action } = await this.client.schedule.getHandle(this.scheduleId(taskId)).describe();
+    const { action } = await scheduleOf(taskId, () => this.client.schedule.getHandle(this.scheduleId(taskId)).describe());
     const input = (action.args ?? [])[0] as CommandRunInput;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -194,5 +194,22 @@ export class SchedulerTemporal {
       if (e instanceof ScheduleNotFoundError) return null;
       throw e;
     }
+  }
+}
+
+/** The task's schedule is gone: a DELETE of the task ran meanwhile (it removes the schedule before the record). */
+export class ScheduleGoneError extends Error {
+  constructor(readonly taskId: number) {
+    super(`the schedule of task ${taskId} is gone`);
+    this.name = 'ScheduleGoneError';
+  }
+}
+
+async function scheduleOf<T>(taskId: number, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof ScheduleNotFoundError) throw new ScheduleGoneError(taskId);
+    throw e;
   }
 }
