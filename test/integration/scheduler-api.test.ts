@@ -204,6 +204,18 @@ describe('scheduler dialect: tasks and schedules', () => {
     expect((list.body.items as Json[]).some((i) => i.id === t.id)).toBe(false);
   });
 
+  it('answers 404, not 500, when a DELETE of the task removed its schedule between the read of the task and the call', async () => {
+    const t = await createTask('alice', { schedule_type: 'CRON', schedule_config: '0 4 * * *' });
+    // The first half of a DELETE (it removes the schedule, then the record), as a concurrent request leaves it.
+    await temporal.client.schedule.getHandle(scheduleIdFor(config.mongo.db, t.id as number)).delete();
+    for (const p of ['trigger', 'pause', 'resume']) {
+      const r = await call('alice', 'POST', `${P}/tasks/${t.id}/${p}`);
+      expect(r.status, p).toBe(404);
+      expect(r.body, p).toMatchObject({ success: false, code: 404 });
+    }
+    expect((await call('alice', 'DELETE', `${P}/tasks/${t.id}`)).status).toBe(200);
+  });
+
   it('read-your-writes: after pause or resume answers, the API and the Temporal schedule both show it', async () => {
     const t = await createTask('alice', { schedule_type: 'CRON', schedule_config: '*/5 * * * *' });
     const schedule = api.deps.temporal.schedule.getHandle(`sched-${config.mongo.db}-${t.id}`);
