@@ -421,10 +421,12 @@ step() { printf '%s %s\n' "$STEP_MARK" "$*"; }
 STEP_MARK='>>> step:'
 
 # report_progress NAME PID START LOG: while PID runs, a line with the step under way, the time spent and the log's
-# last line (a cold Go build takes minutes: this shows it is moving). Every 10 s, and at once when the step changes;
-# several components install side by side, so each line names its component.
+# last line (a cold Go build takes minutes: this shows it is moving). Every SWITCHYARD_PROGRESS_SECONDS (default
+# 10) seconds, and at once when the step changes; several components install side by side, so each line names its
+# component.
 report_progress() {
-  local name=$1 pid=$2 start=$3 logf=$4 n=0 last doing shown=''
+  local name=$1 pid=$2 start=$3 logf=$4 n=0 last doing shown='' every=${SWITCHYARD_PROGRESS_SECONDS:-10}
+  [[ "$every" =~ ^[1-9][0-9]{0,4}$ ]] || every=10
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     n=$((n + 1))
@@ -433,7 +435,7 @@ report_progress() {
     if [[ -n "$doing" && "$doing" != "$shown" ]]; then
       shown=$doing
       log "$name: $doing ($(elapsed_since "$start"))"
-    elif ((n % 10 == 0)); then
+    elif ((n % every == 0)); then
       last=$(grep -vF -- "$STEP_MARK" "$logf" 2>/dev/null | tail -n 1 | cut -c1-100)
       log "$name: ${shown:-installing}, $(elapsed_since "$start") so far${last:+ (log: $last)}"
     fi
@@ -594,4 +596,7 @@ stop_jobs() {
   exit 130
 }
 
-main "$@"
+# Sourced (test/unit/install-progress.test.ts drives component() with a fake install step), it defines only.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
