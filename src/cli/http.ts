@@ -20,6 +20,8 @@ export interface ApiTarget {
   deviceKey: string;
   /** Authorization token of the long-task dialect. */
   serviceToken: string;
+  /** X-API-Key of the GPU dialect. */
+  gpuKey?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -96,6 +98,26 @@ export class ApiClient {
     const r = await this.request('POST', path, { headers: { Authorization: this.target.serviceToken }, body });
     if (r.status < 200 || r.status >= 300 || r.body.result !== 'ok') {
       const hint = r.status === 401 ? ' (set the token with --token or SWITCHYARD_AUTH_TOKEN)' : '';
+      throw new ApiError(`${String(r.body.message ?? `HTTP ${r.status}`)}${hint}`, r.status);
+    }
+    return r.body as T;
+  }
+
+  /** A GPU-dialect GET (X-API-Key): `{code, message, data}`; anything but 2xx is an ApiError with the message. */
+  async gpu<T>(path: string): Promise<T> {
+    const r = await this.request('GET', path, { headers: { 'X-API-Key': this.target.gpuKey ?? '' } });
+    if (r.status < 200 || r.status >= 300) {
+      const hint = r.status === 401 ? ' (set the key with --gpu-key or SWITCHYARD_GPU_API_KEY)' : '';
+      throw new ApiError(`${String(r.body.message ?? `HTTP ${r.status}`)}${hint}`, r.status);
+    }
+    return r.body.data as T;
+  }
+
+  /** A scheduler-dialect GET (`Authorization: Bearer <JWT>`): a page is the body itself, one task `{success, data}`. */
+  async scheduler<T extends Json>(path: string, jwt: string): Promise<T> {
+    const r = await this.request('GET', path, { headers: { Authorization: `Bearer ${jwt}` } });
+    if (r.status < 200 || r.status >= 300) {
+      const hint = r.status === 401 ? ' (give a token with --jwt or SWITCHYARD_SCHEDULER_TOKEN, or the secret in SCHEDULER_JWT_SECRET)' : '';
       throw new ApiError(`${String(r.body.message ?? `HTTP ${r.status}`)}${hint}`, r.status);
     }
     return r.body as T;
