@@ -18,6 +18,7 @@ import { connectTemporalClient } from '../temporal/connection.js';
 import { moveLongLivedToNewCode } from '../temporal/upgrade.js';
 import { startBanner } from './banner.js';
 import { addClientCommands } from './client-commands.js';
+import { addDialectTaskCommands } from './dialect-task-commands.js';
 import { ApiError } from './http.js';
 import { UsageError } from './usage.js';
 
@@ -228,6 +229,7 @@ export function buildProgram(io: CliOutput = { out: process.stdout, err: process
     });
 
   addClientCommands(program, { out: io.out, err: io.err, env: process.env });
+  addDialectTaskCommands(program, { out: io.out, err: io.err, env: process.env });
   return program;
 }
 
