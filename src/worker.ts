@@ -174,12 +174,14 @@ async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
     ...tracingWorkerOptions(),
   };
 
+  const source = workflowSource(options, log);
   const main = await Worker.create({
     ...baseOptions,
-    // workflowModules count only when the worker bundles at start; a prebuilt bundle already holds them.
-    interceptors: { ...baseOptions.interceptors, workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+    // workflowModules count only when the worker bundles at start; a bundle given or prebuilt already holds them
+    // (and the SDK warns that it ignores them there).
+    interceptors: { ...baseOptions.interceptors, ...(source.workflowsPath ? { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } : {}) },
     taskQueue: config.temporal.taskQueue,
-    ...workflowSource(options, log),
+    ...source,
     activities: { ...createActivities(deps), ...options.activities?.(deps) },
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
