@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
+import { runCli } from '../support/cli-process.js';
 import { testEnv } from '../support/env.js';
 
 // `switchyard gpu tasks list|get` and `switchyard scheduler tasks list|get` as a user runs them (bin/switchyard.js,
@@ -12,8 +10,6 @@ import { testEnv } from '../support/env.js';
 // scheduler task is paused, which is all these read-only commands need; what the API started is ended afterwards.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(REPO, 'bin/switchyard.js');
 const env = testEnv('clidialects');
 const { config } = env;
 const TASK_TYPE = 700_000 + Math.floor(Math.random() * 100_000);
@@ -24,42 +20,9 @@ let ownerJwt: string;
 let gpuTaskId: string;
 let schedulerTaskId: number;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI to its end with only PATH and HOME inherited, plus the API's address and credentials. */
-function cli(args: string[], extra: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/root',
-        SWITCHYARD_API_URL: api.url,
-        SWITCHYARD_GPU_API_KEY: config.auth.gpuApiKey,
-        SCHEDULER_JWT_SECRET: config.auth.schedulerJwtSecret,
-        ...extra,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`switchyard ${args.join(' ')} did not end\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI run to its end with only PATH and HOME inherited, plus the API's address and credentials and `extra`. */
+const cli = (args: string[], extra: Record<string, string> = {}) =>
+  runCli(args, { SWITCHYARD_API_URL: api.url, SWITCHYARD_GPU_API_KEY: config.auth.gpuApiKey, SCHEDULER_JWT_SECRET: config.auth.schedulerJwtSecret, ...extra }, 60_000);
 
 async function post<T>(path: string, authorization: string, body: unknown): Promise<T> {
   const res = await fetch(`${api.url}${path}`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
 import { createServiceTasksPlugin } from '../../src/service-tasks/plugin.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
-import { CliProcess } from '../support/cli-process.js';
+import { CliProcess, runCli } from '../support/cli-process.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 
@@ -18,7 +17,6 @@ import { startSshd, type SshdHandle } from '../support/sshd.js';
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(REPO, 'bin/switchyard.js');
 const env = testEnv('cli');
 const { config } = env;
 
@@ -27,34 +25,9 @@ let worker: WorkerRuntime;
 let workerDone: Promise<void>;
 let sshd: SshdHandle;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI to its end with only PATH and HOME inherited, plus `extra`. */
-function cli(args: string[], extra: Record<string, string> = {}, timeoutMs = 150_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', SWITCHYARD_API_URL: api.url, SWITCHYARD_API_KEY: config.auth.deviceApiKey, SWITCHYARD_AUTH_TOKEN: config.auth.serviceAuthToken, ...extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`switchyard ${args.join(' ')} did not end in ${timeoutMs} ms\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI run to its end with only PATH and HOME inherited, plus the API's address and credentials and `extra`. */
+const cli = (args: string[], extra: Record<string, string> = {}, timeoutMs = 150_000) =>
+  runCli(args, { SWITCHYARD_API_URL: api.url, SWITCHYARD_API_KEY: config.auth.deviceApiKey, SWITCHYARD_AUTH_TOKEN: config.auth.serviceAuthToken, ...extra }, timeoutMs);
 
 const device = () => ['--host', sshd.host, '--port', String(sshd.port), '--username', sshd.username];
 const devicePassword = () => ({ SWITCHYARD_DEVICE_PASSWORD: sshd.password });

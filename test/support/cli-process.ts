@@ -69,3 +69,40 @@ export class CliProcess {
     await this.exited;
   }
 }
+
+/** What `runCli` saw: the exit code and everything written. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `bin/switchyard.js <args>` to its end as a user would, with only PATH and HOME inherited plus `env`; a run
+ * past `timeoutMs` is killed and fails with what it wrote.
+ */
+export function runCli(args: string[], env: Record<string, string>, timeoutMs: number): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO, 'bin/switchyard.js'), ...args], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`switchyard ${args.join(' ')} did not end in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
