@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { gpuAssignedSignal, gpuDispatchFailedSignal, type NodeTaskBody } from '../src/gpu/contract.js';
+import { gpuAssignedSignal, gpuDispatchFailedSignal, gpuQueueName, type NodeTaskBody } from '../src/gpu/contract.js';
 import { cancelOnNode, createGpuOps, enqueueTask, markNodeDown, removeFromQueue, runSweep, wakeDispatchers, type GpuOps, type SweepReport } from '../src/gpu/ops.js';
 import { placeTask } from '../src/gpu/placement.js';
-import { planAssignments, type QueueEntry } from '../src/gpu/priority.js';
+import { compareEntries, planAssignments, type QueueEntry } from '../src/gpu/priority.js';
 import type { ActivityDeps } from './deps.js';
 import { activityResources } from './resources.js';
 
@@ -31,6 +31,30 @@ const MAX_PLACEMENTS_PER_ROUND = 32;
 /** How long after its creation a task whose workflow is not found yet is placed again rather than dropped. */
 const TASK_START_GRACE_MS = 30_000;
 
+/**
+ * Tasks of the round's type that the API accepted but the round's queue does not have yet: QUEUED records not
+ * in the queue, created within the grace (an older one is not waited for: its enqueue failed and it was never
+ * accepted, or it is handled elsewhere), and holding no slot (a task placed directly reads QUEUED a moment).
+ */
+async function unseenAhead(o: GpuOps, input: DispatchRoundInput): Promise<Pick<QueueEntry, 'priority' | 'seq' | 'taskId'>[]> {
+  const rows = await o.tasks.find(
+    {
+      kind: 'gpu',
+      state: 'queued',
+      queue: gpuQueueName(input.taskType),
+      create_time: { $gt: new Date(Date.now() - TASK_START_GRACE_MS) },
+      task_id: { $nin: input.waiting.map((e) => e.taskId) },
+    } as never,
+    { limit: UNSEEN_LOOKAHEAD },
+  );
+  if (rows.length === 0) return [];
+  const placed = await o.nodes.holdingSlots(rows.map((r) => r.task_id));
+  return rows.filter((r) => !placed.has(r.task_id)).map((r) => ({ taskId: r.task_id, priority: r.priority ?? 0, seq: r.create_time.getTime() }));
+}
+
+/** Most accepted-but-not-yet-queued tasks a round looks at. */
+const UNSEEN_LOOKAHEAD = 64;
+
 export function createGpuActivities(deps: ActivityDeps) {
   // The shared connections (reopened after a shutdown closed them); the ops objects around them are cheap.
   const ops = async (): Promise<GpuOps> => {
@@ -52,9 +76,15 @@ export function createGpuActivities(deps: ActivityDeps) {
       const entries = new Map(input.waiting.map((e) => [e.taskId, e]));
       // A bounded round keeps its workflow task short (a long local activity holds it open); the dispatcher
       // starts the next round at once when this one placed something.
-      const plan = planAssignments(input.waiting, nodes).slice(0, MAX_PLACEMENTS_PER_ROUND);
-      if (plan.length === 0) return out;
-      const records = await o.tasks.getMany(plan.map((p) => p.taskId));
+      const planned = planAssignments(input.waiting, nodes).slice(0, MAX_PLACEMENTS_PER_ROUND);
+      if (planned.length === 0) return out;
+      const [records, unseen] = await Promise.all([o.tasks.getMany(planned.map((p) => p.taskId)), unseenAhead(o, input)]);
+      // The round's queue is the one the dispatcher had when it started the round: a task the API accepted since
+      // (its signal waits until the round's workflow task ends, or a retried round still carries the old queue)
+      // is in MongoDB already. Nothing it goes before is placed now; the next round, soon, has it in its queue.
+      const held = planned.filter((p) => unseen.some((u) => compareEntries(u, entries.get(p.taskId)!) < 0));
+      out.soon.push(...held.map((p) => p.taskId));
+      const plan = planned.filter((p) => !held.includes(p));
 
       await Promise.all(
         plan.map(async ({ taskId, gpuId }) => {

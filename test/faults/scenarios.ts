@@ -11,6 +11,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { moveLongLivedToNewCode } from '../../src/temporal/upgrade.js';
 import { commandRunCounts, figuresOf, handOffCounts, mirrorDisagreements, waitTerminal, workflowRuns, type Figures } from './audit.js';
 import { Deployment, type DeploymentOptions } from './deployment.js';
+import { gpuOrderViolations, type OrderEvent } from './gpu-order.js';
 import { isDialectEnvelope, type JobKind, type Submission } from './dialects.js';
 import { LoadRun, probeRecovery, probesFor, untilProgress, type LoadMix } from './load.js';
 import { WORKER_LOST_ATTEMPTS } from '../../src/domain/worker-lost.js';
@@ -414,23 +415,48 @@ async function gpuPriorityCheck(d: Deployment, ctx: ScenarioContext, sink: Submi
   const waiting = ctx.size.name === 'full' ? 8 : 4;
   for (let i = 0; i < capacity + waiting; i++) normals.push(await d.clients.submit('gpu', { priority: 0 }));
   await until('every GPU slot to be taken', 120_000, async () => d.gpuNodes.every((n) => n.running.size >= n.opts.capacity));
+  // Where the nodes stand before the VIP tasks: the order is judged from here on.
+  const start = d.gpuNodes.map((n) => ({ running: [...n.running], received: n.received.length, finished: n.finished.length }));
   const vips: Submission[] = [];
-  for (let i = 0; i < (ctx.size.name === 'full' ? 4 : 2); i++) vips.push(await d.clients.submit('gpu', { priority: 5 }));
-  const vipsIn = Date.now();
+  const vipTimes: Array<[number, number]> = [];
+  for (let i = 0; i < (ctx.size.name === 'full' ? 4 : 2); i++) {
+    const t0 = Date.now();
+    vips.push(await d.clients.submit('gpu', { priority: 5 }));
+    vipTimes.push([t0, Date.now()]);
+  }
   sink.push(...normals, ...vips);
-  const sent = () => new Map(d.gpuNodes.flatMap((n) => n.received.map((r) => [r.taskId, r.at] as const)));
+  const sent = () => new Set(d.gpuNodes.flatMap((n) => n.received.map((r) => r.taskId)));
   await until('the VIP tasks to be sent to nodes', 300_000, async () => vips.every((v) => sent().has(v.id!)));
-  const at = sent();
-  const lastVip = Math.max(...vips.map((v) => at.get(v.id!)!));
-  const jumped = normals.filter((n) => {
-    const t = at.get(n.id!);
-    return t !== undefined && t > vipsIn && t < lastVip;
-  });
   d.gpuNodes.forEach((n, i) => (n.opts.completeAfterMs = speeds[i]));
+  // Judged on the node's own times and each VIP task's answer: a slot that freed before any VIP task was accepted
+  // may go to a NORMAL task chosen before it (the round began first); one that freed after may not.
+  const events: OrderEvent[] = [
+    ...d.gpuNodes.flatMap((n, i) => [
+      ...n.received.slice(start[i]!.received).map((r) => ({ at: r.at, kind: 'sent' as const, gpuId: n.opts.gpuId, taskId: r.taskId })),
+      ...n.finished.slice(start[i]!.finished).map((r) => ({ at: r.at, kind: 'finished' as const, gpuId: n.opts.gpuId, taskId: r.taskId })),
+    ]),
+    ...vips.map((v, i) => ({ at: vipTimes[i]![1], kind: 'accepted' as const, taskId: v.id! })),
+  ];
+  const vipIds = new Set(d.gpuNodes.flatMap((n) => n.received.filter((r) => r.priority >= 2).map((r) => r.taskId)));
+  const jumped = gpuOrderViolations(events, new Map(d.gpuNodes.map((n, i) => [n.opts.gpuId, { capacity: n.opts.capacity, running: start[i]!.running }])), vipIds);
+  if (jumped.length > 0 || process.env.SY_GPU_ORDER_TRACE) traceGpuOrder(d, ctx, vipTimes, normals, vips);
   return {
     notes: [`GPU priority: ${vips.length} VIP tasks arriving behind ${waiting} waiting NORMAL tasks were all sent to nodes first: ${jumped.length === 0 ? 'yes' : 'NO'}`],
-    problems: jumped.map((n) => `NORMAL task ${n.id} was sent to a node before a VIP task that waited`),
+    problems: jumped.map((n) => `NORMAL task ${n.taskId} took a slot of ${n.gpuId} that freed while VIP task(s) ${n.waitingVips.join(', ')} waited`),
   };
+}
+
+/** What the nodes saw around the VIP tasks, for a failed priority check (times relative to the last VIP answer). */
+function traceGpuOrder(d: Deployment, ctx: ScenarioContext, vipTimes: Array<[number, number]>, normals: Submission[], vips: Submission[]): void {
+  const zero = vipTimes.at(-1)![1];
+  const name = new Map<string, string>([...normals.map((n, i) => [n.id!, `N${i}`] as const), ...vips.map((v, i) => [v.id!, `V${i}`] as const)]);
+  const rows: Array<[number, string]> = vipTimes.flatMap(([a, b], i) => [[a, `V${i} submitted`], [b, `V${i} answered`]] as Array<[number, string]>);
+  for (const n of d.gpuNodes) {
+    for (const r of n.received) rows.push([r.at, `sent ${name.get(r.taskId) ?? r.taskId} to ${n.opts.gpuId}`]);
+    for (const r of n.finished) rows.push([r.at, `${name.get(r.taskId) ?? r.taskId} finished on ${n.opts.gpuId}`]);
+  }
+  rows.sort((x, y) => x[0] - y[0]);
+  ctx.log(['GPU priority trace (ms after the last VIP answer):', ...rows.filter(([t]) => t > zero - 15_000).map(([t, w]) => `  ${t - zero} ${w}`)].join('\n'));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createGpuActivities } from '../../activities/gpu.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { dispatcherWorkflowId, monitorWorkflowId } from '../../src/gpu/contract.js';
 import { moveToNewCodeSignal } from '../../src/temporal/versioning.js';
@@ -343,6 +344,28 @@ describe('GPU tasks', () => {
     const alerts = (await call<{ message: string; level: string; status: string }[]>('GET', '/monitoring/alerts?size=100')).body.data.filter((a) => a.message.includes('n_silent'));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ level: 'CRITICAL', status: 'ACTIVE' });
+  });
+
+  it('a round whose queue predates a VIP task the API accepted places nothing that task goes before', async () => {
+    const n = await node({ gpuId: 'n_stale', taskTypes: [611], capacity: 1, completeAfterMs: null });
+    const round = createGpuActivities({ config: env.config, logger: env.logger, tasks: api.deps.tasks, producer: null, events: null, workerName: 'round-test' }).gpuDispatchRound;
+    const now = Date.now();
+    const record = (taskId: string, priority: number, at: number) =>
+      api.deps.tasks.apply({ task_id: taskId, rev: 1, kind: 'gpu', state: 'queued', status: 'QUEUED', queue: 'gpu:611', priority, create_time: new Date(at), details: { taskType: 611 } });
+    const normal = `task_stale_n_${now}`;
+    const vip = `task_stale_v_${now}`;
+    await record(normal, 0, now - 1000);
+    await record(vip, 5, now);
+    // The round's queue has only the NORMAL task: the VIP task's signal has not reached the dispatcher yet.
+    const waiting = [{ taskId: normal, priority: 0, seq: now - 1000, attempt: 0, maxRetries: 2, excluded: [] }];
+    const held = await round({ taskType: 611, waiting });
+    expect(held).toMatchObject({ placed: [], soon: [normal] });
+    expect(n.received).toEqual([]);
+    // Once the VIP task no longer waits (here: it ended), the same round sends the NORMAL task.
+    await api.deps.tasks.apply({ task_id: vip, rev: 2, kind: 'gpu', state: 'cancelled', status: 'CANCELLED', queue: 'gpu:611' });
+    await round({ taskType: 611, waiting });
+    expect(n.received.map((t) => t.taskId)).toEqual([normal]);
+    await api.deps.db.collection<{ _id: string }>('tasks').deleteMany({ _id: { $in: [normal, vip] } });
   });
 
   it('never exceeds a node\'s capacity, nor runs a task twice, under 50 concurrent tasks on 3 nodes', async () => {

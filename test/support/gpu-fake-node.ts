@@ -34,6 +34,8 @@ export interface FakeNodeOptions {
 export class FakeGpuNode {
   readonly received: ReceivedTask[] = [];
   readonly cancelled: string[] = [];
+  /** When the node was done with each task it ran (its slot free on the node's side from then on). */
+  readonly finished: Array<{ taskId: string; at: number }> = [];
   running = new Set<string>();
   maxRunning = 0;
   /** Result reports the API answered with a 5xx (none is retried away unless `reportAttempts` says so). */
@@ -111,7 +113,7 @@ export class FakeGpuNode {
   async complete(taskId: string, result: unknown): Promise<{ code: number }> {
     await this.call('POST', `/tasks/${taskId}/status`, { status: 'PROCESSING', gpuId: this.opts.gpuId, progress: 50 }).catch(() => undefined);
     // The node is done with it once it reports the result: the slot may be reused from then on.
-    this.running.delete(taskId);
+    if (this.running.delete(taskId)) this.finished.push({ taskId, at: Date.now() });
     // Retried only when asked (a test that takes the API or its stores away), like a real agent would.
     const attempts = this.opts.reportAttempts ?? 0;
     for (let attempt = 0; ; attempt++) {
