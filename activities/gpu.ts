@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { gpuAssignedSignal, gpuDispatchFailedSignal, gpuQueueName, type NodeTaskBody } from '../src/gpu/contract.js';
 import { cancelOnNode, createGpuOps, enqueueTask, markNodeDown, removeFromQueue, runSweep, wakeDispatchers, type GpuOps, type SweepReport } from '../src/gpu/ops.js';
 import { placeTask } from '../src/gpu/placement.js';
-import { compareEntries, planAssignments, type QueueEntry } from '../src/gpu/priority.js';
+import { compareEntries, planAssignments, priorityClass, type QueueEntry } from '../src/gpu/priority.js';
 import type { ActivityDeps } from './deps.js';
 import { activityResources } from './resources.js';
 
@@ -86,71 +86,74 @@ export function createGpuActivities(deps: ActivityDeps) {
       out.soon.push(...held.map((p) => p.taskId));
       const plan = planned.filter((p) => !held.includes(p));
 
-      await Promise.all(
-        plan.map(async ({ taskId, gpuId }) => {
-          const entry = entries.get(taskId)!;
-          const node = byId.get(gpuId)!;
-          const rec = records.get(taskId);
-          // The API enqueues a task while it writes its record and starts its workflow: a young task's record may
-          // not be there yet.
-          if (!rec && Date.now() - entry.seq < TASK_START_GRACE_MS) {
-            out.soon.push(taskId);
+      const place = async ({ taskId, gpuId }: { taskId: string; gpuId: string }): Promise<void> => {
+        const entry = entries.get(taskId)!;
+        const node = byId.get(gpuId)!;
+        const rec = records.get(taskId);
+        // The API enqueues a task while it writes its record and starts its workflow: a young task's record may
+        // not be there yet.
+        if (!rec && Date.now() - entry.seq < TASK_START_GRACE_MS) {
+          out.soon.push(taskId);
+          return;
+        }
+        if (!rec || rec.state !== 'queued') {
+          out.dropped.push(taskId);
+          return;
+        }
+        const details = (rec.details ?? {}) as Record<string, unknown>;
+        const body: NodeTaskBody = {
+          taskId,
+          taskType: input.taskType,
+          priority: entry.priority,
+          payload: typeof details.payload === 'string' ? details.payload : '',
+          timeout: typeof details.timeout === 'number' ? details.timeout : o.config.gpu.defaultTaskTimeoutSeconds * 1000,
+        };
+        // A round re-run after its workflow task was lost (a worker died, the task timed out) finds the claims
+        // it made: a task the node already accepted is not sent again, only its workflow is told.
+        const placement = await placeTask(o, {
+          taskId,
+          attempt: entry.attempt,
+          node,
+          body,
+          tell: (assigned) => o.client.workflow.getHandle(taskId).signal(gpuAssignedSignal, assigned),
+        });
+        switch (placement.kind) {
+          case 'placed':
+            out.placed.push(taskId);
             return;
-          }
-          if (!rec || rec.state !== 'queued') {
-            out.dropped.push(taskId);
+          case 'taken':
+            return; // next round
+          case 'refused':
+            if (entry.attempt + 1 > entry.maxRetries) {
+              out.dropped.push(taskId);
+              await o.client.workflow
+                .getHandle(taskId)
+                .signal(gpuDispatchFailedSignal, { reason: `${placement.reason}; no retries left (maxRetries ${entry.maxRetries})`, gpuId })
+                .catch(() => undefined);
+            } else {
+              out.failed.push({ taskId, gpuId, reason: placement.reason });
+            }
             return;
-          }
-          const details = (rec.details ?? {}) as Record<string, unknown>;
-          const body: NodeTaskBody = {
-            taskId,
-            taskType: input.taskType,
-            priority: entry.priority,
-            payload: typeof details.payload === 'string' ? details.payload : '',
-            timeout: typeof details.timeout === 'number' ? details.timeout : o.config.gpu.defaultTaskTimeoutSeconds * 1000,
-          };
-          // A round re-run after its workflow task was lost (a worker died, the task timed out) finds the claims
-          // it made: a task the node already accepted is not sent again, only its workflow is told.
-          const placement = await placeTask(o, {
-            taskId,
-            attempt: entry.attempt,
-            node,
-            body,
-            tell: (assigned) => o.client.workflow.getHandle(taskId).signal(gpuAssignedSignal, assigned),
-          });
-          switch (placement.kind) {
-            case 'placed':
-              out.placed.push(taskId);
-              return;
-            case 'taken':
-              return; // next round
-            case 'refused':
-              if (entry.attempt + 1 > entry.maxRetries) {
-                out.dropped.push(taskId);
-                await o.client.workflow
-                  .getHandle(taskId)
-                  .signal(gpuDispatchFailedSignal, { reason: `${placement.reason}; no retries left (maxRetries ${entry.maxRetries})`, gpuId })
-                  .catch(() => undefined);
-              } else {
-                out.failed.push({ taskId, gpuId, reason: placement.reason });
-              }
-              return;
-            case 'untold': {
-              // The task ended meanwhile (timed out), or could not be told. A task that still runs stays queued and
-              // is placed again, under the same claim id. The API starts a task's workflow and enqueues it side by
-              // side: a young task may not have started yet.
-              const young = Date.now() - rec.create_time.getTime() < TASK_START_GRACE_MS;
-              if (placement.error instanceof WorkflowNotFoundError) {
-                if (young) out.soon.push(taskId);
-                else out.dropped.push(taskId);
-              } else {
-                o.logger.warn({ taskId, err: (placement.error as Error).message }, 'task workflow not told of its node; placing it again');
-                out.retry.push(taskId);
-              }
+          case 'untold': {
+            // The task ended meanwhile (timed out), or could not be told. A task that still runs stays queued and
+            // is placed again, under the same claim id. The API starts a task's workflow and enqueues it side by
+            // side: a young task may not have started yet.
+            const young = Date.now() - rec.create_time.getTime() < TASK_START_GRACE_MS;
+            if (placement.error instanceof WorkflowNotFoundError) {
+              if (young) out.soon.push(taskId);
+              else out.dropped.push(taskId);
+            } else {
+              o.logger.warn({ taskId, err: (placement.error as Error).message }, 'task workflow not told of its node; placing it again');
+              out.retry.push(taskId);
             }
           }
-        }),
-      );
+        }
+      };
+      // VIP tasks are sent (side by side) before the round's NORMAL tasks: sent all at once, a NORMAL task given a
+      // slot in the same round could reach its node before the VIP task chosen ahead of it.
+      const vip = plan.filter((p) => priorityClass(entries.get(p.taskId)!.priority) === 'VIP');
+      await Promise.all(vip.map(place));
+      await Promise.all(plan.filter((p) => !vip.includes(p)).map(place));
       return out;
     },
 
