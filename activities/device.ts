@@ -192,7 +192,7 @@ async function startJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean
     // A generic shell reports exit statuses: a command that ran and failed is a failed job, not a retry.
     const bad = Object.entries(res.exitCodes ?? {}).filter(([, c]) => c !== 0);
     if (!error && bad.length > 0) error = { type: 'CommandFailed', message: `exit status ${bad.map(([c, s]) => `${String(s)} from '${redactSecrets(c, secrets)}'`).join(', ')}` };
-    void d.workers.countJob(deps.workerName, !error).catch(() => undefined); // a counter: not worth a wait
+    d.workers.countJob(deps.workerName, !error);
     return end({ ok: !error, retval, error, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev, ...(login === undefined ? {} : { login }) });
   } catch (e) {
     const err = errorOf(e, secrets);
@@ -201,7 +201,7 @@ async function startJob(d: DeviceRunDeps, input: DeviceRunInput, pooled: boolean
       await startedWrite;
       throw ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: false });
     }
-    void d.workers.countJob(deps.workerName, false).catch(() => undefined);
+    d.workers.countJob(deps.workerName, false);
     return end({ ok: false, retval: null, error: err, worker: deps.workerName, started_at: startedAt.toISOString(), ended_at: new Date().toISOString(), rev });
   } finally {
     clearInterval(beat);

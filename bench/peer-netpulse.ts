@@ -19,7 +19,7 @@ import type { SessionSpec } from '../src/ssh/session-pool.js';
 import { summarize, type Throughput } from './lib/stats.js';
 
 // npx tsx bench/peer-netpulse.ts [--jobs 200] [--concurrency 20] [--poll 100] [--hosts 1] [--mode pinned|fifo]
-//   [--shape one,split] [--systems netpulse,switchyard] [--no-engine] [--compare <another checkout>]
+//   [--shape one,split] [--systems netpulse,switchyard] [--no-engine] [--compare <another checkout>] [--cpu-prof <dir>]
 // Pinned (or fifo) device jobs the way a NetPulse client runs them, against NetPulse 0.4.3 and Switchyard in the
 // same run, on the same OpenSSH targets (one private sshd listening on 127.0.0.1 … 127.0.0.<hosts>): `concurrency`
 // clients each submit `echo <n>` (driver paramiko) and poll the job by id every `poll` ms until it ends.
@@ -54,6 +54,8 @@ const systems = opt('systems', 'netpulse,switchyard').split(',');
 const withEngine = !args.includes('--no-engine');
 // Another checkout of Switchyard (say, main before a change) run beside this one, each shape, in the same run.
 const compareRepo = args.includes('--compare') ? opt('compare', '') : '';
+// A V8 CPU profile of each Switchyard process (and its workflow threads) into this folder, for `--cpu-prof` readers.
+const cpuProfDir = args.includes('--cpu-prof') ? opt('cpu-prof', '') : '';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const NETPULSE_RUN = join(process.env.PEER_DIR ?? join(homedir(), '.cache/switchyard/peers'), 'netpulse-run');
 const NETPULSE_URL = opt('netpulse-url', `http://127.0.0.1:${process.env.NETPULSE_PORT ?? 9100}`);
@@ -261,7 +263,8 @@ async function freePort(): Promise<number> {
 }
 
 function startProcess(role: 'both' | 'api' | 'worker', env: Record<string, string>, repo = REPO): Promise<{ child: ChildProcess; ready: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'bench/peers/switchyard-process.ts'), role], {
+  const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(repo, 'bench/peers/switchyard-process.ts'), role], {
     cwd: repo,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

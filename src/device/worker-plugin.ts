@@ -42,6 +42,7 @@ export function createDeviceWorkerPlugin(): WorkerPlugin {
       ownQueueActivities: activities,
       queues: [DEVICE_FIFO_QUEUE],
       close: async () => {
+        await workers.flushJobCounts().catch(() => undefined);
         await pool.closeAll();
         await parser.close();
       },

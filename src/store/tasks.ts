@@ -87,6 +87,12 @@ type StoredTask = TaskRecord & { _id: string };
  * FerretDB 1.24 (SQLite) pushes down only a bare `_id` equality: any other filter scans the collection. The
  * writers of one task are its own workflow's sequential local activities, so the two steps do not race in practice.
  */
+/**
+ * How long the ends of jobs are gathered before one read feeds them to the job metrics: at tens of jobs a second a
+ * read per job was a tenth of the database work a job costs, and a histogram a second late is still right.
+ */
+const ENDED_READ_DELAY_MS = 1000;
+
 export class TaskStore {
   readonly collection: Collection<TaskRecord>;
   private readonly stored: Collection<StoredTask>;
@@ -126,11 +132,28 @@ export class TaskStore {
    */
   private observed(update: TaskUpdate, outcome: ApplyOutcome): ApplyOutcome {
     if (outcome === 'applied' && update.state && isTerminal(update.state)) {
-      void this.get(update.task_id)
-        .then((r) => r && observeJobEnded(r))
-        .catch(() => undefined);
+      this.endedUnread.add(update.task_id);
+      if (!this.endedTimer) {
+        this.endedTimer = setTimeout(() => void this.observeEnded(), ENDED_READ_DELAY_MS);
+        this.endedTimer.unref?.();
+      }
     }
     return outcome;
+  }
+
+  /** Jobs that ended since the last read for the metrics: read together, one `_id $in` query per period. */
+  private endedUnread = new Set<string>();
+  private endedTimer: NodeJS.Timeout | null = null;
+
+  private async observeEnded(): Promise<void> {
+    this.endedTimer = null;
+    const ids = [...this.endedUnread];
+    this.endedUnread.clear();
+    try {
+      for (const r of (await this.getMany(ids)).values()) observeJobEnded(r);
+    } catch {
+      // A metric never fails a job; the ones of this period are not observed.
+    }
   }
 
   private async applyWrite(update: TaskUpdate, now: Date): Promise<ApplyOutcome> {
