@@ -289,6 +289,24 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
+/**
+ * Commands the MongoDB server has answered, by name (`serverStatus.metrics.commands`, which FerretDB keeps too);
+ * null where the server does not say. Counts the whole server, like the CPU figures of the shared stack.
+ */
+async function mongoCommands(env: Record<string, string>): Promise<Record<string, number> | null> {
+  const mongo = await connectMongo(loadConfig({ env: { ...process.env, ...env } }));
+  try {
+    const status = await mongo.db.admin().command({ serverStatus: 1 });
+    const commands = (status.metrics as { commands?: Record<string, { total?: number | { toNumber(): number } }> } | undefined)?.commands;
+    if (!commands) return null;
+    return Object.fromEntries(Object.entries(commands).map(([name, c]) => [name, Number(c.total ?? 0)]));
+  } catch {
+    return null;
+  } finally {
+    await mongo.close();
+  }
+}
+
 // ---- inside a lane: from the job records (start_time is taken before the claim, end_time after the command) ----
 
 interface LaneRecord {
@@ -451,7 +469,16 @@ try {
         await drive(sy, 'warm-up', Math.min(10 * hostCount, jobs), hostList);
         const watched: Watched = [...procs.map((p) => ({ name: p.name, pid: p.child.pid!, group: false })), ...stackWatched()];
         const label = `${which}Switchyard ${mode} (${shape === 'one' ? 'API+worker one process' : 'API, worker separate'})`;
+        const commandsBefore = await mongoCommands(env);
         const row = await measured(label, watched, () => drive(sy, label, jobs, hostList));
+        const commandsAfter = await mongoCommands(env);
+        if (commandsBefore && commandsAfter) {
+          const per = Object.entries(commandsAfter)
+            .map(([name, n]) => [name, (n - (commandsBefore[name] ?? 0)) / row.result.count] as const)
+            .filter(([, n]) => n >= 0.01)
+            .sort((a, b) => b[1] - a[1]);
+          console.log(`  MongoDB commands per job (the server's count, whole stack): ${per.map(([name, n]) => `${name} ${n.toFixed(2)}`).join(', ')} (all ${per.reduce((a, [, n]) => a + n, 0).toFixed(2)})`);
+        }
         await historyPerJob(env.TEMPORAL_TASK_QUEUE, row.result.count + Math.min(10 * hostCount, jobs));
         if (netpulse) {
           console.log(
