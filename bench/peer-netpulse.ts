@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import type { baselineSshWorkflow } from './engine-baseline/workflows.js';
 import { fromConnectionArgs } from '../src/ssh/connection.js';
 import type { SessionSpec } from '../src/ssh/session-pool.js';
 import { summarize, type Throughput } from './lib/stats.js';
+import { ephemeralPort } from '../test/support/ports.js';
 
 // npx tsx bench/peer-netpulse.ts [--jobs 200] [--concurrency 20] [--poll 100] [--hosts 1] [--mode pinned|fifo]
 //   [--shape one,split] [--systems netpulse,switchyard] [--no-engine] [--compare <another checkout>] [--cpu-prof <dir>]
@@ -251,16 +251,6 @@ async function drive(sys: SystemClient, label: string, n: number, hosts: string[
 
 // ---- Switchyard processes ----
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function startProcess(role: 'both' | 'api' | 'worker', env: Record<string, string>, repo = REPO): Promise<{ child: ChildProcess; ready: string }> {
   const profile = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
@@ -446,7 +436,7 @@ try {
       if (shape !== 'one' && shape !== 'split') throw new Error('--shape: one, split');
       const key = randomBytes(12).toString('hex');
       const run = `${shape}${which ? 'c' : ''}`;
-      const port = await freePort();
+      const port = await ephemeralPort();
       const env = {
         LOG_LEVEL: 'warn',
         API_HOST: '127.0.0.1',

@@ -5,12 +5,15 @@
  * `npm test` (test/integration/faults.test.ts) run several scenarios one after another on one deployment.
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { createKafka } from '../../src/kafka/client.js';
 import { moveLongLivedToNewCode } from '../../src/temporal/upgrade.js';
 import { commandRunCounts, figuresOf, handOffCounts, mirrorDisagreements, waitTerminal, workflowRuns, type Figures } from './audit.js';
 import { Deployment, type DeploymentOptions } from './deployment.js';
+import { verdict } from './verdict.js';
 import { gpuOrderViolations, type OrderEvent } from './gpu-order.js';
 import { isDialectEnvelope, type JobKind, type Submission } from './dialects.js';
 import { LoadRun, probeRecovery, probesFor, untilProgress, type LoadMix } from './load.js';
@@ -85,12 +88,44 @@ export function scenarioTag(short: string): string {
 /** Deployments up right now: an interrupted run tears them down (`destroyActive`). */
 const ACTIVE = new Set<Deployment>();
 
+function isFigures(x: unknown): x is Figures {
+  return typeof x === 'object' && x !== null && 'scenario' in x && 'lost' in x && 'duplicated' in x;
+}
+
 export async function destroyActive(opts: { keepState?: boolean } = {}): Promise<void> {
   await Promise.all([...ACTIVE].map((d) => d.destroy(opts)));
   ACTIVE.clear();
 }
 
-/** Runs `fn` against a fresh deployment and always tears it down, also when `fn` throws. */
+/** The last lines of every log file in `dirs`, each line cut to a readable length. Never throws. */
+export function printLogTails(ctx: ScenarioContext, tag: string, dirs: string[], lines = LOG_TAIL_LINES): void {
+  for (const dir of dirs) {
+    let files: string[] = [];
+    try {
+      files = readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      let text = '';
+      try {
+        text = readFileSync(join(dir, f), 'latin1');
+      } catch {
+        continue;
+      }
+      const tail = text.split('\n').filter((l) => l.trim() !== '').slice(-lines);
+      ctx.log(`[${tag}] --- ${f}, last ${tail.length} line(s):`);
+      for (const l of tail) ctx.log(`[${tag}]   ${l.length > LOG_LINE_CHARS ? `${l.slice(0, LOG_LINE_CHARS)}…` : l}`);
+    }
+  }
+}
+const LOG_TAIL_LINES = 25;
+const LOG_LINE_CHARS = 400;
+
+/**
+ * Runs `fn` against a fresh deployment and always tears it down, also when `fn` throws. A scenario that throws,
+ * or whose figures fail the verdict, prints the end of its processes' and servers' logs first.
+ */
 export async function withDeployment<T>(ctx: ScenarioContext, opts: DeploymentOptions, fn: (d: Deployment) => Promise<T>): Promise<T> {
   const d = await Deployment.create({ log: ctx.log, ...opts });
   ACTIVE.add(d);
@@ -98,10 +133,14 @@ export async function withDeployment<T>(ctx: ScenarioContext, opts: DeploymentOp
   try {
     await d.start();
     const out = await fn(d);
-    failed = false;
+    failed = (Array.isArray(out) ? out : [out]).some((f) => isFigures(f) && verdict(f).length > 0);
     return out;
   } finally {
-    if (failed) ctx.log(`[${opts.tag}] failed; logs in ${d.runDir}/logs${ctx.keepState ? '' : ' (removed: --keep-state keeps them)'}`);
+    if (failed) {
+      ctx.log(`[${opts.tag}] failed; logs in ${d.runDir}/logs and ${d.stack.stateDir}/logs${ctx.keepState ? '' : ' (removed: --keep-state keeps them)'}`);
+      // CI keeps only the output: the end of every log goes there before the logs are removed.
+      printLogTails(ctx, opts.tag, [join(d.runDir, 'logs'), join(d.stack.stateDir, 'logs')]);
+    }
     ACTIVE.delete(d);
     await d.destroy({ keepState: ctx.keepState ?? false });
   }

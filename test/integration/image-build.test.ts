@@ -7,13 +7,13 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, type ImageBuild } from '../../scripts/image-build.js';
 import { ensureDeployTools, node24, repoRoot } from '../deploy/tools.js';
 import { eventually, testEnv, type TestEnv } from '../support/env.js';
+import { ephemeralPort } from '../support/ports.js';
 
 const out = join(process.env.SWITCHYARD_STATE ?? join(repoRoot, '.stack'), 'image-build');
 let image: ImageBuild;
@@ -22,16 +22,6 @@ const children: ChildProcess[] = [];
 let apiUrl = '';
 const token = 'image-build-service-token';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** Starts the image's ENTRYPOINT + role in its WORKDIR, with the image's ENV, Node 24 as `node`. */
 function startRole(role: 'api' | 'worker', env: Record<string, string>): { child: ChildProcess; log: string } {
@@ -78,8 +68,8 @@ describe('the image, built by its own Dockerfile and started from dist/ on Node 
   });
 
   it('runs a service task end to end through `api` and `worker` started from that tree', async () => {
-    const port = await freePort();
-    const workerPort = await freePort();
+    const port = await ephemeralPort();
+    const workerPort = await ephemeralPort();
     apiUrl = `http://127.0.0.1:${port}`;
     const c = t.config;
     const secrets = join(out, 'secrets');

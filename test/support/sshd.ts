@@ -12,11 +12,10 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ephemeralPort } from './ports.js';
 
 const execFileP = promisify(execFile);
 
@@ -55,16 +54,6 @@ async function findSshKeygen(): Promise<string | null> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A directory lock: `mkdir` is atomic; a lock older than a minute is a leftover of a killed run. A waiter waits
@@ -158,7 +147,7 @@ export async function startSshd(opts: { listenHosts?: string[] } = {}): Promise<
 
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = await ephemeralPort();
     const configPath = join(dir, 'sshd_config');
     await writeFile(
       configPath,

