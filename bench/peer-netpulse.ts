@@ -24,8 +24,8 @@ import { ephemeralPort } from '../test/support/ports.js';
 // same run, on the same OpenSSH targets (one private sshd listening on 127.0.0.1 … 127.0.0.<hosts>): `concurrency`
 // clients each submit `echo <n>` (driver paramiko) and poll the job by id every `poll` ms until it ends.
 // Throughput runs from the first submit to the last terminal answer; latency is submit → terminal answer.
-// Switchyard runs as `npm start` does (API and worker in one process, shape `one`) and/or as separate API and
-// worker processes (`split`); CPU per job is read from /proc for each process (API, worker, Temporal, FerretDB;
+// Switchyard runs with API and worker in one process (shape `one`) and/or as separate API and worker processes
+// (`split`: how `npm start`, `switchyard dev`, and production run them); CPU per job is read from /proc for each process (API, worker, Temporal, FerretDB;
 // NetPulse's gunicorn, node and fifo workers and Redis). The bare engine runs first: per job one bare Temporal
 // workflow whose one activity runs the same command on a held session per host (pooled, as pinned; a fresh
 // connection for fifo), started by a plain client and polled the same way (DescribeWorkflowExecution every

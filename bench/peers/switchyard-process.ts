@@ -1,5 +1,5 @@
 // One Switchyard process for bench/peer-netpulse.ts, configured from the environment like `switchyard api|worker`:
-//   both    API and worker in one process, as `npm start` (`switchyard dev`) runs them, without the stack up/down
+//   both    API and worker in one process (`npm start` runs them as two processes since issue 17: see `api`, `worker`)
 //   api     the HTTP API only
 //   worker  a worker only (every plugin, as `switchyard worker`)
 // Prints `READY <url-or-name>` once it serves; SIGTERM stops it.
