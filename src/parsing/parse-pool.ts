@@ -162,8 +162,6 @@ export class ParsePool {
       stdout: false,
       stderr: false,
     });
-    // The threads never keep a process alive on their own (close() ends them on a clean stop).
-    worker.unref();
     const slot: Slot = { worker, trace: new Int32Array(sab), ready: false, job: null };
     worker.on('message', (msg: ParseReply | 'ready') => {
       if (msg === 'ready') {
@@ -181,6 +179,9 @@ export class ParsePool {
     });
     worker.on('error', (e: Error) => this.lost(slot, e.message));
     worker.on('exit', (code) => this.lost(slot, `exit code ${code}`));
+    // Idle until `pump` says otherwise (close() ends the threads on a clean stop). After the listeners: a 'message'
+    // listener refs the thread's port again, which would undo an unref() made before it.
+    worker.unref();
     return slot;
   }
 
@@ -207,6 +208,17 @@ export class ParsePool {
   }
 
   private pump(): void {
+    this.send();
+    // The threads keep the process alive only while there is work (a job queued or running), like a socket with a
+    // request in flight: an idle pool that was never closed does not hold up the process's exit.
+    const busy = this.queue.length > 0 || this.slots.some((s) => s.job);
+    for (const slot of this.slots) {
+      if (busy) slot.worker.ref();
+      else slot.worker.unref();
+    }
+  }
+
+  private send(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (!slot.ready || slot.job) continue;

@@ -88,7 +88,21 @@ export class RenderPool {
     if (this.closed) return Promise.resolve();
     this.ensureWorker();
     if (this.ready) return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
+    return new Promise((resolve) => {
+      this.readyWaiters.push(resolve);
+      this.holdAlive();
+    });
+  }
+
+  /**
+   * The thread keeps the process alive only while something waits for it (a render, or a warm-up), like a socket
+   * with a request in flight: an idle pool, never closed (the API's shared one), does not hold up the process's
+   * exit. Set after every change of what waits (`pump` ends with it).
+   */
+  private holdAlive(): void {
+    if (!this.worker) return;
+    if (this.current || this.queue.length > 0 || this.readyWaiters.length > 0) this.worker.ref();
+    else this.worker.unref();
   }
 
   /** Stops the thread; pending renders fail. */
@@ -105,6 +119,11 @@ export class RenderPool {
   }
 
   private pump(): void {
+    this.send();
+    this.holdAlive();
+  }
+
+  private send(): void {
     if (this.closed || this.current || this.queue.length === 0) return;
     const worker = this.ensureWorker();
     if (!this.ready) return; // the thread's "ready" message pumps again
@@ -118,12 +137,14 @@ export class RenderPool {
     if (this.worker) return this.worker;
     const worker = spawnRenderThread({ workerData: this.limits, resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } }, this.threadEntry);
     this.threadsStarted++;
-    worker.unref();
     this.worker = worker;
     this.ready = false;
     worker.on('message', (reply: RenderReply) => this.onReply(worker, reply));
     worker.on('error', (e) => this.onExit(worker, e));
     worker.on('exit', (code) => this.onExit(worker, new Error(`the render thread exited (${code})`)));
+    // After the listeners: a 'message' listener refs the thread's port again, which would undo an unref() made
+    // before it (and an idle thread would keep a process alive after its shutdown). `holdAlive` refs it while busy.
+    worker.unref();
     return worker;
   }
 
