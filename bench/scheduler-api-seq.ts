@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
 import { mintSchedulerToken } from '../src/api/scheduler/auth.js';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
 import { ScheduleStore } from '../src/store/schedules.js';
 import { argNumber, percentile } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/scheduler-api-seq.ts [--tasks 2000] [--requests 30]
 // One request at a time (no load generator): create / list / get latency with `tasks` tasks of one owner.
@@ -52,9 +51,5 @@ try {
 } finally {
   for (const id of created) await api.deps.temporal.schedule.getHandle(`sched-${config.mongo.db}-${id}`).delete().catch(() => undefined);
   await api.shutdown();
-  await endBenchLeftovers(config);
-  const client = new MongoClient(config.mongo.url);
-  await client.connect();
-  await client.db(config.mongo.db).dropDatabase();
-  await client.close();
+  await endBenchRun(config);
 }

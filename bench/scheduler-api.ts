@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { MongoClient } from 'mongodb';
 import { mintSchedulerToken } from '../src/api/scheduler/auth.js';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
@@ -11,7 +10,7 @@ import { ScheduleStore, type ScheduleDoc } from '../src/store/schedules.js';
 import { httpClosedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
 import { formatLoad, runLoad, type LoadSpec } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/scheduler-api.ts [--tasks 10000] [--creates 400] [--connections 10] [--rate 200] [--seconds 10]
 // With `tasks` tasks of one owner in MongoDB (inserted straight into `schedules`: their Temporal Schedules would
@@ -116,9 +115,5 @@ try {
   console.log(`load average at the end ${await loadAverage()}`);
 } finally {
   await api.shutdown();
-  await endBenchLeftovers(config);
-  const client = new MongoClient(config.mongo.url);
-  await client.connect();
-  await client.db(config.mongo.db).dropDatabase();
-  await client.close();
+  await endBenchRun(config);
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
 import { mintSchedulerToken } from '../src/api/scheduler/auth.js';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
@@ -14,7 +13,7 @@ import { runScheduleBaseline } from './engine-baseline/schedules.js';
 import { formatCpuPer, measureCpu } from './lib/cpu.js';
 import { figures, interleaved, loadAverage, type Measured } from './lib/harness.js';
 import { argNumber, percentile } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/scheduler-lateness.ts [--date 10] [--interval 2] [--spread 10]
 // Fire lateness of scheduled runs: the command's actual start (the activity's spawn time) minus the scheduled
@@ -173,10 +172,6 @@ try {
   await api.shutdown();
   await worker.shutdown();
   await workerDone;
-  await endBenchLeftovers(config);
-  const client = new MongoClient(config.mongo.url);
-  await client.connect();
-  await client.db(config.mongo.db).dropDatabase();
-  await client.close();
+  await endBenchRun(config);
   rmSync(root, { recursive: true, force: true });
 }

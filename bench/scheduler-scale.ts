@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { MongoClient } from 'mongodb';
 import { mintSchedulerToken } from '../src/api/scheduler/auth.js';
 import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
@@ -17,7 +16,7 @@ import type { baselineScheduledCommandWorkflow } from './engine-baseline/workflo
 import { formatCpuPer, measureCpu } from './lib/cpu.js';
 import { closedLoop, loadAverage, pacedLoop } from './lib/harness.js';
 import { argNumber, mapLimit, percentile } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/scheduler-scale.ts [--tasks 1000] [--minutes 10] [--rate 2] [--command true]
 // Many scheduler tasks firing every minute at once, against as many bare Temporal schedules at the same pace.
@@ -174,11 +173,7 @@ try {
   await api.shutdown();
   await worker.shutdown();
   await workerDone;
-  await endBenchLeftovers(config);
-  const client = new MongoClient(config.mongo.url);
-  await client.connect();
-  await client.db(config.mongo.db).dropDatabase();
-  await client.close();
+  await endBenchRun(config);
   rmSync(root, { recursive: true, force: true });
 }
 process.exit(0);

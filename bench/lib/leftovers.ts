@@ -1,3 +1,4 @@
+import { MongoClient } from 'mongodb';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../src/config/index.js';
 import { connectTemporalClient } from '../../src/temporal/connection.js';
@@ -49,5 +50,17 @@ export async function endBenchLeftovers(config: Config): Promise<number> {
     return left;
   } finally {
     await temporal.close();
+  }
+}
+
+/** The end of a bench run: what it left in Temporal ended (`endBenchLeftovers`), then its own database dropped. */
+export async function endBenchRun(config: Config): Promise<void> {
+  await endBenchLeftovers(config);
+  const client = new MongoClient(config.mongo.url);
+  try {
+    await client.connect();
+    await client.db(config.mongo.db).dropDatabase();
+  } finally {
+    await client.close();
   }
 }
