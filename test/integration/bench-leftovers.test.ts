@@ -17,7 +17,8 @@ describe('bench clean-up', () => {
     const benches = readdirSync(dir).filter((f) => f.endsWith('.ts'));
     const starting = benches.filter((f) => /createWorkerRuntime|createApiRuntime|new ServiceProcess\(\{ kind: 'api'/.test(readFileSync(new URL(f, dir), 'utf8')));
     expect(starting.length).toBeGreaterThanOrEqual(8);
-    const missing = starting.filter((f) => !/\n\s+await endBenchLeftovers\(config\);/.test(readFileSync(new URL(f, dir), 'utf8')));
+    // endBenchRun ends the leftovers the same way, then drops the run's database.
+    const missing = starting.filter((f) => !/\n\s+await (endBenchLeftovers|endBenchRun)\(config\);/.test(readFileSync(new URL(f, dir), 'utf8')));
     expect(missing).toEqual([]);
   });
 
