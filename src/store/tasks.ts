@@ -76,6 +76,12 @@ function storedFields(update: TaskUpdate): { task_id: string; fields: Omit<TaskU
 
 export type ApplyOutcome = 'applied' | 'stale';
 
+/**
+ * How long the ends of jobs are gathered before one read feeds them to the job metrics: at tens of jobs a second a
+ * read per job was a tenth of the database work a job costs, and a histogram a second late is still right.
+ */
+const ENDED_READ_DELAY_MS = 1000;
+
 /** A record as stored: `_id` is the task id, the one field FerretDB's SQLite backend can look up without a scan. */
 type StoredTask = TaskRecord & { _id: string };
 
@@ -87,12 +93,6 @@ type StoredTask = TaskRecord & { _id: string };
  * FerretDB 1.24 (SQLite) pushes down only a bare `_id` equality: any other filter scans the collection. The
  * writers of one task are its own workflow's sequential local activities, so the two steps do not race in practice.
  */
-/**
- * How long the ends of jobs are gathered before one read feeds them to the job metrics: at tens of jobs a second a
- * read per job was a tenth of the database work a job costs, and a histogram a second late is still right.
- */
-const ENDED_READ_DELAY_MS = 1000;
-
 export class TaskStore {
   readonly collection: Collection<TaskRecord>;
   private readonly stored: Collection<StoredTask>;
