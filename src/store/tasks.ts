@@ -98,7 +98,11 @@ export class TaskStore {
   private readonly stored: Collection<StoredTask>;
   private readonly decisions: Collection<{ _id: string; decision: string; at: Date }>;
 
-  constructor(db: Db) {
+  /** `endedReadDelayMs`: how long ended jobs are gathered before the metrics read (tests shorten or lengthen it). */
+  constructor(
+    db: Db,
+    private readonly endedReadDelayMs = ENDED_READ_DELAY_MS,
+  ) {
     this.collection = db.collection<TaskRecord>(TASKS_COLLECTION);
     this.stored = db.collection<StoredTask>(TASKS_COLLECTION);
     this.decisions = db.collection(TASK_DECISIONS_COLLECTION);
@@ -134,7 +138,7 @@ export class TaskStore {
     if (outcome === 'applied' && update.state && isTerminal(update.state)) {
       this.endedUnread.add(update.task_id);
       if (!this.endedTimer) {
-        this.endedTimer = setTimeout(() => void this.observeEnded(), ENDED_READ_DELAY_MS);
+        this.endedTimer = setTimeout(() => void this.observeEnded(), this.endedReadDelayMs);
         this.endedTimer.unref?.();
       }
     }
@@ -145,7 +149,9 @@ export class TaskStore {
   private endedUnread = new Set<string>();
   private endedTimer: NodeJS.Timeout | null = null;
 
-  private async observeEnded(): Promise<void> {
+  /** Feeds the metrics every ended job gathered so far, now (shutdown, tests). */
+  async observeEnded(): Promise<void> {
+    if (this.endedTimer) clearTimeout(this.endedTimer);
     this.endedTimer = null;
     const ids = [...this.endedUnread];
     this.endedUnread.clear();

@@ -38,7 +38,11 @@ export function workerLiveness(w: WorkerRecord, now: Date, deadAfterSeconds: num
 export class WorkerStore {
   readonly collection: Collection<WorkerRecord>;
 
-  constructor(db: Db) {
+  /** `countFlushMs`: how long finished jobs are counted in memory before one write (tests shorten or lengthen it). */
+  constructor(
+    db: Db,
+    private readonly countFlushMs = JOB_COUNT_FLUSH_MS,
+  ) {
     this.collection = db.collection<WorkerRecord>(WORKERS_COLLECTION);
   }
 
@@ -84,7 +88,7 @@ export class WorkerStore {
     else c.failed++;
     this.unwritten.set(name, c);
     if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => void this.flushJobCounts().catch(() => undefined), JOB_COUNT_FLUSH_MS);
+      this.flushTimer = setTimeout(() => void this.flushJobCounts().catch(() => undefined), this.countFlushMs);
       this.flushTimer.unref?.();
     }
   }

@@ -1,12 +1,14 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { JOB_COUNT_FLUSH_MS, WorkerStore } from '../../src/store/workers.js';
+import { WorkerStore } from '../../src/store/workers.js';
 import { TaskStore } from '../../src/store/tasks.js';
 import { jobMetricsRegistry } from '../../src/store/job-metrics.js';
-import { testEnv } from '../support/env.js';
+import { eventually, testEnv } from '../support/env.js';
 
 // What a finished job costs the database besides its own record, gathered per second instead of per job: the
 // worker's job counters (one `$inc`) and the read that feeds the job metrics (one `_id $in`). Nothing is lost.
+// No assertion depends on how fast the machine is: "not yet written" is checked under a window no test outlives,
+// and the timer's own write is awaited, not timed.
 const env = testEnv('worker_job_counts');
 const client = await new MongoClient(env.config.mongo.url).connect();
 const db = client.db(env.config.mongo.db);
@@ -20,15 +22,28 @@ async function counts(name: string) {
   return db.collection('workers').findOne({ name }, { projection: { _id: 0, successful_job_count: 1, failed_job_count: 1 } });
 }
 
+const NEVER_IN_A_TEST_MS = 10 * 60_000;
+
 describe('worker job counts', () => {
-  it('adds a second of finished jobs in one write, and nothing is lost', async () => {
-    const store = new WorkerStore(db);
+  it('counts finished jobs in memory until the window ends', async () => {
+    const store = new WorkerStore(db, NEVER_IN_A_TEST_MS);
+    await store.register({ name: 'w_held', pid: 1, hostname: 'h', queues: [], task_queues: [] });
+    for (let i = 0; i < 7; i++) store.countJob('w_held', i % 3 !== 0);
+    expect(await counts('w_held')).toEqual({ successful_job_count: 0, failed_job_count: 0 });
+    await store.flushJobCounts();
+    expect(await counts('w_held')).toEqual({ successful_job_count: 4, failed_job_count: 3 });
+  });
+
+  it('writes a window of finished jobs by itself when the window ends, and nothing is lost', async () => {
+    const store = new WorkerStore(db, 200);
     await store.register({ name: 'w_counts', pid: 1, hostname: 'h', queues: [], task_queues: [] });
     for (let i = 0; i < 7; i++) store.countJob('w_counts', i % 3 !== 0);
-    // Not yet written: counted in memory until the flush.
-    expect(await counts('w_counts')).toEqual({ successful_job_count: 0, failed_job_count: 0 });
-    await new Promise((r) => setTimeout(r, JOB_COUNT_FLUSH_MS + 500));
+    await eventually(async () => (await counts('w_counts'))?.successful_job_count === 4, 'the first window written');
     expect(await counts('w_counts')).toEqual({ successful_job_count: 4, failed_job_count: 3 });
+    // A second window adds to the first.
+    store.countJob('w_counts', false);
+    await eventually(async () => (await counts('w_counts'))?.failed_job_count === 4, 'the second window written');
+    expect(await counts('w_counts')).toEqual({ successful_job_count: 4, failed_job_count: 4 });
   });
 
   it('writes what is counted at once when flushed (a worker shutting down)', async () => {
@@ -51,19 +66,32 @@ describe('job metrics', () => {
     return (m?.values ?? []).filter((v) => v.labels.kind === 'device' && v.labels.status === status).reduce((n, v) => n + v.value, 0);
   }
 
-  it('observes every job that ended in a second from one read of their records', async () => {
-    const tasks = new TaskStore(db);
-    // A status word no other test in this process uses, so the counter's change is this test's alone.
-    const status = `ended_${Date.now()}`;
-    const before = await finished(status);
+  async function endJobs(tasks: TaskStore, prefix: string, status: string, n: number): Promise<void> {
     const t0 = new Date(Date.now() - 5000);
-    for (let i = 0; i < 5; i++) {
-      const id = `metric_job_${i}`;
+    for (let i = 0; i < n; i++) {
+      const id = `${prefix}_${i}`;
       await tasks.create({ task_id: id, rev: 1, kind: 'device', state: 'queued', status: 'queued', queue: 'FifoQ', create_time: t0, enqueue_time: t0 });
       await tasks.apply({ task_id: id, rev: 2, state: 'succeeded', status, start_time: t0, end_time: new Date() });
     }
+  }
+
+  it('gathers the jobs that ended in a window and observes them from one read of their records', async () => {
+    const tasks = new TaskStore(db, NEVER_IN_A_TEST_MS);
+    // A status word no other test in this process uses, so the counter's change is this test's alone.
+    const status = `held_${Date.now()}`;
+    const before = await finished(status);
+    await endJobs(tasks, 'metric_held', status, 5);
     expect(await finished(status)).toBe(before);
-    await new Promise((r) => setTimeout(r, 1500));
+    await tasks.observeEnded();
+    expect(await finished(status)).toBe(before + 5);
+  });
+
+  it('observes them by itself when the window ends', async () => {
+    const tasks = new TaskStore(db, 200);
+    const status = `ended_${Date.now()}`;
+    const before = await finished(status);
+    await endJobs(tasks, 'metric_job', status, 5);
+    await eventually(async () => (await finished(status)) >= before + 5, 'the window observed');
     expect(await finished(status)).toBe(before + 5);
   });
 });
