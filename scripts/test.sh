@@ -95,16 +95,7 @@ else
 fi
 
 step "summary ($((SECONDS - t0)) s)"
-node -e '
-  const fs = require("fs");
-  let passed = 0, failedN = 0, skipped = 0;
-  for (const f of process.argv.slice(1)) {
-    if (!fs.existsSync(f)) continue;
-    const r = JSON.parse(fs.readFileSync(f, "utf8"));
-    passed += r.numPassedTests; failedN += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
-  }
-  console.log(`tests: ${passed} passed, ${failedN} failed, ${skipped} skipped`);
-' "$STATE/logs/vitest-unit.json" "$STATE/logs/vitest-unit-node24.json" "$STATE/logs/vitest-deploy.json" \
+node scripts/test-summary.mjs "$STATE/logs/vitest-unit.json" "$STATE/logs/vitest-unit-node24.json" "$STATE/logs/vitest-deploy.json" \
   "$STATE/logs/vitest-integration.json" "$STATE/logs/vitest-faults.json" "$STATE/logs/vitest-topology.json"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
