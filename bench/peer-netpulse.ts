@@ -374,7 +374,29 @@ interface Row {
   label: string;
   result: Throughput & { bad: number; polls: number };
   cpu: Record<string, number>;
+  /** The shared servers' CPU ms per second just before the run, with no job in flight (see `idleRates`). */
+  idle: Record<string, number>;
   load: string;
+}
+
+/**
+ * The shared servers (Temporal, FerretDB) keep working with no job in flight: earlier runs' timers, schedules and
+ * task queues in a long-used stack cost a dev server tens of ms of CPU a second. Sampled for a few seconds before
+ * each run and printed beside the run's figures, so that a stack's leftovers are seen, not counted as the jobs'.
+ */
+const IDLE_SAMPLE_MS = 3000;
+async function idleRates(): Promise<Record<string, number>> {
+  const servers = stackWatched();
+  const before = sampleCpu(servers);
+  await sleep(IDLE_SAMPLE_MS);
+  const after = sampleCpu(servers);
+  return Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k]! - (before[k] ?? 0)) * 1000) / IDLE_SAMPLE_MS]));
+}
+
+/** CPU ms per job, all processes, less what the shared servers spent at their idle rate over the run. */
+function perJobLessIdle(r: Row): number {
+  const idleMs = Object.values(r.idle).reduce((a, b) => a + b, 0) * r.result.seconds;
+  return (Object.values(r.cpu).reduce((a, b) => a + b, 0) - idleMs) / r.result.count;
 }
 const rows: Row[] = [];
 function report(r: Row): void {
@@ -388,9 +410,17 @@ function report(r: Row): void {
       `${t.bad ? `, ${t.bad} not finished` : ''}, ${(t.polls / t.count).toFixed(1)} polls/job (${r.load})`,
   );
   console.log(`  CPU ms per job: ${cpu} (all ${all.toFixed(1)})`);
+  const idle = Object.entries(r.idle);
+  if (idle.length > 0) {
+    console.log(
+      `  idle before the run, CPU ms/s: ${idle.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; CPU ms per job less that idle rate: ${perJobLessIdle(r).toFixed(1)}` +
+        (idle.some(([, v]) => v > 50) ? ' (a busy idle stack: restart it for figures that compare with other runs)' : ''),
+    );
+  }
 }
 
 async function measured(label: string, watched: Watched, fn: () => Promise<Throughput & { bad: number; polls: number }>): Promise<Row> {
+  const idle = await idleRates();
   const before = sampleCpu(watched);
   const self = process.cpuUsage();
   const result = await fn();
@@ -399,7 +429,7 @@ async function measured(label: string, watched: Watched, fn: () => Promise<Throu
   const cpu: Record<string, number> = {};
   for (const k of Object.keys(after)) cpu[k] = after[k]! - (before[k] ?? 0);
   cpu.client = (used.user + used.system) / 1000;
-  const row = { label, result, cpu, load: load() };
+  const row = { label, result, cpu, idle, load: load() };
   rows.push(row);
   report(row);
   return row;
@@ -486,10 +516,12 @@ try {
       }
     }
   }
-  console.log(`\n| run | jobs/s | p50 ms | p99 ms | CPU ms/job | load avg |\n|---|---|---|---|---|---|`);
+  console.log(`\n| run | jobs/s | p50 ms | p99 ms | CPU ms/job | less idle | load avg |\n|---|---|---|---|---|---|---|`);
   for (const r of rows) {
     const all = Object.values(r.cpu).reduce((a, b) => a + b, 0) / r.result.count;
-    console.log(`| ${r.label} | ${r.result.perSecond.toFixed(1)} | ${r.result.p50Ms.toFixed(0)} | ${r.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | ${r.load.replace('load avg ', '')} |`);
+    console.log(
+      `| ${r.label} | ${r.result.perSecond.toFixed(1)} | ${r.result.p50Ms.toFixed(0)} | ${r.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | ${perJobLessIdle(r).toFixed(1)} | ${r.load.replace('load avg ', '')} |`,
+    );
   }
 } finally {
   await sshd.close();
