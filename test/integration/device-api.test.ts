@@ -6,13 +6,11 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
 import { connectMongo, type MongoHandle } from '../../src/store/mongo.js';
 import { TaskStore } from '../../src/store/tasks.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
-import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { startDeviceStack, type DeviceStack } from '../support/device-stack.js';
+import { eventually, testEnv } from '../support/env.js';
 import { capturingLogger } from '../support/log-capture.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 
@@ -23,9 +21,7 @@ const KEY = { 'X-API-KEY': config.auth.deviceApiKey };
 // Every log line of the API and the worker, to grep for passwords at the end.
 const { logger, lines: logLines } = capturingLogger();
 
-let api: ApiRuntime;
-let worker: WorkerRuntime;
-let workerDone: Promise<void>;
+let stack: DeviceStack;
 let sshd: SshdHandle;
 let emu: DeviceEmulator;
 let comware: DeviceEmulator;
@@ -40,9 +36,7 @@ beforeAll(async () => {
     startDeviceEmulator({ enableSecret: 'en-secret-4711', commandDelayMs: (c) => (c === 'show tech-support' ? 10_000 : 0) }),
     startDeviceEmulator({ platform: 'hp_comware', listenHost: '127.0.0.7', telnet: true }),
   ]);
-  worker = await createWorkerRuntime({ config, logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
-  workerDone = worker.run();
-  api = await createApiRuntime({ config, logger, port: 0 });
+  stack = await startDeviceStack(env, { logger });
   mongo = await connectMongo(config);
   tasks = new TaskStore(mongo.db);
   hook = createServer((req, res) => {
@@ -57,9 +51,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.shutdown();
-  await workerDone;
-  await api?.shutdown();
+  await stack?.close();
   await mongo?.close();
   await sshd?.close();
   await emu?.close();
@@ -85,7 +77,7 @@ interface Job {
 }
 
 async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = KEY): Promise<{ status: number; body: Env<T> }> {
-  const res = await fetch(`${api.url}${path}`, {
+  const res = await fetch(`${stack.api.url}${path}`, {
     method,
     headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
@@ -183,7 +175,7 @@ describe('device jobs on real SSH servers', () => {
     const j = await settled(sub.id);
     expect(j.status).toBe('finished');
     expect(j.result).toEqual({ type: 'success', retval: { 'echo hello-fifo': 'hello-fifo\n', 'echo two': 'two\n' }, error: null });
-    expect(j.worker).toBe(worker.name);
+    expect(j.worker).toBe(stack.worker.name);
     for (const t of [j.created_at, j.enqueued_at, j.started_at, j.ended_at]) expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$/);
     expect(typeof j.duration).toBe('number');
     expect(typeof j.queue_time).toBe('number');
@@ -397,9 +389,9 @@ describe('GET /job filters and the other kinds', () => {
     const cancelled = await call<Job[]>('GET', `/job?status=cancelled&queue=pinned_${emu.host}`);
     expect(cancelled.body.data.map((j) => j.id)).toContain(cancelledId);
     for (const j of cancelled.body.data) expect(j).toMatchObject({ queue: `pinned_${emu.host}`, status: 'cancelled' });
-    const byNode = await call<Job[]>('GET', `/job?node=${worker.name}&status=finished&limit=1000`);
+    const byNode = await call<Job[]>('GET', `/job?node=${stack.worker.name}&status=finished&limit=1000`);
     expect(byNode.body.data.map((j) => j.id)).toContain(ran.id);
-    for (const j of byNode.body.data) expect(j.worker).toBe(worker.name);
+    for (const j of byNode.body.data) expect(j.worker).toBe(stack.worker.name);
     const page1 = await call<Job[]>('GET', '/job?limit=2');
     const page2 = await call<Job[]>('GET', '/job?limit=2&offset=2');
     expect(page1.body.data).toHaveLength(2);
@@ -417,13 +409,13 @@ describe('workers', () => {
     const pinned = await submit({ driver: 'netmiko', connection_args: emuArgs(), command: 'show clock' });
     expect((await settled(pinned.id)).status).toBe('finished');
     const r = await call<Array<Record<string, unknown>>>('GET', '/worker');
-    const me = r.body.data.find((w) => w.name === worker.name);
-    expect(me).toMatchObject({ name: worker.name, pid: process.pid, status: expect.stringMatching(/busy|idle/), successful_job_count: expect.any(Number), failed_job_count: expect.any(Number) });
+    const me = r.body.data.find((w) => w.name === stack.worker.name);
+    expect(me).toMatchObject({ name: stack.worker.name, pid: process.pid, status: expect.stringMatching(/busy|idle/), successful_job_count: expect.any(Number), failed_job_count: expect.any(Number) });
     expect(me!.queues).toEqual(expect.arrayContaining(['FifoQ', `pinned_${emu.host}`]));
     expect(String(me!.last_heartbeat)).toMatch(/\+00:00$/);
-    expect(((await call<Array<{ name: string }>>('GET', '/workers?queue=FifoQ')).body.data).map((w) => w.name)).toContain(worker.name);
-    expect(((await call<Array<{ name: string }>>('GET', `/worker?host=${emu.host}`)).body.data).map((w) => w.name)).toContain(worker.name);
-    expect(((await call<Array<{ name: string }>>('GET', `/worker?node=${String(me!.hostname)}`)).body.data).map((w) => w.name)).toContain(worker.name);
+    expect(((await call<Array<{ name: string }>>('GET', '/workers?queue=FifoQ')).body.data).map((w) => w.name)).toContain(stack.worker.name);
+    expect(((await call<Array<{ name: string }>>('GET', `/worker?host=${emu.host}`)).body.data).map((w) => w.name)).toContain(stack.worker.name);
+    expect(((await call<Array<{ name: string }>>('GET', `/worker?node=${String(me!.hostname)}`)).body.data).map((w) => w.name)).toContain(stack.worker.name);
     expect((await call<unknown[]>('GET', '/worker?queue=nope&node=' + String(me!.hostname))).body.data).toEqual([]);
     expect((await call<string[]>('DELETE', '/worker?name=nobody')).body.data).toEqual([]);
   });
@@ -468,7 +460,7 @@ describe('secrets', () => {
   });
 
   it('documents every endpoint in the OpenAPI document', async () => {
-    const res = await fetch(`${api.url}/openapi/device.json`);
+    const res = await fetch(`${stack.api.url}/openapi/device.json`);
     const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
     for (const p of ['/device/exec', '/device/bulk', '/device/test', '/job', '/jobs', '/jobs/{id}', '/worker', '/workers', '/workers/{name}', '/health']) {
       expect(Object.keys(doc.paths)).toContain(p);

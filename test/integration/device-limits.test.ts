@@ -1,33 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
-import { eventually, testEnv, workflowBundle } from '../support/env.js';
-import { startSshd, type SshdHandle } from '../support/sshd.js';
+import { deviceClient } from '../support/device-client.js';
+import { startDeviceStackWithSshd, type DeviceStackWithSshd } from '../support/device-stack.js';
+import { eventually, testEnv } from '../support/env.js';
 
 // DEVICE_FIFO_CONCURRENCY and DEVICE_BULK_TTL as documented, against OpenSSH on loopback: one worker that runs two
 // fifo jobs at once, and bulk jobs that may wait two seconds for a slot.
 const env = testEnv('devlimits', { device: { fifoConcurrency: 2, bulkTtlSeconds: 2 } });
-const { config } = env;
-const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
 
-let api: ApiRuntime;
-let worker: WorkerRuntime;
-let workerDone: Promise<void>;
-let sshd: SshdHandle;
+let stack: DeviceStackWithSshd;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
-  workerDone = worker.run();
-  api = await createApiRuntime({ config, logger: env.logger, port: 0 });
+  stack = await startDeviceStackWithSshd(env);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.shutdown();
-  await workerDone;
-  await api?.shutdown();
-  await sshd?.close();
+  await stack?.close();
   await env.cleanup();
 }, 60_000);
 
@@ -39,25 +26,8 @@ interface Job {
   result: { error: { type: string; message: string } | null } | null;
 }
 
-const conn = () => ({ host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password });
-
-async function post<T>(path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${api.url}${path}`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
-  const j = (await res.json()) as { data: T };
-  expect(res.status, JSON.stringify(j)).toBe(200);
-  return j.data;
-}
-
-async function job(id: string): Promise<Job> {
-  const res = await fetch(`${api.url}/job?id=${id}`, { headers: KEY });
-  return ((await res.json()) as { data: Job[] }).data[0]!;
-}
-
-const ended = (id: string) =>
-  eventually(async () => {
-    const j = await job(id);
-    return ['finished', 'failed', 'cancelled'].includes(j.status) ? j : null;
-  }, `job ${id} to end`, 90_000, 200);
+const conn = () => ({ host: stack.sshd.host, port: stack.sshd.port, username: stack.sshd.username, password: stack.sshd.password });
+const { post, submit, job, settled: ended } = deviceClient<Job>({ url: () => stack.api.url, apiKey: env.config.auth.deviceApiKey });
 
 /** The most jobs whose [started_at, ended_at] overlap at one instant. */
 function mostAtOnce(jobs: Job[]): number {
@@ -75,7 +45,7 @@ function mostAtOnce(jobs: Job[]): number {
 describe('device job limits', () => {
   it('runs at most DEVICE_FIFO_CONCURRENCY fifo jobs at once on one worker', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await post<{ id: string }>('/device/exec', { driver: 'ssh', connection_args: conn(), command: `sleep 2; echo c${i}` })).id);
+    for (let i = 0; i < 4; i++) ids.push(await submit({ driver: 'ssh', connection_args: conn(), command: `sleep 2; echo c${i}` }));
     const jobs = await Promise.all(ids.map(ended));
     for (const j of jobs) expect(j.status, JSON.stringify(j.result)).toBe('finished');
     // Two at once, not one (the limit is used) and not four (the limit holds).
@@ -84,15 +54,15 @@ describe('device job limits', () => {
 
   it('ends a bulk job that could not start within DEVICE_BULK_TTL; an exec job with the default ttl waits on', async () => {
     const busy: string[] = [];
-    for (let i = 0; i < 2; i++) busy.push((await post<{ id: string }>('/device/exec', { driver: 'ssh', connection_args: conn(), command: `sleep 8; echo busy${i}` })).id);
-    await eventually(async () => (await Promise.all(busy.map(job))).every((j) => j.status === 'started'), 'both slots to be taken', 60_000, 200);
-    const bulk = await post<{ succeeded: Array<{ id: string }> }>('/device/bulk', { driver: 'ssh', connection_args: { username: sshd.username, password: sshd.password, port: sshd.port }, command: 'echo bulk', devices: [{ host: sshd.host }] });
-    const patient = await post<{ id: string }>('/device/exec', { driver: 'ssh', connection_args: conn(), command: 'echo patient' });
+    for (let i = 0; i < 2; i++) busy.push(await submit({ driver: 'ssh', connection_args: conn(), command: `sleep 8; echo busy${i}` }));
+    await eventually(async () => (await Promise.all(busy.map(job))).every((j) => j?.status === 'started'), 'both slots to be taken', 60_000, 200);
+    const bulk = await post<{ succeeded: Array<{ id: string }> }>('/device/bulk', { driver: 'ssh', connection_args: { username: stack.sshd.username, password: stack.sshd.password, port: stack.sshd.port }, command: 'echo bulk', devices: [{ host: stack.sshd.host }] });
+    const patient = await submit({ driver: 'ssh', connection_args: conn(), command: 'echo patient' });
     const timedOut = await ended(bulk.succeeded[0]!.id);
     expect(timedOut.status).toBe('failed');
     expect(timedOut.result?.error).toEqual({ type: 'Timeout', message: 'job did not start within its ttl of 2s' });
     expect(timedOut.started_at).toBeNull();
-    expect((await ended(patient.id)).status).toBe('finished');
+    expect((await ended(patient)).status).toBe('finished');
     for (const id of busy) expect((await ended(id)).status).toBe('finished');
   });
 });

@@ -1,32 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
+import { deviceClient } from '../support/device-client.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
-import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { startDeviceStack, type DeviceStack } from '../support/device-stack.js';
+import { eventually, testEnv } from '../support/env.js';
 
 const env = testEnv('observe');
 const { config } = env;
-const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
 
-let api: ApiRuntime;
-let worker: WorkerRuntime;
-let workerDone: Promise<void>;
+let stack: DeviceStack;
 let emu: DeviceEmulator;
 
 beforeAll(async () => {
   emu = await startDeviceEmulator({});
-  worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
-  workerDone = worker.run();
-  api = await createApiRuntime({ config, logger: env.logger, port: 0, kafka: false });
+  stack = await startDeviceStack(env, { apiKafka: false });
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.shutdown();
-  await workerDone;
-  await api?.shutdown();
+  await stack?.close();
   await emu?.close();
   await env.cleanup();
 }, 60_000);
@@ -38,25 +30,11 @@ interface JobView {
   temporal_ui_url?: string;
 }
 
+const deviceJobs = deviceClient<JobView>({ url: () => stack.api.url, apiKey: config.auth.deviceApiKey, settleTimeoutMs: 60_000 });
+
 async function runDeviceJob(): Promise<JobView> {
-  const body = {
-    driver: 'netmiko',
-    connection_args: { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios', secret: emu.enableSecret },
-    command: 'show clock',
-  };
-  const res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
-  expect(res.status).toBe(200);
-  const { id } = ((await res.json()) as { data: { id: string } }).data;
-  return eventually(
-    async () => {
-      const r = await fetch(`${api.url}/job?id=${id}`, { headers: KEY });
-      const job = ((await r.json()) as { data: JobView[] }).data[0];
-      return job && ['finished', 'failed'].includes(job.status) ? job : null;
-    },
-    'the device job ends',
-    60_000,
-    200,
-  );
+  const { host, port, username, password, enableSecret } = emu;
+  return deviceJobs.settled(await deviceJobs.submit({ driver: 'netmiko', connection_args: { host, port, username, password, device_type: 'cisco_ios', secret: enableSecret }, command: 'show clock' }));
 }
 
 /** Metric names a PromQL expression reads: what is left once labels, grouping clauses, functions and ranges are gone. */
@@ -87,8 +65,8 @@ describe('observability on the real stack', () => {
     const queried = dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => metricsIn(t.expr).map((m) => ({ panel: p.title, metric: m }))));
     expect(queried.length).toBeGreaterThan(10);
     const scrape = async () => {
-      const a = await (await fetch(`${api.url}/metrics`)).text();
-      const w = await (await fetch(`${worker.probeUrl}/metrics`)).text();
+      const a = await (await fetch(`${stack.api.url}/metrics`)).text();
+      const w = await (await fetch(`${stack.worker.probeUrl}/metrics`)).text();
       const exposed = new Set([...exposedNames(a), ...exposedNames(w)]);
       return { apiText: a, workerText: w, exposed, missing: queried.filter((q) => !exposed.has(q.metric)) };
     };
@@ -143,7 +121,7 @@ describe('observability on the real stack', () => {
         metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
         data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
       });
-      const res = await fetch(`${api.url}/codec/decode`, {
+      const res = await fetch(`${stack.api.url}/codec/decode`, {
         method: 'POST',
         headers: { authorization: `Bearer ${config.auth.codecOperatorToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ payloads: [...started, ...completed].map(toJson) }),

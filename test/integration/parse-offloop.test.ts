@@ -1,35 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
-import { eventually, testEnv, workflowBundle } from '../support/env.js';
-import { startSshd, type SshdHandle } from '../support/sshd.js';
+import { deviceClient } from '../support/device-client.js';
+import { startDeviceStackWithSshd, type DeviceStackWithSshd } from '../support/device-stack.js';
+import { testEnv } from '../support/env.js';
 
 // Patterns with catastrophic backtracking, sent as a device API user would, against a real worker (in this process:
 // a parse on its event loop would stall this test too). Each fails its job with ParseTimeout, once, without a
 // retry, while an ordinary job submitted just after it finishes first.
 const BUDGET_MS = 3000;
 const env = testEnv('parseoff', { device: { parseBudgetMs: BUDGET_MS, parseThreads: 2 } });
-const { config } = env;
-const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
 
-let api: ApiRuntime;
-let worker: WorkerRuntime;
-let workerDone: Promise<void>;
-let sshd: SshdHandle;
+let stack: DeviceStackWithSshd;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  worker = await createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
-  workerDone = worker.run();
-  api = await createApiRuntime({ config, logger: env.logger, port: 0 });
+  stack = await startDeviceStackWithSshd(env);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.shutdown();
-  await workerDone;
-  await api?.shutdown();
-  await sshd?.close();
+  await stack?.close();
   await env.cleanup();
 }, 60_000);
 
@@ -40,30 +27,16 @@ interface Job {
   result: { retval: unknown; error: { type: string; message: string } | null } | null;
 }
 
-async function submit(command: string, parsing: Record<string, unknown>): Promise<string> {
-  const body = { driver: 'paramiko', queue_strategy: 'fifo', connection_args: { host: sshd.host, port: sshd.port, username: sshd.username, password: sshd.password }, command, parsing };
-  const res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
-  const j = (await res.json()) as { data: { id: string } };
-  expect(res.status, JSON.stringify(j)).toBe(200);
-  return j.data.id;
-}
+const { submit: submitJob, settled } = deviceClient<Job>({ url: () => stack.api.url, apiKey: env.config.auth.deviceApiKey });
 
-async function settled(id: string): Promise<Job> {
-  return eventually(
-    async () => {
-      const res = await fetch(`${api.url}/job?id=${id}`, { headers: KEY });
-      const job = ((await res.json()) as { data: Job[] }).data[0];
-      return job && ['finished', 'failed', 'cancelled'].includes(job.status) ? job : null;
-    },
-    `job ${id} to end`,
-    90_000,
-    200,
-  );
+function submit(command: string, parsing: Record<string, unknown>): Promise<string> {
+  const { host, port, username, password } = stack.sshd;
+  return submitJob({ driver: 'paramiko', queue_strategy: 'fifo', connection_args: { host, port, username, password }, command, parsing });
 }
 
 /** How many times the job's SSH activity was scheduled: 1 means it never went to another worker. */
 async function runAttempts(id: string): Promise<number> {
-  const history = await api.deps.temporal.workflow.getHandle(id).fetchHistory();
+  const history = await stack.api.deps.temporal.workflow.getHandle(id).fetchHistory();
   return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deviceRunFifo').length;
 }
 

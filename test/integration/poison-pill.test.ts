@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { WORKER_LOST_ATTEMPTS } from '../../src/domain/worker-lost.js';
+import { deviceClient } from '../support/device-client.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 import { startWorkerProcess } from '../support/worker-process.js';
@@ -15,7 +16,6 @@ import { startWorkerProcess } from '../support/worker-process.js';
 // it (the same host behind it, another host beside it) must all finish.
 const env = testEnv('poison');
 const { config } = env;
-const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
 const bundleFile = join(tmpdir(), `sy-poison-${env.suffix}.js`);
 const MARKER = `poison-pill-${env.suffix}`;
 
@@ -66,25 +66,8 @@ interface Job {
 
 const conn = (d: DeviceEmulator) => ({ host: d.host, port: d.port, username: d.username, password: d.password, device_type: 'cisco_ios', secret: d.enableSecret });
 
-async function submit(d: DeviceEmulator, command: string): Promise<string> {
-  const res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify({ driver: 'netmiko', connection_args: conn(d), command }) });
-  const j = (await res.json()) as { data: { id: string } };
-  expect(res.status, JSON.stringify(j)).toBe(200);
-  return j.data.id;
-}
-
-async function settled(id: string): Promise<Job> {
-  return eventually(
-    async () => {
-      const res = await fetch(`${api.url}/job?id=${id}`, { headers: KEY });
-      const job = ((await res.json()) as { data: Job[] }).data[0];
-      return job && ['finished', 'failed', 'cancelled'].includes(job.status) ? job : null;
-    },
-    `job ${id} to end`,
-    240_000,
-    250,
-  );
-}
+const { submit: submitJob, settled } = deviceClient<Job>({ url: () => api.url, apiKey: config.auth.deviceApiKey, settleTimeoutMs: 240_000, pollMs: 250 });
+const submit = (d: DeviceEmulator, command: string) => submitJob({ driver: 'netmiko', connection_args: conn(d), command });
 
 describe('a poison pill: a job that kills its worker on every attempt', () => {
   it(`ends WorkerLost after ${WORKER_LOST_ATTEMPTS} lost workers while the jobs around it finish`, async () => {

@@ -5,12 +5,10 @@ import { Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
-import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
 import { scheduleIdFor } from '../../src/scheduler/contract.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
-import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { startDeviceStack, type DeviceStack } from '../support/device-stack.js';
+import { eventually, testEnv } from '../support/env.js';
 import { schedulerClient, type Json } from '../support/scheduler-client.js';
 import { FakeGpuNode } from '../support/gpu-fake-node.js';
 import { capturingLogger } from '../support/log-capture.js';
@@ -30,15 +28,13 @@ const { logger, lines: logLines } = capturingLogger();
 const P = '/api/v1/scheduler';
 const GPU_TYPE = 41;
 const WRONG_PASSWORD = 'wrong-pass-SCHED-7731';
-let api: ApiRuntime;
-let worker: WorkerRuntime;
-let workerDone: Promise<void>;
+let stack: DeviceStack;
 let sshd: SshdHandle;
 let emu: DeviceEmulator;
 let gpuNode: FakeGpuNode;
 const tokens: Record<string, string> = {};
 
-const { call, createTask, created } = schedulerClient({ url: () => api.url, tokens, namePrefix: `jobs-${env.suffix}`, defaults: { schedule_type: 'ONCE' } });
+const { call, createTask, created } = schedulerClient({ url: () => stack.api.url, tokens, namePrefix: `jobs-${env.suffix}`, defaults: { schedule_type: 'ONCE' } });
 
 async function finished(who: string, id: number, count = 1): Promise<Json[]> {
   return eventually(
@@ -54,7 +50,7 @@ async function finished(who: string, id: number, count = 1): Promise<Json[]> {
 }
 
 async function deviceJob(id: string): Promise<Json> {
-  const res = await fetch(`${api.url}/job?id=${id}`, { headers: { 'X-API-KEY': config.auth.deviceApiKey } });
+  const res = await fetch(`${stack.api.url}/job?id=${id}`, { headers: { 'X-API-KEY': config.auth.deviceApiKey } });
   expect(res.status).toBe(200);
   return ((await res.json()) as Json).data[0] as Json;
 }
@@ -66,18 +62,14 @@ const secrets = () => [sshd.password, emu.password, emu.enableSecret, WRONG_PASS
 beforeAll(async () => {
   for (const [who, role] of [['alice', 'user'], ['bob', 'user'], ['root', 'admin']] as const) tokens[who] = await mintSchedulerToken(config.auth.schedulerJwtSecret, who, role);
   [sshd, emu] = await Promise.all([startSshd(), startDeviceEmulator({ enableSecret: 'en-secret-SCHED-4711' })]);
-  worker = await createWorkerRuntime({ config, logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false });
-  workerDone = worker.run();
-  api = await createApiRuntime({ config, logger, port: 0, kafka: false });
-  gpuNode = await new FakeGpuNode({ api: api.url, key: config.auth.gpuApiKey, gpuId: `gpu-sched-${env.suffix}`, taskTypes: [GPU_TYPE], capacity: 2, completeAfterMs: 100 }).start();
+  stack = await startDeviceStack(env, { logger, apiKafka: false });
+  gpuNode = await new FakeGpuNode({ api: stack.api.url, key: config.auth.gpuApiKey, gpuId: `gpu-sched-${env.suffix}`, taskTypes: [GPU_TYPE], capacity: 2, completeAfterMs: 100 }).start();
 }, 180_000);
 
 afterAll(async () => {
   for (const t of created) await call(t.who, 'DELETE', `${P}/tasks/${t.id}`).catch(() => undefined);
   await gpuNode?.stop();
-  await api?.shutdown();
-  await worker?.shutdown();
-  await workerDone;
+  await stack?.close();
   await sshd?.close();
   await emu?.close();
   await env.cleanup();
@@ -177,7 +169,7 @@ describe('scheduler gpu actions', () => {
     expect(taskId).toMatch(/^task_[0-9a-f]{32}$/);
     expect(gpuNode.received.map((r) => r.taskId)).toContain(taskId);
     expect(gpuNode.received.find((r) => r.taskId === taskId)).toMatchObject({ taskType: GPU_TYPE, payload: '{"frames":3}' });
-    const res = await fetch(`${api.url}/api/v2/tasks/${taskId}`, { headers: { authorization: `Bearer ${config.auth.gpuApiKey}` } });
+    const res = await fetch(`${stack.api.url}/api/v2/tasks/${taskId}`, { headers: { authorization: `Bearer ${config.auth.gpuApiKey}` } });
     const view = ((await res.json()) as Json).data as Json;
     expect(view).toMatchObject({ taskId, status: 'COMPLETED', taskType: GPU_TYPE, app: 'sched-test', gpuId: gpuNode.opts.gpuId });
     expect(view.displayId).toBeGreaterThan(1000);

@@ -8,11 +8,9 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
-import { createDeviceWorkerPlugin } from '../../src/device/worker-plugin.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
-import { eventually, testEnv, workflowBundle } from '../support/env.js';
+import { startDeviceStack, type DeviceStack } from '../support/device-stack.js';
+import { eventually, testEnv } from '../support/env.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
@@ -20,9 +18,7 @@ const env = testEnv('uibrowser');
 const { config } = env;
 const KEY = { 'X-API-KEY': config.auth.deviceApiKey, 'content-type': 'application/json' };
 
-let api: ApiRuntime;
-let worker: WorkerRuntime;
-let workerDone: Promise<void>;
+let stack: DeviceStack;
 let emu: DeviceEmulator;
 let browser: Browser;
 
@@ -30,19 +26,12 @@ beforeAll(async () => {
   // Loud, never skipped: the browser is part of the test stack (scripts/stack/install.sh installs it with apt).
   if (!CHROMIUM) throw new Error('chromium is not installed: run scripts/stack/install.sh (apt-get install chromium), or set CHROMIUM_PATH');
   emu = await startDeviceEmulator({});
-  [browser, worker] = await Promise.all([
-    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }),
-    createWorkerRuntime({ config, logger: env.logger, workflowBundle: await workflowBundle(), plugins: [createDeviceWorkerPlugin()], kafka: false }),
-  ]);
-  workerDone = worker.run();
-  api = await createApiRuntime({ config, logger: env.logger, port: 0, kafka: false });
+  [browser, stack] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }), startDeviceStack(env, { apiKafka: false })]);
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await worker?.shutdown();
-  await workerDone;
-  await api?.shutdown();
+  await stack?.close();
   await emu?.close();
   await env.cleanup();
 }, 60_000);
@@ -54,11 +43,11 @@ describe('Temporal UI with the codec, in chromium', () => {
       connection_args: { host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios', secret: emu.enableSecret },
       command: 'show clock',
     };
-    const submitted = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
+    const submitted = await fetch(`${stack.api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
     const { id } = ((await submitted.json()) as { data: { id: string } }).data;
     const job = await eventually(
       async () => {
-        const r = await fetch(`${api.url}/job?id=${id}`, { headers: KEY });
+        const r = await fetch(`${stack.api.url}/job?id=${id}`, { headers: KEY });
         const v = ((await r.json()) as { data: Array<{ status: string; temporal_ui_url: string }> }).data[0];
         return v && v.status === 'finished' ? v : null;
       },
@@ -66,17 +55,17 @@ describe('Temporal UI with the codec, in chromium', () => {
       60_000,
       200,
     );
-    expect(new URL(api.url).hostname).toBe(new URL(config.temporal.uiUrl).hostname);
+    expect(new URL(stack.api.url).hostname).toBe(new URL(config.temporal.uiUrl).hostname);
 
     const context = await browser.newContext();
     const page = await context.newPage();
     // Step 1: the operator signs in to the codec endpoint (the cookie is for 127.0.0.1, the UI's host too).
-    await page.goto(`${api.url}/codec/session`);
+    await page.goto(`${stack.api.url}/codec/session`);
     await page.fill('input[name=token]', config.auth.codecOperatorToken);
-    await Promise.all([page.waitForURL(`${api.url}/codec/session`), page.click('button')]);
+    await Promise.all([page.waitForURL(`${stack.api.url}/codec/session`), page.click('button')]);
     expect(await page.textContent('body')).toContain('"ok":true');
     // Step 2: the UI's codec setting (what its Codec Server dialog stores in this browser).
-    const settings = { endpoint: `${api.url}/codec`, includeCredentials: true, passAccessToken: false, overrideRemoteCodecConfiguration: true };
+    const settings = { endpoint: `${stack.api.url}/codec`, includeCredentials: true, passAccessToken: false, overrideRemoteCodecConfiguration: true };
     await page.addInitScript({
       content: Object.entries(settings)
         .map(([k, v]) => `localStorage.setItem(${JSON.stringify(k)}, ${JSON.stringify(JSON.stringify(v))});`)
