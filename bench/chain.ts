@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
 import { connectTemporalClient } from '../src/temporal/connection.js';
-import { connectMongo } from '../src/store/mongo.js';
 import { createWorkerRuntime } from '../src/worker.js';
 import { createDemoActivities } from '../test/support/demo/activities.js';
 import { demoWorkflowBundle } from '../test/support/env.js';
@@ -11,7 +10,7 @@ import { connectBaseline } from './engine-baseline/index.js';
 import type { baselineWorkflow } from './engine-baseline/workflows.js';
 import { closedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
 import { argNumber } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/chain.ts [--workflows 300] [--concurrency 50]
 // The foundation's own overhead: demoTask (codec, 3 mirror writes as local activities, Kafka events, 1 activity)
@@ -61,8 +60,5 @@ try {
   await worker.shutdown();
   await done;
   await temporal.close();
-  await endBenchLeftovers(config);
-  const mongo = await connectMongo(config);
-  await mongo.db.dropDatabase();
-  await mongo.close();
+  await endBenchRun(config);
 }

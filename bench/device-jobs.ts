@@ -18,7 +18,7 @@ import type { baselineSshWorkflow, baselineWorkflow } from './engine-baseline/wo
 import { closedLoop, formatMeasured, interleaved, loadAverage, printComparison, type Measured } from './lib/harness.js';
 import { PLATFORM_SHOW } from './lib/platform-commands.js';
 import { argNumber } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/device-jobs.ts [--jobs 200] [--concurrency 16] [--workers 1] [--only pinned,fifo,netmiko,platforms]
 // Device jobs end to end, closed loop: `concurrency` clients, each submitting its next job (POST /device/exec)
@@ -149,8 +149,7 @@ try {
   await bare.close();
   await bareSsh.close();
   await temporal.close();
-  await endBenchLeftovers(config);
-  await mongo.db.dropDatabase();
+  await endBenchRun(config);
   await mongo.close();
   await sshd.close();
   await emu.close();

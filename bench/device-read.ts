@@ -13,7 +13,7 @@ import { ServiceProcess } from '../test/faults/service-process.js';
 import { httpClosedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
 import { formatLoad, runLoad } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/device-read.ts [--jobs 100000] [--requests 5000] [--seconds 10] [--rate 500]
 // GET /job?id= on a `tasks` collection of `jobs` finished device job records, 20 connections. The API is a
@@ -117,8 +117,7 @@ try {
   bare?.stop();
   await api.stop();
   api.closeLog();
-  await endBenchLeftovers(config);
-  await mongo.db.dropDatabase();
+  await endBenchRun(config);
   await mongo.close();
   await rm(work, { recursive: true, force: true });
 }

@@ -7,14 +7,13 @@ import { createApiRuntime } from '../src/api/server.js';
 import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/logging.js';
 import { Client, Connection } from '@temporalio/client';
-import { connectMongo } from '../src/store/mongo.js';
 import { connectTemporalClient } from '../src/temporal/connection.js';
 import { createWorkerRuntime } from '../src/worker.js';
 import type { gpuTask } from '../workflows/gpu-task.js';
 import type { baselineCommandWorkflow } from './engine-baseline/workflows.js';
 import { closedLoop, interleaved, loadAverage, printComparison } from './lib/harness.js';
 import { argNumber, percentile } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/gpu-dispatch.ts [--latency 100] [--tasks 1000] [--agents 4] [--capacity 8]
 // 1. Dispatch latency: POST /api/v2/tasks sent → the node receives POST /tasks, one task at a time, free
@@ -174,9 +173,6 @@ try {
   await api.shutdown();
   await worker.shutdown();
   await workerDone;
-  await endBenchLeftovers(config);
-  const mongo = await connectMongo(config);
-  await mongo.db.dropDatabase();
-  await mongo.close();
+  await endBenchRun(config);
 }
 process.exit(0);

@@ -16,7 +16,7 @@ import { connectBaseline } from './engine-baseline/index.js';
 import type { baselineWorkflow } from './engine-baseline/workflows.js';
 import { closedLoop, loadAverage, merge, type Measured } from './lib/harness.js';
 import { argNumber } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/service-ingest.ts [--messages 2000] [--duplicates 100] [--partitions 8] [--members 4]
 // Kafka ingest → service tasks, with `--duplicates` repeated ids and one malformed message. Two figures, each
@@ -149,8 +149,7 @@ try {
   await worker.shutdown();
   await done;
   await temporal.close();
-  await endBenchLeftovers(config);
-  await mongo.db.dropDatabase();
+  await endBenchRun(config);
   await mongo.close();
   const admin = kafka.admin();
   await admin.connect();

@@ -7,7 +7,7 @@ import { connectMongo } from '../src/store/mongo.js';
 import { createWorkerRuntime } from '../src/worker.js';
 import { formatLoad, runLoad } from './lib/load.js';
 import { argNumber } from './lib/stats.js';
-import { endBenchLeftovers } from './lib/leftovers.js';
+import { endBenchRun } from './lib/leftovers.js';
 
 // npx tsx bench/service-status.ts [--rate 200] [--seconds 20] [--ids 10] [--background 1000]
 // POST /api/status_task with `--ids` task ids at a fixed `--rate` (requests/s, from a second process) against the
@@ -76,7 +76,6 @@ try {
   await api.shutdown();
   await worker.shutdown();
   await done;
-  await endBenchLeftovers(config);
-  await mongo.db.dropDatabase();
+  await endBenchRun(config);
   await mongo.close();
 }
