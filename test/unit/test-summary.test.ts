@@ -18,7 +18,8 @@ async function realReport(): Promise<string> {
   return out;
 }
 
-describe("npm test's summary lines", () => {
+// Each test starts node, one of them vitest itself: seconds on a loaded machine, past the unit project's 5 s default.
+describe("npm test's summary lines", { timeout: 120_000 }, () => {
   it('counts every report and names each failed test and file with its message, not its stack', async () => {
     const report = await realReport();
     expect(JSON.parse(readFileSync(report, 'utf8')).numFailedTests).toBeGreaterThan(0);
