@@ -7,7 +7,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
@@ -38,6 +40,22 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   // overlapping unlocks would leave the clock running while a test sets up, and an idle workflow would jump to
   // its ten-year run timeout.
   return env;
+}
+
+/**
+ * One time-skipping server per test file: started (with the workflow bundle built) before the file's tests, torn
+ * down after them. `use` receives it and a plain client, one that never unlocks the server's clock by itself.
+ */
+export function useTimeSkippingEnv(use: (env: TestWorkflowEnvironment, client: Client) => void): void {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+    use(env, new Client({ connection: env.connection }));
+    await testWorkflowBundle();
+  }, 120_000);
+  afterAll(async () => {
+    await env?.teardown();
+  });
 }
 
 let bundle: Promise<{ code: string }> | null = null;

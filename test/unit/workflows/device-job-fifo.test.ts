@@ -7,47 +7,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceRunInput } from '../../../activities/device.js';
 import type { DeviceJobOutcome } from '../../../src/device/contract.js';
 import type { DeviceJobRequest } from '../../../src/device/request.js';
 import { WORKER_LOST_ATTEMPTS } from '../../../src/domain/worker-lost.js';
 import type { deviceJob } from '../../../workflows/device-job.js';
-import { testWorkflowBundle, timeSkippingEnv, withClockRunning } from '../../support/time-skipping.js';
+import { testWorkflowBundle, useTimeSkippingEnv, withClockRunning } from '../../support/time-skipping.js';
+import { deviceJobRequest } from '../../support/device-job-request.js';
 
 let env: TestWorkflowEnvironment;
 let client: Client;
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  client = new Client({ connection: env.connection });
-  await testWorkflowBundle();
-}, 120_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+useTimeSkippingEnv((e, c) => ((env = e), (client = c)));
 
 /** The fifo activity's heartbeat timeout (workflows/device-job.ts). */
 const HEARTBEAT_TIMEOUT_MS = 30_000;
 
-function request(over: Partial<DeviceJobRequest> = {}): DeviceJobRequest {
-  return {
-    driver: 'paramiko',
-    driverName: 'ssh',
-    connection: { host: '127.0.0.1', username: 'u', password: 'p', port: 22 } as DeviceJobRequest['connection'],
-    mode: 'command',
-    lines: ['show version'],
-    driverArgs: {},
-    queueStrategy: 'fifo',
-    ttlSeconds: 60,
-    executionTimeoutSeconds: 300,
-    safeToRetry: false,
-    save: false,
-    ...over,
-  };
-}
+/** A fifo job (the lane's tests use the pinned default). */
+const request = (over: Partial<DeviceJobRequest> = {}) => deviceJobRequest({ queueStrategy: 'fifo', executionTimeoutSeconds: 300, ...over });
 
 /**
  * Runs one fifo job: its workflow on a base queue (the terminal write is recorded), its SSH activity on the fifo

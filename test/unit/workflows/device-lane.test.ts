@@ -4,47 +4,26 @@
  * when the chosen one stops picking up work or heartbeating. Waits of seconds to minutes pass in an instant.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client} from '@temporalio/client';
+import { type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeviceBatchInput, DeviceBatchItem } from '../../../activities/device.js';
 import { laneCancelUpdate, laneEnqueueSignal, laneInput, laneWorkflowId, type DeviceJobOutcome, type LaneJob } from '../../../src/device/contract.js';
 import type { DeviceJobRequest } from '../../../src/device/request.js';
 import type { deviceLane } from '../../../workflows/device-lane.js';
 import { moveToNewCodeSignal, WORKFLOW_CODE_VERSION, workflowCodeVersionQuery } from '../../../src/temporal/versioning.js';
 import type { laneJobProbe } from '../../support/workflow-tests/workflows.js';
-import { settledResult, testWorkflowBundle, timeSkippingEnv, withClockRunning } from '../../support/time-skipping.js';
+import { settledResult, testWorkflowBundle, useTimeSkippingEnv, withClockRunning } from '../../support/time-skipping.js';
+import { deviceJobRequest } from '../../support/device-job-request.js';
 
 let env: TestWorkflowEnvironment;
 /** A client that never unlocks the server's clock: time passes only where a test says so (`env.sleep`). */
 let client: Client;
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  client = new Client({ connection: env.connection });
-  await testWorkflowBundle();
-}, 120_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+useTimeSkippingEnv((e, c) => ((env = e), (client = c)));
 
-function request(over: Partial<DeviceJobRequest> = {}): DeviceJobRequest {
-  return {
-    driver: 'paramiko',
-    driverName: 'ssh',
-    connection: { host: '127.0.0.1', username: 'u', password: 'p', port: 22 } as DeviceJobRequest['connection'],
-    mode: 'command',
-    lines: ['show version'],
-    driverArgs: {},
-    queueStrategy: 'pinned',
-    ttlSeconds: 60,
-    executionTimeoutSeconds: 30,
-    safeToRetry: false,
-    save: false,
-    ...over,
-  };
-}
 
 function ran(jobId: string, worker: string): DeviceBatchItem {
   const now = new Date().toISOString();
@@ -155,13 +134,13 @@ describe('device lane (time-skipping)', { timeout: 30_000 }, () => {
     await runLane(['w1'], fake, async ({ base, host }) => {
       // A lane continued-as-new with five jobs waiting, then a sixth arrives by signal.
       const carried = [
-        await laneJob(base, host, 'job-a', request()),
-        await laneJob(base, host, 'job-b', request()),
-        await laneJob(base, host, 'job-c', request()),
-        await laneJob(base, host, 'job-d', request({ mode: 'config' })),
-        await laneJob(base, host, 'job-e', request()),
+        await laneJob(base, host, 'job-a', deviceJobRequest()),
+        await laneJob(base, host, 'job-b', deviceJobRequest()),
+        await laneJob(base, host, 'job-c', deviceJobRequest()),
+        await laneJob(base, host, 'job-d', deviceJobRequest({ mode: 'config' })),
+        await laneJob(base, host, 'job-e', deviceJobRequest()),
       ];
-      const last = await enqueue(base, host, 'job-f', request(), carried.map((c) => c.job));
+      const last = await enqueue(base, host, 'job-f', deviceJobRequest(), carried.map((c) => c.job));
       const all = [...carried.map((c) => c.probe), last];
       const outcomes = await Promise.all(all.map((p) => settled(p)));
       expect(outcomes.map((o) => `${o.state} ${o.error?.message ?? ''}`)).toEqual(Array(6).fill('succeeded '));
@@ -177,9 +156,9 @@ describe('device lane (time-skipping)', { timeout: 30_000 }, () => {
     // No worker is live yet: job-a (config) is taken into a batch that waits for an owner, job-b waits behind it.
     const fake = newFake({ live: [] });
     await runLane(['w1'], fake, async ({ base, host }) => {
-      const a = await enqueue(base, host, 'job-a', request({ mode: 'config' }));
+      const a = await enqueue(base, host, 'job-a', deviceJobRequest({ mode: 'config' }));
       await waitFor(() => fake.lookups > 0);
-      const b = await enqueue(base, host, 'job-b', request());
+      const b = await enqueue(base, host, 'job-b', deviceJobRequest());
       const lane = client.workflow.getHandle(laneWorkflowId(base, host));
       // Waiting in the lane: removed there, no claim asked.
       expect(await lane.executeUpdate(laneCancelUpdate, { args: [`job-b@${base}`] })).toBe(true);
@@ -189,7 +168,7 @@ describe('device lane (time-skipping)', { timeout: 30_000 }, () => {
       expect(fake.cancelQueued.map((id) => id.split('@')[0])).toEqual(['job-a']);
       // A job the lane no longer holds is refused by the validator.
       await expect(lane.executeUpdate(laneCancelUpdate, { args: [`job-b@${base}`] })).rejects.toMatchObject({ cause: { message: expect.stringMatching(/has started or is not waiting/) } });
-      const c = await enqueue(base, host, 'job-c', request());
+      const c = await enqueue(base, host, 'job-c', deviceJobRequest());
       fake.live = ['w1'];
       expect((await settled(b)).state).toBe('cancelled');
       expect((await settled(a)).state).toBe('cancelled');
@@ -202,7 +181,7 @@ describe('device lane (time-skipping)', { timeout: 30_000 }, () => {
   it('refuses to cancel a job whose run has claimed it', async () => {
     const fake = newFake({ live: [], cancelWins: false });
     await runLane(['w1'], fake, async ({ base, host }) => {
-      const a = await enqueue(base, host, 'job-a', request({ mode: 'config' }));
+      const a = await enqueue(base, host, 'job-a', deviceJobRequest({ mode: 'config' }));
       await waitFor(() => fake.lookups > 0);
       const lane = client.workflow.getHandle(laneWorkflowId(base, host));
       expect(await lane.executeUpdate(laneCancelUpdate, { args: [`job-a@${base}`] })).toBe(false);
@@ -215,7 +194,7 @@ describe('device lane (time-skipping)', { timeout: 30_000 }, () => {
     const fake = newFake({ live: [] });
     await runLane([], fake, async ({ base, host }) => {
       const t0 = Date.now();
-      const p = await enqueue(base, host, 'job-ttl', request({ ttlSeconds: 4 }));
+      const p = await enqueue(base, host, 'job-ttl', deviceJobRequest({ ttlSeconds: 4 }));
       const o = await settled(p, true);
       expect(o.state).toBe('timed_out');
       expect(o.error?.message).toMatch(/ttl/);
@@ -231,7 +210,7 @@ describe('device lane (time-skipping)', { timeout: 30_000 }, () => {
     await runLane(['w2'], fake, async ({ base, host }) => {
       const owners = new Set<string>();
       const probes: WorkflowHandle<typeof laneJobProbe>[] = [];
-      for (let i = 0; i < 4; i++) probes.push(await enqueue(base, host, `job-${i}`, request()));
+      for (let i = 0; i < 4; i++) probes.push(await enqueue(base, host, `job-${i}`, deviceJobRequest()));
       const outcomes = await withClockRunning(env, () => Promise.all(probes.map((p) => settledResult(p))));
       for (const o of outcomes) owners.add(o.worker ?? '');
       expect(outcomes.map((o) => o.state)).toEqual(Array(4).fill('succeeded'));
@@ -242,14 +221,14 @@ describe('device lane (time-skipping)', { timeout: 30_000 }, () => {
   it('does not re-run a config job whose owner was lost mid-run unless the request allows it', async () => {
     const fake = newFake({ live: ['w1', 'w2'], frozen: new Set(['w1', 'w2']) });
     await runLane(['w1', 'w2'], fake, async ({ base, host }) => {
-      const unsafe = await enqueue(base, host, 'cfg-unsafe', request({ mode: 'config' }));
+      const unsafe = await enqueue(base, host, 'cfg-unsafe', deviceJobRequest({ mode: 'config' }));
       const o = await settled(unsafe, true);
       expect(o.state).toBe('failed');
       expect(o.error?.type).toBe('WorkerLost');
       // It ran once, on one owner, and was not handed to the other.
       expect(fake.batches).toHaveLength(1);
       fake.frozen.clear();
-      const safe = await enqueue(base, host, 'cfg-safe', request({ mode: 'config', safeToRetry: true }));
+      const safe = await enqueue(base, host, 'cfg-safe', deviceJobRequest({ mode: 'config', safeToRetry: true }));
       expect((await settled(safe, true)).state).toBe('succeeded');
     });
   });
@@ -257,9 +236,9 @@ describe('device lane (time-skipping)', { timeout: 30_000 }, () => {
   it('continues as new on the current code when asked, carrying the jobs that wait', async () => {
     const fake = newFake({ live: [] });
     await runLane(['w1'], fake, async ({ base, host }) => {
-      const a = await enqueue(base, host, 'job-a', request({ mode: 'config' }));
+      const a = await enqueue(base, host, 'job-a', deviceJobRequest({ mode: 'config' }));
       await waitFor(() => fake.lookups > 0);
-      const b = await enqueue(base, host, 'job-b', request());
+      const b = await enqueue(base, host, 'job-b', deviceJobRequest());
       const lane = client.workflow.getHandle(laneWorkflowId(base, host));
       const firstRun = (await lane.describe()).runId;
       expect(await lane.query(workflowCodeVersionQuery)).toBe(WORKFLOW_CODE_VERSION);

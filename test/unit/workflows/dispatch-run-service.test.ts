@@ -4,10 +4,10 @@
  * retries, and the service task's legal status transitions and timeout.
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MirrorWrite } from '../../../activities/index.js';
 import type { DispatchRoundInput, DispatchRoundOutput } from '../../../activities/gpu.js';
 import type { RunCommandResult } from '../../../activities/shell.js';
@@ -16,18 +16,11 @@ import { planAssignments, type NodeSlots, type QueueEntry } from '../../../src/g
 import type { CommandRunInput } from '../../../src/scheduler/contract.js';
 import { serviceStatusUpdate, TRANSITION_REFUSED, type ServiceTaskInput } from '../../../src/service-tasks/contract.js';
 import type { commandRun, gpuDispatcher, serviceTask } from '../../../workflows/index.js';
-import { settledResult, testWorkflowBundle, timeSkippingEnv, withClockRunning } from '../../support/time-skipping.js';
+import { settledResult, testWorkflowBundle, useTimeSkippingEnv, withClockRunning } from '../../support/time-skipping.js';
 
 let env: TestWorkflowEnvironment;
 let client: Client;
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  client = new Client({ connection: env.connection });
-  await testWorkflowBundle();
-}, 120_000);
-afterAll(async () => {
-  await env?.teardown();
-});
+useTimeSkippingEnv((e, c) => ((env = e), (client = c)));
 
 /** A worker on a fresh task queue with these activities, for the length of `body`. */
 async function withWorker<T>(activities: object, body: (taskQueue: string) => Promise<T>): Promise<T> {
