@@ -149,7 +149,7 @@ export class TaskStore {
   private endedUnread = new Set<string>();
   private endedTimer: NodeJS.Timeout | null = null;
 
-  /** Feeds the metrics every ended job gathered so far, now (shutdown, tests). */
+  /** Feeds the metrics every ended job gathered so far, now: the timer calls it, and tests do. */
   async observeEnded(): Promise<void> {
     if (this.endedTimer) clearTimeout(this.endedTimer);
     this.endedTimer = null;
