@@ -1,6 +1,7 @@
 import type { Collection, Db, Document } from 'mongodb';
 import type { Logger } from '../logging.js';
 import { ALERTS_COLLECTION } from './alerts.js';
+import { isDuplicateKeyError } from './errors.js';
 import { SCHEDULES_COLLECTION } from './schedules.js';
 import { serviceTaskObjectId } from './service-tasks.js';
 import { WORKERS_COLLECTION } from './workers.js';
@@ -34,8 +35,36 @@ interface UniqueIndexRepair {
   collection: string;
   index: string;
   keys: string[];
-  repairGroup(collection: Collection<Document>, key: Document, now: Date): Promise<RepairChange[]>;
+  repairGroup(collection: Collection<Document>, key: Document, now: Date, claim: Claim): Promise<RepairChange[]>;
 }
+
+/**
+ * Answers true to exactly one process for a given change, after that change landed: the one whose insert of the
+ * change's id (a unique `_id`) went in. A conditional write alone is not enough on FerretDB, whose `updateOne` and
+ * `deleteOne` read and then write: two processes migrating at once may both see their write match, and both would
+ * report the change (and add a removed worker's counts twice). The id names the document and the state the repair
+ * read, so a later, new repair of the same document is a new change. A process that dies between its write and
+ * its claim leaves the change made and unreported, never blocked.
+ */
+type Claim = (changeId: string) => Promise<boolean>;
+
+/** Where the claims are kept: one small document per change a migration made. */
+export const MIGRATION_CLAIMS_COLLECTION = 'migration_claims';
+
+function claimsIn(db: Db, now: Date): Claim {
+  const claims = db.collection<{ _id: string; at: Date }>(MIGRATION_CLAIMS_COLLECTION);
+  return async (changeId) => {
+    try {
+      await claims.insertOne({ _id: changeId, at: now });
+      return true;
+    } catch (e) {
+      if (isDuplicateKeyError(e)) return false;
+      throw e;
+    }
+  };
+}
+
+const stamp = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v ?? ''));
 
 /** The longest scheduler task name the dialect accepts (scheduler-api.md: 3–50 characters). */
 export const SCHEDULE_NAME_MAX = 50;
@@ -62,7 +91,7 @@ const scheduleNames: UniqueIndexRepair = {
   collection: SCHEDULES_COLLECTION,
   index: 'owner_name_unique',
   keys: ['owner', 'name'],
-  async repairGroup(col, key, now) {
+  async repairGroup(col, key, now, claim) {
     const docs = (await col.find(key).toArray()).sort(byNumber('id'));
     const changes: RepairChange[] = [];
     const planned = new Set<string>();
@@ -72,7 +101,7 @@ const scheduleNames: UniqueIndexRepair = {
       while (planned.has(candidate) || (await col.countDocuments({ owner: key.owner, name: candidate })) > 0) candidate = suffixedName(String(key.name), ++k);
       planned.add(candidate);
       const r = await col.updateOne({ _id: doc._id, name: key.name }, { $set: { name: candidate, updated_at: now } });
-      if (r.modifiedCount === 1) {
+      if (r.modifiedCount === 1 && (await claim(`${SCHEDULES_COLLECTION}/${String(doc._id)}/${String(key.name)}/${stamp(doc.updated_at)}`))) {
         changes.push({ collection: SCHEDULES_COLLECTION, index: this.index, _id: doc._id, action: 'renamed', detail: `task ${String(doc.id)} of ${String(key.owner)}: '${String(key.name)}' -> '${candidate}'` });
       }
     }
@@ -89,7 +118,7 @@ const workerNames: UniqueIndexRepair = {
   collection: WORKERS_COLLECTION,
   index: 'name_unique',
   keys: ['name'],
-  async repairGroup(col, key) {
+  async repairGroup(col, key, _now, claim) {
     const docs = await col.find(key).toArray();
     const at = (d: Document) => (d.last_heartbeat instanceof Date ? d.last_heartbeat.getTime() : 0);
     docs.sort((a, b) => at(b) - at(a) || String(a._id).localeCompare(String(b._id)));
@@ -97,6 +126,7 @@ const workerNames: UniqueIndexRepair = {
     const changes: RepairChange[] = [];
     for (const doc of rest) {
       if ((await col.deleteOne({ _id: doc._id })).deletedCount !== 1) continue;
+      if (!(await claim(`${WORKERS_COLLECTION}/${String(doc._id)}`))) continue;
       const ok = Number(doc.successful_job_count ?? 0);
       const failed = Number(doc.failed_job_count ?? 0);
       if (ok || failed) await col.updateOne({ _id: keep!._id }, { $inc: { successful_job_count: ok, failed_job_count: failed } });
@@ -114,12 +144,12 @@ const alertSubjects: UniqueIndexRepair = {
   collection: ALERTS_COLLECTION,
   index: 'openKey_unique',
   keys: ['openKey'],
-  async repairGroup(col, key, now) {
+  async repairGroup(col, key, now, claim) {
     const docs = (await col.find(key).toArray()).sort(byNumber('timestamp'));
     const changes: RepairChange[] = [];
     for (const doc of docs.slice(1)) {
       const r = await col.updateOne({ _id: doc._id, openKey: key.openKey }, { $set: { openKey: `${String(key.openKey)}#${String(doc.id)}`, resolvedAt: now.getTime() } });
-      if (r.modifiedCount === 1) {
+      if (r.modifiedCount === 1 && (await claim(`${ALERTS_COLLECTION}/${String(doc._id)}/${String(key.openKey)}`))) {
         changes.push({ collection: ALERTS_COLLECTION, index: this.index, _id: doc._id, action: 'resolved', detail: `alert ${String(doc.id)} on '${String(key.openKey)}': a second open alert for the subject, resolved` });
       }
     }
@@ -138,7 +168,7 @@ function serviceTaskIds(collection: string): UniqueIndexRepair {
     collection,
     index: 'task_id_unique',
     keys: ['task_id'],
-    async repairGroup(col, key) {
+    async repairGroup(col, key, _now, claim) {
       const id = serviceTaskObjectId(String(key.task_id));
       const docs = await col.find(key).toArray();
       const changes: RepairChange[] = [];
@@ -147,11 +177,11 @@ function serviceTaskIds(collection: string): UniqueIndexRepair {
         const newest = [...docs].sort((a, b) => time(b) - time(a) || String(b._id).localeCompare(String(a._id)))[0]!;
         const { _id: old, ...content } = newest;
         await col.replaceOne({ _id: id }, content, { upsert: true });
-        changes.push({ collection, index: this.index, _id: id, action: 'rekeyed', detail: `task ${String(key.task_id)}: copy ${String(old)} kept as ${id.toHexString()}` });
+        if (await claim(`${collection}/${id.toHexString()}/from/${String(old)}`)) changes.push({ collection, index: this.index, _id: id, action: 'rekeyed', detail: `task ${String(key.task_id)}: copy ${String(old)} kept as ${id.toHexString()}` });
       }
       for (const doc of docs) {
         if (id.equals(doc._id)) continue;
-        if ((await col.deleteOne({ _id: doc._id, task_id: key.task_id })).deletedCount === 1) {
+        if ((await col.deleteOne({ _id: doc._id, task_id: key.task_id })).deletedCount === 1 && (await claim(`${collection}/${String(doc._id)}`))) {
           changes.push({ collection, index: this.index, _id: doc._id, action: 'removed', detail: `task ${String(key.task_id)}: duplicate copy removed` });
         }
       }
@@ -194,11 +224,12 @@ async function duplicateKeys(col: Collection<Document>, keys: string[]): Promise
  */
 export async function repairBlockedUniqueIndexes(db: Db, options: MigrationOptions, logger?: Logger, now = new Date()): Promise<RepairChange[]> {
   const changes: RepairChange[] = [];
+  const claim = claimsIn(db, now);
   for (const repair of uniqueIndexRepairs(options)) {
     const col = db.collection<Document>(repair.collection);
     if ((await indexNames(col)).has(repair.index)) continue;
     for (const key of await duplicateKeys(col, repair.keys)) {
-      for (const change of await repair.repairGroup(col, key, now)) {
+      for (const change of await repair.repairGroup(col, key, now, claim)) {
         logger?.warn({ migration: change }, `migration: ${change.collection} ${change.action} (${change.index} was blocked): ${change.detail}`);
         changes.push(change);
       }

@@ -4,7 +4,7 @@ import { mintSchedulerToken } from '../../src/api/scheduler/auth.js';
 import { createApiRuntime } from '../../src/api/server.js';
 import { migrateCommand } from '../../src/lifecycle/migrate.js';
 import { ensureAllIndexes } from '../../src/store/indexes.js';
-import { repairBlockedUniqueIndexes, type RepairChange } from '../../src/store/migrations.js';
+import { MIGRATION_CLAIMS_COLLECTION, repairBlockedUniqueIndexes, type RepairChange } from '../../src/store/migrations.js';
 import { serviceTaskObjectId } from '../../src/store/service-tasks.js';
 import { capturingLogger } from '../support/log-capture.js';
 import { testEnv, type TestEnv } from '../support/env.js';
@@ -162,6 +162,9 @@ describe('the migration step at start-up', () => {
     );
     const all = runs.flat();
     expect(all.map((c) => c._id).sort()).toEqual([2, 3, 4, 6, 8]);
+    // One claim per change: the process whose claim went in is the one that reports it, even where two processes'
+    // conditional writes both matched (FerretDB reads, then writes).
+    expect(await db.collection(MIGRATION_CLAIMS_COLLECTION).countDocuments()).toBe(5);
     expect(await names(db)).toEqual({ 1: 'a', 2: 'a (3)', 3: 'a (4)', 4: 'a (5)', 5: 'a (2)', 6: 'a (2) (2)', 7: 'a', 8: 'a (2)' });
     await ensureAllIndexes(db, options);
     expect(await repairBlockedUniqueIndexes(db, options)).toEqual([]);
