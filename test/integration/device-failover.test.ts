@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
+import { deviceClient } from '../support/device-client.js';
 import { startDeviceEmulator, type DeviceEmulator } from '../support/device-emulator.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 import { startWorkerProcess } from '../support/worker-process.js';
@@ -44,17 +45,8 @@ interface Job {
   result: { type: string; error: { type: string; message: string } | null } | null;
 }
 
-async function submit(body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body) });
-  const j = (await res.json()) as { data: { id: string } };
-  expect(res.status).toBe(200);
-  return j.data.id;
-}
-
-async function job(id: string): Promise<Job> {
-  const res = await fetch(`${api.url}/job?id=${id}`, { headers: KEY });
-  return ((await res.json()) as { data: Job[] }).data[0]!;
-}
+// A job ends within two minutes of its owner's death; looked at every half second.
+const { submit, job, settled } = deviceClient<Job>({ url: () => api.url, apiKey: config.auth.deviceApiKey, settleTimeoutMs: 120_000, pollMs: 500 });
 
 const conn = () => ({ host: emu.host, port: emu.port, username: emu.username, password: emu.password, device_type: 'cisco_ios', secret: emu.enableSecret });
 
@@ -69,7 +61,7 @@ describe('a pinned host whose owner is SIGKILLed', () => {
     for (let i = 0; i < 10; i++) rest.push(await submit({ driver: 'netmiko', connection_args: conn(), command: 'show clock' }));
     const running = await eventually(async () => {
       const j = await job(first);
-      return j.status === 'started' && j.worker ? j : null;
+      return j?.status === 'started' && j.worker ? j : null;
     }, 'the first job to start', 60_000);
     const owner = running.worker!;
     const killedAt = Date.now();
@@ -78,17 +70,9 @@ describe('a pinned host whose owner is SIGKILLed', () => {
     // A figure for the report (not an assertion): how long until the host is served again.
     void eventually(async () => {
       const all = await Promise.all(ids.map(job));
-      return all.some((j) => j.worker && j.worker !== owner) ? true : null;
+      return all.some((j) => j?.worker && j.worker !== owner) ? true : null;
     }, 'the first job on the new owner', 120_000, 200).then(() => console.log(`pinned host served again ${((Date.now() - killedAt) / 1000).toFixed(1)} s after SIGKILL of its owner`));
-    const done = await eventually(
-      async () => {
-        const all = await Promise.all(ids.map(job));
-        return all.every((j) => ['finished', 'failed', 'cancelled'].includes(j.status)) ? all : null;
-      },
-      'every job to end after the owner died',
-      120_000,
-      500,
-    );
+    const done = await Promise.all(ids.map(settled));
     for (const j of done) expect(j.status, JSON.stringify(j)).toBe('finished');
     for (const j of done) expect(j.worker).not.toBe(owner);
   });
@@ -98,19 +82,13 @@ describe('a pinned host whose owner is SIGKILLed', () => {
     const after = await submit({ driver: 'netmiko', connection_args: conn(), command: 'show clock' });
     const running = await eventually(async () => {
       const j = await job(unsafe);
-      return j.status === 'started' && j.worker ? j : null;
+      return j?.status === 'started' && j.worker ? j : null;
     }, 'the config job to start', 60_000);
     kill(running.worker!);
-    const lost = await eventually(async () => {
-      const j = await job(unsafe);
-      return ['finished', 'failed'].includes(j.status) ? j : null;
-    }, 'the config job to end', 120_000, 500);
+    const lost = await settled(unsafe);
     expect(lost.status).toBe('failed');
     expect(lost.result?.error?.type).toBe('WorkerLost');
-    const next = await eventually(async () => {
-      const j = await job(after);
-      return ['finished', 'failed'].includes(j.status) ? j : null;
-    }, 'the job behind it', 120_000, 500);
+    const next = await settled(after);
     expect(next.status).toBe('finished');
   });
 
@@ -121,14 +99,11 @@ describe('a pinned host whose owner is SIGKILLed', () => {
     const safe = await submit({ driver: 'netmiko', connection_args: conn(), config: ['interface Loopback8', line], safe_to_retry: true });
     const running = await eventually(async () => {
       const j = await job(safe);
-      return j.status === 'started' && j.worker ? j : null;
+      return j?.status === 'started' && j.worker ? j : null;
     }, 'the config job to start', 60_000);
     await eventually(async () => emu.commandsReceived.includes(line), 'the device to receive the config line', 30_000);
     kill(running.worker!);
-    const done = await eventually(async () => {
-      const j = await job(safe);
-      return ['finished', 'failed'].includes(j.status) ? j : null;
-    }, 'the config job to end', 120_000, 500);
+    const done = await settled(safe);
     expect(done.status, JSON.stringify(done.result)).toBe('finished');
     expect(done.worker).not.toBe(running.worker);
     // It really ran twice: the device received the line from both owners.
@@ -149,10 +124,7 @@ describe('a pinned host whose owner is SIGKILLed', () => {
     }, 'the stopped worker to show as dead');
     expect(view.status).toBe('dead');
     const id = await submit({ driver: 'netmiko', connection_args: conn(), command: 'show version' });
-    const j = await eventually(async () => {
-      const x = await job(id);
-      return ['finished', 'failed'].includes(x.status) ? x : null;
-    }, 'a job after the stop', 120_000, 500);
+    const j = await settled(id);
     expect(j.status).toBe('finished');
     expect(j.worker).toBe(`wd_${env.suffix}`);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiRuntime, type ApiRuntime } from '../../src/api/server.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
+import { deviceClient } from '../support/device-client.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
 
 // Workflows run, but no worker serves the device queues: fifo jobs wait, so cancellation and ttl can be seen.
@@ -37,20 +38,14 @@ const body = (extra: Record<string, unknown> = {}) => ({
   command: 'echo x',
   ...extra,
 });
-
-async function submit(extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await fetch(`${api.url}/device/exec`, { method: 'POST', headers: KEY, body: JSON.stringify(body(extra)) });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { data: { id: string } }).data.id;
-}
-const job = async (id: string): Promise<Job> => ((await (await fetch(`${api.url}/job?id=${id}`, { headers: KEY })).json()) as { data: Job[] }).data[0]!;
+const { submit, job } = deviceClient<Job>({ url: () => api.url, apiKey: config.auth.deviceApiKey });
 
 describe('fifo jobs that wait', () => {
   it('say why they wait, and are cancelled by id, queue or host before they start', async () => {
-    const a = await submit();
-    const b = await submit();
-    const c = await submit({ connection_args: { host: '192.0.2.11', username: 'u', password: 'queue-test-pw' } });
-    expect((await job(a)).waiting_reason).toBe('no worker polls FifoQ');
+    const a = await submit(body());
+    const b = await submit(body());
+    const c = await submit(body({ connection_args: { host: '192.0.2.11', username: 'u', password: 'queue-test-pw' } }));
+    expect((await job(a))?.waiting_reason).toBe('no worker polls FifoQ');
     const byId = await fetch(`${api.url}/job?id=${a}`, { method: 'DELETE', headers: KEY });
     expect(((await byId.json()) as { data: unknown }).data).toEqual({ cancelled_count: 1, cancelled_jobs: [a] });
     const byHost = await fetch(`${api.url}/job?host=192.0.2.11`, { method: 'DELETE', headers: KEY });
@@ -60,7 +55,7 @@ describe('fifo jobs that wait', () => {
     for (const id of [a, b, c]) {
       const j = await eventually(async () => {
         const x = await job(id);
-        return x.status === 'cancelled' ? x : null;
+        return x?.status === 'cancelled' ? x : null;
       }, `job ${id} cancelled`);
       expect(j.result?.error?.type).toBe('Cancelled');
     }
@@ -70,10 +65,10 @@ describe('fifo jobs that wait', () => {
   });
 
   it('fail with error type Timeout when their ttl runs out before they start', async () => {
-    const id = await submit({ ttl: 1 });
+    const id = await submit(body({ ttl: 1 }));
     const j = await eventually(async () => {
       const x = await job(id);
-      return x.status === 'failed' ? x : null;
+      return x?.status === 'failed' ? x : null;
     }, 'the ttl to expire', 60_000);
     expect(j.result?.error?.type).toBe('Timeout');
   });
