@@ -1,8 +1,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { gpuAssignedSignal, gpuDispatchFailedSignal, gpuQueueName, type NodeTaskBody } from '../src/gpu/contract.js';
+import { gpuAssignedSignal, gpuDispatchFailedSignal, type NodeTaskBody } from '../src/gpu/contract.js';
 import { cancelOnNode, createGpuOps, enqueueTask, markNodeDown, removeFromQueue, runSweep, wakeDispatchers, type GpuOps, type SweepReport } from '../src/gpu/ops.js';
 import { placeTask } from '../src/gpu/placement.js';
 import { compareEntries, planAssignments, priorityClass, type QueueEntry } from '../src/gpu/priority.js';
+import { queuedFilter, unplacedQueued } from '../src/gpu/tasks.js';
 import type { ActivityDeps } from './deps.js';
 import { activityResources } from './resources.js';
 
@@ -37,19 +38,12 @@ const TASK_START_GRACE_MS = 30_000;
  * accepted, or it is handled elsewhere), and holding no slot (a task placed directly reads QUEUED a moment).
  */
 async function unseenAhead(o: GpuOps, input: DispatchRoundInput): Promise<Pick<QueueEntry, 'priority' | 'seq' | 'taskId'>[]> {
-  const rows = await o.tasks.find(
-    {
-      kind: 'gpu',
-      state: 'queued',
-      queue: gpuQueueName(input.taskType),
-      create_time: { $gt: new Date(Date.now() - TASK_START_GRACE_MS) },
-      task_id: { $nin: input.waiting.map((e) => e.taskId) },
-    } as never,
-    { limit: UNSEEN_LOOKAHEAD },
-  );
-  if (rows.length === 0) return [];
-  const placed = await o.nodes.holdingSlots(rows.map((r) => r.task_id));
-  return rows.filter((r) => !placed.has(r.task_id)).map((r) => ({ taskId: r.task_id, priority: r.priority ?? 0, seq: r.create_time.getTime() }));
+  const filter = queuedFilter(input.taskType, {
+    create_time: { $gt: new Date(Date.now() - TASK_START_GRACE_MS) },
+    task_id: { $nin: input.waiting.map((e) => e.taskId) },
+  });
+  const rows = await unplacedQueued(o, filter, UNSEEN_LOOKAHEAD);
+  return rows.map((r) => ({ taskId: r.task_id, priority: r.priority ?? 0, seq: r.create_time.getTime() }));
 }
 
 /** Most accepted-but-not-yet-queued tasks a round looks at. */

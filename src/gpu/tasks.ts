@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { newGpuTaskId } from '../domain/ids.js';
 import { GpuNodeStore, nextGpuDisplayId, type GpuNodeRecord } from '../store/gpu-nodes.js';
 import type { TaskStore } from '../store/tasks.js';
-import type { TaskUpdate } from '../domain/task.js';
+import type { TaskRecord, TaskUpdate } from '../domain/task.js';
 import { gpuDispatchFailedSignal, gpuQueueName, GPU_TASK_WORKFLOW, type DispatchFailedSignal, type GpuTaskInput, type GpuTaskWorkflow } from './contract.js';
 import { gpuTaskSearchAttributes } from '../temporal/search-attributes.js';
 import { gpuTaskSummary, jobMemo } from '../domain/job-summary.js';
@@ -41,15 +41,27 @@ async function measureAverageDuration(tasks: TaskStore, taskType: number): Promi
   return Math.max(0.001, durations.reduce((a, b) => a + b, 0) / durations.length);
 }
 
+/** QUEUED task records of a type, with `more` conditions. */
+export function queuedFilter<More extends Record<string, unknown>>(taskType: number, more: More) {
+  return { kind: 'gpu', state: 'queued', queue: gpuQueueName(taskType), ...more };
+}
+
 /** Queued tasks of the same type that go before a task of this priority created at `created` (priority order = class order). */
 export function aheadFilter(taskType: number, priority: number, created: Date, taskId?: string) {
-  return {
-    kind: 'gpu',
-    state: 'queued',
-    queue: gpuQueueName(taskType),
+  return queuedFilter(taskType, {
     ...(taskId ? { task_id: { $ne: taskId } } : {}),
     $or: [{ priority: { $gt: priority } }, { priority, create_time: { $lt: created } }],
-  };
+  });
+}
+
+/**
+ * The QUEUED records a `queuedFilter` finds (at most `limit` looked at) that really wait: a task already placed on
+ * a node reads QUEUED until its workflow writes RUNNING, and holds a slot.
+ */
+export async function unplacedQueued(ops: Pick<GpuOps, 'tasks' | 'nodes'>, filter: ReturnType<typeof queuedFilter>, limit: number): Promise<TaskRecord[]> {
+  const rows = await ops.tasks.find(filter as never, { limit });
+  const placed = await ops.nodes.holdingSlots(rows.map((r) => r.task_id));
+  return rows.filter((r) => !placed.has(r.task_id));
 }
 
 export interface QueueFacts {
@@ -192,9 +204,7 @@ async function directTarget(ops: GpuOps, planned: PlannedGpuTask): Promise<GpuNo
   if (ahead > DIRECT_LOOKAHEAD) return null;
   if (ahead > 0) {
     const { taskType, priority } = planned.input;
-    const rows = await ops.tasks.find(aheadFilter(taskType, priority, planned.now) as never, { limit: DIRECT_LOOKAHEAD + 1 });
-    const placed = await ops.nodes.holdingSlots(rows.map((r) => r.task_id));
-    if (rows.some((r) => !placed.has(r.task_id))) return null;
+    if ((await unplacedQueued(ops, aheadFilter(taskType, priority, planned.now), DIRECT_LOOKAHEAD + 1)).length > 0) return null;
   }
   return active.find((n) => n.gpuId === choice.gpuId) ?? null;
 }
