@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { createSshBaselineActivities } from './engine-baseline/ssh.js';
 import type { baselineSshWorkflow } from './engine-baseline/workflows.js';
 import { fromConnectionArgs } from '../src/ssh/connection.js';
 import type { SessionSpec } from '../src/ssh/session-pool.js';
+import { processCpuMs, processGroupCpuMs } from './lib/cpu.js';
 import { summarize, type Throughput } from './lib/stats.js';
 import { ephemeralPort } from '../test/support/ports.js';
 
@@ -67,32 +68,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- CPU per process, from /proc (user + system, plus reaped children: rq forks a work horse per job) ----
 
-function pidsOfGroup(pgid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(f[2]) === pgid) out.push(Number(d));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-function cpuMsOf(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
-  } catch {
-    return 0;
-  }
-}
 /** Named process groups (or single pids): CPU ms each, summed over the group's members. */
 type Watched = Array<{ name: string; pid: number; group: boolean }>;
 function sampleCpu(w: Watched): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const p of w) out[p.name] = (out[p.name] ?? 0) + (p.group ? pidsOfGroup(p.pid) : [p.pid]).reduce((a, pid) => a + cpuMsOf(pid), 0);
+  for (const p of w) out[p.name] = (out[p.name] ?? 0) + (p.group ? processGroupCpuMs(p.pid) : (processCpuMs(p.pid) ?? 0));
   return out;
 }
 function stackWatched(): Watched {

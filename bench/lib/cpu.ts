@@ -6,27 +6,53 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s. */
 const TICK_MS = 10;
 
+/** /proc/<pid>/stat's fields after the command name (ppid is [1], pgrp [2], utime [11], stime [12], cutime [13], cstime [14]); null once the process is gone. */
+function statFields(pid: number | string): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  } catch {
+    return null;
+  }
+}
+
+/** Every live process's stat fields. */
+function liveProcesses(): string[][] {
+  const out: string[][] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry); // null: gone meanwhile
+    if (fields) out.push(fields);
+  }
+  return out;
+}
+
+/** A process's own user + system time and its reaped children's, in ms. */
+const withReapedMs = (f: string[]) => (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * TICK_MS;
+
+/** A process's CPU ms, with its exited children's once reaped (cutime, cstime); null once it is gone. */
+export function processCpuMs(pid: number): number | null {
+  const fields = statFields(pid);
+  return fields ? withReapedMs(fields) : null;
+}
+
+/**
+ * The CPU ms of every live process in a process group, each with its reaped children's: a server that forks
+ * workers (gunicorn, an rq worker's work horse per job) and the workers themselves.
+ */
+export function processGroupCpuMs(pgid: number): number {
+  return liveProcesses()
+    .filter((f) => Number(f[2]) === pgid)
+    .reduce((ms, f) => ms + withReapedMs(f), 0);
+}
+
 /**
  * A server's CPU with its children's: PostgreSQL serves each connection in a forked backend. Live children are
  * read one by one, exited ones are in the parent's cutime/cstime once reaped, so the sum only grows.
  */
 function serverCpuMs(pid: number): number | null {
-  let fields: string[];
-  try {
-    fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  } catch {
-    return null;
-  }
-  let ms = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * TICK_MS;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const child = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      if (Number(child[1]) === pid) ms += (Number(child[11]) + Number(child[12])) * TICK_MS;
-    } catch {
-      // gone meanwhile
-    }
-  }
+  let ms = processCpuMs(pid);
+  if (ms === null) return null;
+  for (const child of liveProcesses()) if (Number(child[1]) === pid) ms += (Number(child[11]) + Number(child[12])) * TICK_MS;
   return ms;
 }
 
