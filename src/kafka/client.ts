@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging.js';
+import { fixKafkajsIdleLoop } from './request-queue-fix.js';
 
 /** kafkajs logs through pino at warn and above; its own retry chatter stays out of the logs. */
 function logCreator(logger: Logger | undefined) {
@@ -17,6 +18,8 @@ function logCreator(logger: Logger | undefined) {
 
 /** `retries` overrides the client's own retry count (boot checks make one try per attempt and back off themselves). */
 export function createKafka(config: Config, logger?: Logger, clientSuffix = '', overrides: { retries?: number } = {}): Kafka {
+  // Before the first connection: kafkajs would otherwise keep every connection in a 1 ms timer loop.
+  fixKafkajsIdleLoop();
   const { kafka } = config;
   const options: KafkaConfig = {
     clientId: `${kafka.clientId}${clientSuffix}`,
