@@ -6,6 +6,7 @@ import { CommittingConsumer, type ConsumedMessage } from '../kafka/consumer.js';
 import { ensureTopics } from '../kafka/topics.js';
 import type { JsonProducer } from '../kafka/producer.js';
 import type { Logger } from '../logging.js';
+import { withMessageSpan } from '../tracing/spans.js';
 import { ServiceTaskError, type ServiceTasks } from './service.js';
 
 const taskMessageSchema = z.object({
@@ -99,7 +100,13 @@ export class ServiceIngest {
     );
   }
 
-  async handle(m: ConsumedMessage): Promise<'started' | 'duplicate' | 'dead-lettered'> {
+  /** One message; a message that carries a trace context is handled in a span of that trace (`process <topic>`). */
+  handle(m: ConsumedMessage): Promise<'started' | 'duplicate' | 'dead-lettered'> {
+    const attributes = { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': m.topic };
+    return withMessageSpan(m.headers, `process ${m.topic}`, attributes, () => this.handleMessage(m));
+  }
+
+  private async handleMessage(m: ConsumedMessage): Promise<'started' | 'duplicate' | 'dead-lettered'> {
     const parsed = parseIngestMessage(m.value);
     if (!parsed.ok) return this.deadLetter(m, parsed.reason);
     const task = parsed.message.Task;

@@ -13,12 +13,13 @@ import { ALLOWED_SPAN_ATTRIBUTES } from '../../src/tracing/redact.js';
 import { tracingSinks } from '../../src/tracing/temporal.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker.js';
 import { eventually, testEnv, workflowBundle } from '../support/env.js';
-import { kcatConsumeAll, type KcatMessage } from '../support/kcat.js';
+import { kcatConsumeAll, kcatProduce, type KcatMessage } from '../support/kcat.js';
 import { startSshd, type SshdHandle } from '../support/sshd.js';
 
 // One device job through the real API and worker (in this process, with tracing installed and an in-memory
 // exporter), the real Temporal dev server, FerretDB and OpenSSH: one connected trace. Then a long-task service
-// task handed off through Kafka: the producer span in the same trace, its context in the message's headers.
+// task handed off through Kafka: the producer span in the same trace, its context in the message's headers. Then
+// ingest messages (kcat as the module's producer): one with a `traceparent` continues that trace, one without makes none.
 const suffix = Math.random().toString(16).slice(2, 10);
 const ALGO = `algo_${suffix}`;
 const ALGO_TOPIC = `t.trace_${suffix}.algo`;
@@ -37,12 +38,13 @@ beforeAll(async () => {
   // Before the runtimes: their Temporal clients and workers take their interceptors from it.
   installTracing({ serviceName: 'switchyard-test', sampleRatio: 1, spanProcessor: new SimpleSpanProcessor(exporter) });
   sshd = await startSshd();
-  await ensureTopics(createKafka(config), [ALGO_TOPIC, config.kafka.eventsTopic], 1);
+  await ensureTopics(createKafka(config), [ALGO_TOPIC, config.kafka.eventsTopic, ...config.kafka.ingestTopics, config.kafka.deadLetterTopic], 1);
   worker = await createWorkerRuntime({
     config,
     logger: env.logger,
     workflowBundle: await workflowBundle(),
-    plugins: [createDeviceWorkerPlugin(), createServiceTasksPlugin({ ingest: false })],
+    // The ingest consumer too, on this test's own ingest topic (testEnv), created up front like the others.
+    plugins: [createDeviceWorkerPlugin(), createServiceTasksPlugin({ ingest: true })],
   });
   workerDone = worker.run();
   api = await createApiRuntime({ config, logger: env.logger, port: 0 });
@@ -71,10 +73,13 @@ function parentName(spans: ReadableSpan[], span: ReadableSpan): string | undefin
   return spans.find((s) => idOf(s) === span.parentSpanId)?.name;
 }
 
-/** Every span but the root has its parent in the trace: one tree, nothing dangling. Nothing but allowed attributes, no secret. */
-function expectConnected(spans: ReadableSpan[], root: ReadableSpan, secrets: string[]): void {
+/**
+ * Every span but the root has its parent in the trace: one tree, nothing dangling. The root's parent is
+ * `rootParent` (none, or a span of another process). Nothing but allowed attributes, no secret.
+ */
+function expectConnected(spans: ReadableSpan[], root: ReadableSpan, secrets: string[], rootParent?: string): void {
   const ids = new Set(spans.map(idOf));
-  expect(root.parentSpanId).toBeUndefined();
+  expect(root.parentSpanId).toBe(rootParent);
   for (const s of spans) {
     if (s !== root) expect(ids.has(s.parentSpanId ?? ''), `${s.name} has its parent in the trace`).toBe(true);
     for (const key of Object.keys(s.attributes)) expect(ALLOWED_SPAN_ATTRIBUTES.has(key), `${s.name}: attribute ${key}`).toBe(true);
@@ -162,5 +167,46 @@ describe('tracing', () => {
     // The message on the topic (read by kcat, an independent client) carries the producer span's context.
     const message = (kcatConsumeAll(config.kafka.brokers.join(','), ALGO_TOPIC) as (KcatMessage & { headers?: string[] })[]).find((m) => m.key === taskId);
     expect(message?.headers).toEqual(['traceparent', `00-${traceId}-${idOf(send)}-01`]);
+  });
+
+  it('an ingest message with a traceparent is handled in that trace; one without makes no trace', async () => {
+    const brokers = config.kafka.brokers.join(',');
+    const topic = config.kafka.ingestTopics[0]!;
+    // The context an algorithm module's own span would send: a trace and span id of its own, sampled.
+    const traceId = `${suffix}${'a'.repeat(24)}`;
+    const moduleSpanId = 'b'.repeat(16);
+    const traced = `ts_traced_${suffix}`;
+    const untraced = `ts_untraced_${suffix}`;
+    const message = (taskId: string) => JSON.stringify({ Task: { task_id: taskId, service: ALGO, source_name: 'mongo', condition: { secret_input: 'ingest-value-7734' } } });
+    kcatProduce(brokers, topic, [{ key: traced, value: message(traced) }], { traceparent: `00-${traceId}-${moduleSpanId}-01` });
+    kcatProduce(brokers, topic, [{ key: untraced, value: message(untraced) }]);
+    // The module reports the traced task done once it exists: its run ends, and with it the run's span.
+    await eventually(async () => (await api.deps.temporal.workflow.getHandle(traced).describe().catch(() => null)) !== null, 'the traced task started', 60_000, 200);
+    for (const status of ['running', 'finished']) {
+      const report = await fetch(`${api.url}/api/update_status_task`, {
+        method: 'POST',
+        headers: { Authorization: config.auth.serviceAuthToken, 'content-type': 'application/json' },
+        body: JSON.stringify({ data: { task_id: traced, status, message: status } }),
+      });
+      expect(report.status).toBe(200);
+    }
+
+    const spans = await eventually(async () => {
+      const all = spansOf(traceId);
+      return all.some((s) => s.name === 'RunWorkflow:serviceTask') ? all : null;
+    }, 'the ingested task\'s run in the module\'s trace', 60_000, 200);
+    const process = only(spans, `process ${topic}`);
+    expect(process.kind).toBe(SpanKind.CONSUMER);
+    expect(process.parentSpanId).toBe(moduleSpanId);
+    expect(process.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'switchyard.job.id': traced });
+    const start = only(spans, 'StartWorkflow:serviceTask');
+    expect(start.parentSpanId).toBe(idOf(process));
+    expect(only(spans, 'RunWorkflow:serviceTask').parentSpanId).toBe(idOf(start));
+    expectConnected(spans, process, [config.auth.serviceAuthToken, 'ingest-value-7734'], moduleSpanId);
+
+    // The untraced message started its task too, and no span anywhere is about it.
+    await eventually(async () => (await api.deps.temporal.workflow.getHandle(untraced).describe().catch(() => null)) !== null, 'the untraced task started', 60_000, 200);
+    const aboutUntraced = exporter.getFinishedSpans().filter((s) => [s.attributes.temporalWorkflowId, s.attributes.workflowId, s.attributes['switchyard.job.id']].includes(untraced));
+    expect(aboutUntraced.map((s) => s.name)).toEqual([]);
   });
 });

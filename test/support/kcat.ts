@@ -32,10 +32,11 @@ export function kcatConsumeAll(brokers: string, topic: string): KcatMessage[] {
     .map((l) => JSON.parse(l) as KcatMessage);
 }
 
-/** Produces one message per line with kcat (key and value separated by a tab). */
-export function kcatProduce(brokers: string, topic: string, messages: { key?: string; value: string }[]): void {
+/** Produces one message per line with kcat (key and value separated by a tab); `headers` go on every message. */
+export function kcatProduce(brokers: string, topic: string, messages: { key?: string; value: string }[], headers: Record<string, string> = {}): void {
   const input = messages.map((m) => `${m.key ?? ''}\t${m.value}`).join('\n');
-  execFileSync(kcatPath(), ['-P', '-b', brokers, '-t', topic, '-K', '\t'], { input, timeout: 30_000 });
+  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
+  execFileSync(kcatPath(), ['-P', '-b', brokers, '-t', topic, '-K', '\t', ...headerArgs], { input, timeout: 30_000 });
 }
 
 /** The same as kcatProduce without blocking the event loop (a test that keeps other work going meanwhile). */
