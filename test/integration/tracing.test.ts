@@ -88,6 +88,23 @@ function expectConnected(spans: ReadableSpan[], root: ReadableSpan, secrets: str
   }
 }
 
+/** The algorithm module's side: the task is running, then finished, so its run ends, and with it the run's span. */
+async function reportDone(taskId: string): Promise<void> {
+  for (const status of ['running', 'finished']) {
+    const report = await fetch(`${api.url}/api/update_status_task`, {
+      method: 'POST',
+      headers: { Authorization: config.auth.serviceAuthToken, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { task_id: taskId, status, message: status } }),
+    });
+    expect(report.status).toBe(200);
+  }
+}
+
+/** Waits until the task's workflow exists (an ingested task is started by the worker's consumer). */
+function taskStarted(taskId: string): Promise<unknown> {
+  return eventually(async () => (await api.deps.temporal.workflow.getHandle(taskId).describe().catch(() => null)) ?? null, `task ${taskId} started`, 60_000, 200);
+}
+
 describe('tracing', () => {
   it('one device job yields one connected trace: HTTP → workflow start → workflow run → activities', async () => {
     const res = await fetch(`${api.url}/device/exec`, {
@@ -142,14 +159,7 @@ describe('tracing', () => {
 
     const send = await eventually(async () => exporter.getFinishedSpans().find((s) => s.name === `send ${ALGO_TOPIC}`), 'the producer span', 60_000, 200);
     // The module reports the task done: its run ends, and with it the run's span (spans leave the sandbox when they end).
-    for (const status of ['running', 'finished']) {
-      const report = await fetch(`${api.url}/api/update_status_task`, {
-        method: 'POST',
-        headers: { Authorization: config.auth.serviceAuthToken, 'content-type': 'application/json' },
-        body: JSON.stringify({ data: { task_id: taskId, status, message: status } }),
-      });
-      expect(report.status).toBe(200);
-    }
+    await reportDone(taskId);
     expect(send.kind).toBe(SpanKind.PRODUCER);
     expect(send.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.destination.name': ALGO_TOPIC });
     const traceId = send.spanContext().traceId;
@@ -181,15 +191,8 @@ describe('tracing', () => {
     kcatProduce(brokers, topic, [{ key: traced, value: message(traced) }], { traceparent: `00-${traceId}-${moduleSpanId}-01` });
     kcatProduce(brokers, topic, [{ key: untraced, value: message(untraced) }]);
     // The module reports the traced task done once it exists: its run ends, and with it the run's span.
-    await eventually(async () => (await api.deps.temporal.workflow.getHandle(traced).describe().catch(() => null)) !== null, 'the traced task started', 60_000, 200);
-    for (const status of ['running', 'finished']) {
-      const report = await fetch(`${api.url}/api/update_status_task`, {
-        method: 'POST',
-        headers: { Authorization: config.auth.serviceAuthToken, 'content-type': 'application/json' },
-        body: JSON.stringify({ data: { task_id: traced, status, message: status } }),
-      });
-      expect(report.status).toBe(200);
-    }
+    await taskStarted(traced);
+    await reportDone(traced);
 
     const spans = await eventually(async () => {
       const all = spansOf(traceId);
@@ -205,7 +208,7 @@ describe('tracing', () => {
     expectConnected(spans, process, [config.auth.serviceAuthToken, 'ingest-value-7734'], moduleSpanId);
 
     // The untraced message started its task too, and no span anywhere is about it.
-    await eventually(async () => (await api.deps.temporal.workflow.getHandle(untraced).describe().catch(() => null)) !== null, 'the untraced task started', 60_000, 200);
+    await taskStarted(untraced);
     const aboutUntraced = exporter.getFinishedSpans().filter((s) => [s.attributes.temporalWorkflowId, s.attributes.workflowId, s.attributes['switchyard.job.id']].includes(untraced));
     expect(aboutUntraced.map((s) => s.name)).toEqual([]);
   });
