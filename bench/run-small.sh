@@ -26,6 +26,7 @@ run parse-offloop bench/parse-offloop.ts --jobs 60 --concurrency 4
 run render-sandbox bench/render-sandbox.ts --rounds 50
 run render-first bench/render-first.ts --rounds 6
 run vm-timeout bench/vm-timeout.ts --calls 5000
+run workflow-bundle bench/workflow-bundle.ts --workflows 200 --rounds 2
 run device-read bench/device-read.ts --jobs 5000 --requests 1000 --seconds 4 --rate 100
 run ssh-netmiko bench/ssh-netmiko.ts --commands 50 --device-delay 50
 run gpu-dispatch bench/gpu-dispatch.ts --latency 20 --tasks 60 --agents 2 --capacity 4

@@ -20,6 +20,7 @@ import { WorkerStore } from './store/workers.js';
 import { startReconciler } from './reconcile/reconciler.js';
 import { connectTemporalClient, createCodec, type TemporalClientHandle } from './temporal/connection.js';
 import { workerTaskQueue } from './temporal/task-queues.js';
+import { WORKFLOW_BUNDLE_OPTIONS } from './temporal/bundling.js';
 import { createWorkerMetrics, type JobStateSource } from './worker-metrics.js';
 import { countJobsByKindAndState } from './store/job-metrics.js';
 import { sdkMetricsText } from './temporal/runtime.js';
@@ -40,6 +41,8 @@ export const PREBUILT_WORKFLOW_BUNDLE = fileURLToPath(new URL('../workflow-bundl
  * Every place that bundles them passes these (`workflowInterceptorModules`): a traced run must replay on any bundle.
  */
 export const WORKFLOW_INTERCEPTOR_MODULES = [fileURLToPath(new URL(COMPILED ? '../workflows/interceptors.js' : '../workflows/interceptors.ts', import.meta.url))];
+/** Everything a bundle of the production workflows is built from, for the places that bundle them themselves (tests). */
+export const PRODUCTION_WORKFLOW_BUNDLE = { workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, ...WORKFLOW_BUNDLE_OPTIONS };
 
 function workflowSource(options: WorkerRuntimeOptions, log: Logger): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
@@ -180,6 +183,8 @@ async function assemble(a: AssembleContext): Promise<WorkerRuntime> {
     // workflowModules count only when the worker bundles at start; a bundle given or prebuilt already holds them
     // (and the SDK warns that it ignores them there).
     interceptors: { ...baseOptions.interceptors, ...(source.workflowsPath ? { workflowModules: WORKFLOW_INTERCEPTOR_MODULES } : {}) },
+    // Bundled at start: the same build options as the prebuilt bundle (src/temporal/bundling.ts).
+    ...(source.workflowsPath ? { bundlerOptions: WORKFLOW_BUNDLE_OPTIONS } : {}),
     taskQueue: config.temporal.taskQueue,
     ...source,
     activities: { ...createActivities(deps), ...options.activities?.(deps) },

@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging.js';
-import { createWorkerRuntime } from '../../src/worker.js';
+import { createWorkerRuntime, PRODUCTION_WORKFLOW_BUNDLE } from '../../src/worker.js';
 import { WORKER_PLUGINS } from '../../src/worker-plugins.js';
 
 const config = loadConfig();
 const logger = createLogger(config.logLevel, { service: 'switchyard', code: 'v2' }).child({ proc: 'worker' });
-const workflowBundle = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./workflows-v2.ts', import.meta.url)) });
+// Built as the production bundle is (interceptors, build options); only the workflow code differs.
+const workflowBundle = await bundleWorkflowCode({ ...PRODUCTION_WORKFLOW_BUNDLE, workflowsPath: fileURLToPath(new URL('./workflows-v2.ts', import.meta.url)) });
 const runtime = await createWorkerRuntime({ config, logger, plugins: WORKER_PLUGINS, workflowBundle });
 const done = runtime.run();
 let stopping = false;

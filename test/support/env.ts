@@ -4,7 +4,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger, type Logger } from '../../src/logging.js';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/worker.js';
+import { PRODUCTION_WORKFLOW_BUNDLE } from '../../src/worker.js';
 
 /** A short random suffix: every test file names its own database, task queue and topics with it. */
 /**
@@ -69,7 +69,7 @@ let demoBundle: Promise<{ code: string }> | null = null;
 
 /** The production workflow bundle, bundled once per test process (webpack takes seconds). */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ ...PRODUCTION_WORKFLOW_BUNDLE, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 
@@ -78,7 +78,7 @@ export const DEMO_WORKFLOWS_PATH = fileURLToPath(new URL('./demo/workflows.ts', 
 
 /** The production workflows plus demoTask; a worker runs it with `activities: createDemoActivities`. */
 export function demoWorkflowBundle(): Promise<{ code: string }> {
-  demoBundle ??= bundleWorkflowCode({ workflowsPath: DEMO_WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: new DefaultLogger('WARN') });
+  demoBundle ??= bundleWorkflowCode({ ...PRODUCTION_WORKFLOW_BUNDLE, workflowsPath: DEMO_WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
   return demoBundle;
 }
 

@@ -12,7 +12,7 @@ import proto from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../src/config/index.js';
 import { createDataConverter } from '../../src/temporal/connection.js';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../src/worker.js';
+import { PRODUCTION_WORKFLOW_BUNDLE } from '../../src/worker.js';
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 
@@ -57,7 +57,7 @@ export interface ReplayFailure {
 
 /** Replays every history against the production workflow bundle (with its interceptors, as workers run it); answers the ones that failed. */
 export async function replayHistories(histories: RecordedHistory[], workflowBundle?: { code: string }): Promise<ReplayFailure[]> {
-  const bundle = workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger: new DefaultLogger('WARN') }));
+  const bundle = workflowBundle ?? (await bundleWorkflowCode({ ...PRODUCTION_WORKFLOW_BUNDLE, logger: new DefaultLogger('WARN') }));
   const byId = new Map(histories.map((h) => [h.workflowId, h]));
   const failures: ReplayFailure[] = [];
   const results = Worker.runReplayHistories(
