@@ -11,9 +11,8 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { laneResultSignal, type DeviceJobInput } from '../src/device/contract.js';
 import type { DeviceJobRequest } from '../src/device/request.js';
 import type { DeviceJobOutcome } from '../src/domain/device-outcome.js';
-import { WORKFLOW_BUNDLE_OPTIONS } from '../src/temporal/bundling.js';
 import { tracingWorkerOptions } from '../src/tracing/temporal.js';
-import { WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../src/worker.js';
+import { PRODUCTION_WORKFLOW_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../src/worker.js';
 import type { deviceJob } from '../workflows/device-job.js';
 import { argNumber, mapLimit, percentile } from './lib/stats.js';
 import { loadAverage } from './lib/harness.js';
@@ -26,10 +25,9 @@ const address = addressAt >= 0 ? process.argv[addressAt + 1]! : '127.0.0.1:7233'
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const logger = new DefaultLogger('WARN');
-const common = { workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger };
 const variants = [
-  { name: 'SDK defaults (baseline)', code: (await bundleWorkflowCode(common)).code },
-  { name: 'Switchyard (tree-shaken)', code: (await bundleWorkflowCode({ ...common, ...WORKFLOW_BUNDLE_OPTIONS })).code },
+  { name: 'SDK defaults (baseline)', code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger })).code },
+  { name: 'Switchyard (tree-shaken)', code: (await bundleWorkflowCode({ ...PRODUCTION_WORKFLOW_BUNDLE, logger })).code },
 ];
 
 const native = await NativeConnection.connect({ address });

@@ -3,7 +3,7 @@ import type { BundleOptions } from '@temporalio/worker';
 type WebpackConfig = Parameters<NonNullable<BundleOptions['webpackConfigHook']>>[0];
 
 /**
- * How every workflow bundle is built beyond the SDK's defaults (docs/decisions.md, "The workflow bundle").
+ * How every workflow bundle is built beyond the SDK's defaults (docs/decisions.md, "The workflow bundle is tree-shaken").
  *
  * With the reusable V8 context, every new workflow run evaluates the workflow modules again (each run has its
  * own module cache, so no state leaks from one run to the next). The SDK bundles in webpack's development mode,
