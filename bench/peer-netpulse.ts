@@ -15,7 +15,7 @@ import { createSshBaselineActivities } from './engine-baseline/ssh.js';
 import type { baselineSshWorkflow } from './engine-baseline/workflows.js';
 import { fromConnectionArgs } from '../src/ssh/connection.js';
 import type { SessionSpec } from '../src/ssh/session-pool.js';
-import { processCpuMs, processGroupCpuMs } from './lib/cpu.js';
+import { processCpuMs, processGroupCpuMs, serverCpuMs, stackServers } from './lib/cpu.js';
 import { summarize, type Throughput } from './lib/stats.js';
 import { ephemeralPort } from '../test/support/ports.js';
 
@@ -26,8 +26,9 @@ import { ephemeralPort } from '../test/support/ports.js';
 // clients each submit `echo <n>` (driver paramiko) and poll the job by id every `poll` ms until it ends.
 // Throughput runs from the first submit to the last terminal answer; latency is submit → terminal answer.
 // Switchyard runs with API and worker in one process (shape `one`) and/or as separate API and worker processes
-// (`split`: how `npm start`, `switchyard dev`, and production run them); CPU per job is read from /proc for each process (API, worker, Temporal, FerretDB;
-// NetPulse's gunicorn, node and fifo workers and Redis). The bare engine runs first: per job one bare Temporal
+// (`split`: how `npm start`, `switchyard dev`, and production run them). CPU per job is read from /proc for each
+// process: API, worker, Temporal, FerretDB, Kafka (it carries Switchyard's task events); NetPulse's gunicorn, node
+// and fifo workers and Redis. The bare engine runs first: per job one bare Temporal
 // workflow whose one activity runs the same command on a held session per host (pooled, as pinned; a fresh
 // connection for fifo), started by a plain client and polled the same way (DescribeWorkflowExecution every
 // `poll` ms), plain worker and client in the bench process: no HTTP, no MongoDB, no lane, no codec.
@@ -61,30 +62,26 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const NETPULSE_RUN = join(process.env.PEER_DIR ?? join(homedir(), '.cache/switchyard/peers'), 'netpulse-run');
 const NETPULSE_URL = opt('netpulse-url', `http://127.0.0.1:${process.env.NETPULSE_PORT ?? 9100}`);
 const NETPULSE_KEY = opt('netpulse-key', process.env.NETPULSE_API_KEY ?? 'bench-key');
-const STACK_PIDS = join(process.env.SWITCHYARD_STATE ?? join(REPO, '.stack'), 'pids');
 
 const load = () => `load avg ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- CPU per process, from /proc (user + system, plus reaped children: rq forks a work horse per job) ----
 
-/** Named process groups (or single pids): CPU ms each, summed over the group's members. */
-type Watched = Array<{ name: string; pid: number; group: boolean }>;
+/**
+ * What each watched name is: one process, a process group (a server that forks workers, and the workers), or a
+ * stack server with its live children (bench/lib/cpu.ts). CPU ms each, summed per name.
+ */
+type Watched = Array<{ name: string; pid: number; read: 'process' | 'group' | 'server' }>;
+const readCpu = { process: processCpuMs, group: processGroupCpuMs, server: serverCpuMs };
 function sampleCpu(w: Watched): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const p of w) out[p.name] = (out[p.name] ?? 0) + (p.group ? processGroupCpuMs(p.pid) : (processCpuMs(p.pid) ?? 0));
+  for (const p of w) out[p.name] = (out[p.name] ?? 0) + (readCpu[p.read](p.pid) ?? 0);
   return out;
 }
+/** Every server of the local stack (Temporal, FerretDB, Kafka; BENCH_STACK_STATES as bench/lib/cpu.ts reads it). */
 function stackWatched(): Watched {
-  const out: Watched = [];
-  for (const name of ['temporal', 'ferretdb']) {
-    try {
-      out.push({ name, pid: Number(readFileSync(join(STACK_PIDS, `${name}.pid`), 'utf8').trim()), group: false });
-    } catch {
-      // not readable: not measured
-    }
-  }
-  return out;
+  return stackServers().map((s) => ({ ...s, read: 'server' as const }));
 }
 
 // ---- the client side ----
@@ -360,7 +357,7 @@ interface Row {
 }
 
 /**
- * The shared servers (Temporal, FerretDB) keep working with no job in flight: earlier runs' timers, schedules and
+ * The shared servers (Temporal, FerretDB, Kafka) keep working with no job in flight: earlier runs' timers, schedules and
  * task queues in a long-used stack cost a dev server tens of ms of CPU a second. Sampled for a few seconds before
  * each run and printed beside the run's figures, so that a stack's leftovers are seen, not counted as the jobs'.
  */
@@ -434,7 +431,7 @@ try {
 
   let netpulse: Row | null = null;
   if (systems.includes('netpulse')) {
-    const watched: Watched = ['redis', 'gunicorn', 'node', 'fifo'].map((name) => ({ name: `np-${name}`, pid: Number(readFileSync(join(NETPULSE_RUN, `${name}.pid`), 'utf8').trim()), group: true }));
+    const watched: Watched = ['redis', 'gunicorn', 'node', 'fifo'].map((name) => ({ name: `np-${name}`, pid: Number(readFileSync(join(NETPULSE_RUN, `${name}.pid`), 'utf8').trim()), read: 'group' as const }));
     const np = netpulseClient();
     await drive(np, 'warm-up', Math.min(10 * hostCount, jobs), hostList);
     netpulse = await measured(`NetPulse ${mode}`, watched, () => drive(np, `NetPulse ${mode}`, jobs, hostList));
@@ -467,7 +464,7 @@ try {
         }
         const sy = switchyardClient(`http://127.0.0.1:${port}`, key);
         await drive(sy, 'warm-up', Math.min(10 * hostCount, jobs), hostList);
-        const watched: Watched = [...procs.map((p) => ({ name: p.name, pid: p.child.pid!, group: false })), ...stackWatched()];
+        const watched: Watched = [...procs.map((p) => ({ name: p.name, pid: p.child.pid!, read: 'process' as const })), ...stackWatched()];
         const label = `${which}Switchyard ${mode} (${shape === 'one' ? 'API+worker one process' : 'API, worker separate'})`;
         const commandsBefore = await mongoCommands(env);
         const row = await measured(label, watched, () => drive(sy, label, jobs, hostList));

@@ -49,7 +49,7 @@ export function processGroupCpuMs(pgid: number): number {
  * A server's CPU with its children's: PostgreSQL serves each connection in a forked backend. Live children are
  * read one by one, exited ones are in the parent's cutime/cstime once reaped, so the sum only grows.
  */
-function serverCpuMs(pid: number): number | null {
+export function serverCpuMs(pid: number): number | null {
   let ms = processCpuMs(pid);
   if (ms === null) return null;
   for (const child of liveProcesses()) if (Number(child[1]) === pid) ms += (Number(child[11]) + Number(child[12])) * TICK_MS;
@@ -61,7 +61,7 @@ function serverCpuMs(pid: number): number | null {
  * or, when the servers a bench uses live in several state directories (bench/engines.ts: each engine's stack
  * beside one shared FerretDB and Kafka), in each directory BENCH_STACK_STATES names (':'-separated).
  */
-function stackServers(): Array<{ name: string; pid: number }> {
+export function stackServers(): Array<{ name: string; pid: number }> {
   const dirs = process.env.BENCH_STACK_STATES?.split(':').filter(Boolean) ?? [process.env.SWITCHYARD_STATE ?? join(ROOT, '.stack')];
   const out: Array<{ name: string; pid: number }> = [];
   for (const dir of dirs) {
