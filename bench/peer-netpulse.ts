@@ -28,10 +28,10 @@ import { ephemeralPort } from '../test/support/ports.js';
 // Switchyard runs with API and worker in one process (shape `one`) and/or as separate API and worker processes
 // (`split`: how `npm start`, `switchyard dev`, and production run them). CPU per job is read from /proc for each
 // process: API, worker, Temporal, FerretDB, Kafka (it carries Switchyard's task events); NetPulse's gunicorn, node
-// and fifo workers and Redis. The bare engine runs first: per job one bare Temporal
-// workflow whose one activity runs the same command on a held session per host (pooled, as pinned; a fresh
-// connection for fifo), started by a plain client and polled the same way (DescribeWorkflowExecution every
-// `poll` ms), plain worker and client in the bench process: no HTTP, no MongoDB, no lane, no codec.
+// and fifo workers and Redis. The bare engine runs first: per job one bare Temporal workflow whose one activity
+// runs the same command on a held session per host (pooled, as pinned; a fresh connection for fifo), started by a
+// plain client and polled the same way (DescribeWorkflowExecution every `poll` ms), plain worker and client in the
+// bench process: no HTTP, no MongoDB, no lane, no codec.
 // NetPulse must be running: bench/peers/netpulse-setup.sh install && bench/peers/netpulse-setup.sh start.
 // Needs root (the private sshd) and the local stack.
 
@@ -357,9 +357,10 @@ interface Row {
 }
 
 /**
- * The shared servers (Temporal, FerretDB, Kafka) keep working with no job in flight: earlier runs' timers, schedules and
- * task queues in a long-used stack cost a dev server tens of ms of CPU a second. Sampled for a few seconds before
- * each run and printed beside the run's figures, so that a stack's leftovers are seen, not counted as the jobs'.
+ * The shared servers (Temporal, FerretDB, Kafka) keep working with no job in flight: earlier runs' timers,
+ * schedules and task queues in a long-used stack cost a dev server tens of ms of CPU a second. Sampled for a few
+ * seconds before each run and printed beside the run's figures, so that a stack's leftovers are seen, not counted
+ * as the jobs'.
  */
 const IDLE_SAMPLE_MS = 3000;
 async function idleRates(): Promise<Record<string, number>> {

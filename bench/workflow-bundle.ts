@@ -1,9 +1,9 @@
-// What the workflow bundle's build options cost per workflow run (docs/decisions.md, "The workflow bundle"). The
-// same workflows — pinned device jobs handed their outcome at start, so each ends in one workflow task — run on
-// the production workflows bundled two ways, in the same process run, alternating: the SDK's defaults (the
-// baseline) and ours (src/temporal/bundling.ts). With the reusable V8 context every run evaluates the bundle's
-// modules afresh, so what the bundle holds is paid per workflow. CPU is the whole process's (worker threads and
-// the client alike); only the bundle differs between rows.
+// What the workflow bundle's build options save per workflow run (docs/decisions.md, "The workflow bundle is
+// tree-shaken"). The same workflows — pinned device jobs handed their outcome at start, so each ends in one
+// workflow task — run on the production workflows bundled two ways, in the same process run, alternating: the
+// SDK's defaults (the baseline) and ours (src/temporal/bundling.ts). With the reusable V8 context every run
+// evaluates the bundle's modules afresh, so what the bundle holds is paid per workflow. CPU is the whole process's
+// (worker threads and the client alike); only the bundle differs between rows.
 //   npx tsx bench/workflow-bundle.ts [--workflows 400] [--concurrency 20] [--rounds 2] [--address 127.0.0.1:7233]
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
