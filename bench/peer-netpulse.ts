@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { homedir, loadavg } from 'node:os';
+import { availableParallelism, homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/index.js';
@@ -64,6 +64,11 @@ const NETPULSE_URL = opt('netpulse-url', `http://127.0.0.1:${process.env.NETPULS
 const NETPULSE_KEY = opt('netpulse-key', process.env.NETPULSE_API_KEY ?? 'bench-key');
 
 const load = () => `load avg ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+const CORES = availableParallelism();
+// Cores the whole system kept busy on average: jobs/s × CPU s per job. Near CORES the run was bound by CPU (it
+// goes only as fast as the machine does the work); well below it, by serial latency (a faster machine would not
+// help it much). Which of the two binds a system decides how its ratio moves when the machine gets slower.
+const coresBusy = (r: Row): number => (r.result.perSecond * Object.values(r.cpu).reduce((a, b) => a + b, 0)) / r.result.count / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- CPU per process, from /proc (user + system, plus reaped children: rq forks a work horse per job) ----
@@ -387,7 +392,7 @@ function report(r: Row): void {
     `${r.label}: ${t.count} jobs in ${t.seconds.toFixed(2)} s = ${t.perSecond.toFixed(1)} jobs/s, latency p50 ${t.p50Ms.toFixed(0)} ms, p99 ${t.p99Ms.toFixed(0)} ms` +
       `${t.bad ? `, ${t.bad} not finished` : ''}, ${(t.polls / t.count).toFixed(1)} polls/job (${r.load})`,
   );
-  console.log(`  CPU ms per job: ${cpu} (all ${all.toFixed(1)})`);
+  console.log(`  CPU ms per job: ${cpu} (all ${all.toFixed(1)}); cores busy ${coresBusy(r).toFixed(2)} of ${CORES}`);
   const idle = Object.entries(r.idle);
   if (idle.length > 0) {
     console.log(
@@ -494,11 +499,11 @@ try {
       }
     }
   }
-  console.log(`\n| run | jobs/s | p50 ms | p99 ms | CPU ms/job | less idle | load avg |\n|---|---|---|---|---|---|---|`);
+  console.log(`\n| run | jobs/s | p50 ms | p99 ms | CPU ms/job | less idle | cores busy (of ${CORES}) | load avg |\n|---|---|---|---|---|---|---|---|`);
   for (const r of rows) {
     const all = Object.values(r.cpu).reduce((a, b) => a + b, 0) / r.result.count;
     console.log(
-      `| ${r.label} | ${r.result.perSecond.toFixed(1)} | ${r.result.p50Ms.toFixed(0)} | ${r.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | ${perJobLessIdle(r).toFixed(1)} | ${r.load.replace('load avg ', '')} |`,
+      `| ${r.label} | ${r.result.perSecond.toFixed(1)} | ${r.result.p50Ms.toFixed(0)} | ${r.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | ${perJobLessIdle(r).toFixed(1)} | ${coresBusy(r).toFixed(2)} | ${r.load.replace('load avg ', '')} |`,
     );
   }
 } finally {
