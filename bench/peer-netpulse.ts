@@ -68,7 +68,7 @@ const CORES = availableParallelism();
 // Cores the whole system kept busy on average: jobs/s × CPU s per job. Near CORES the run was bound by CPU (it
 // goes only as fast as the machine does the work); well below it, by serial latency (a faster machine would not
 // help it much). Which of the two binds a system decides how its ratio moves when the machine gets slower.
-const coresBusy = (r: Row): number => (r.result.perSecond * Object.values(r.cpu).reduce((a, b) => a + b, 0)) / r.result.count / 1000;
+const coresBusy = (r: Row): number => (r.result.perSecond * cpuMsPerJob(r)) / 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- CPU per process, from /proc (user + system, plus reaped children: rq forks a work horse per job) ----
@@ -376,10 +376,14 @@ async function idleRates(): Promise<Record<string, number>> {
   return Object.fromEntries(Object.keys(after).map((k) => [k, ((after[k]! - (before[k] ?? 0)) * 1000) / IDLE_SAMPLE_MS]));
 }
 
+const sum = (ms: Record<string, number>): number => Object.values(ms).reduce((a, b) => a + b, 0);
+/** CPU ms per job, all watched processes. */
+function cpuMsPerJob(r: Row): number {
+  return sum(r.cpu) / r.result.count;
+}
 /** CPU ms per job, all processes, less what the shared servers spent at their idle rate over the run. */
 function perJobLessIdle(r: Row): number {
-  const idleMs = Object.values(r.idle).reduce((a, b) => a + b, 0) * r.result.seconds;
-  return (Object.values(r.cpu).reduce((a, b) => a + b, 0) - idleMs) / r.result.count;
+  return cpuMsPerJob(r) - (sum(r.idle) * r.result.seconds) / r.result.count;
 }
 const rows: Row[] = [];
 function report(r: Row): void {
@@ -387,7 +391,7 @@ function report(r: Row): void {
   const cpu = Object.entries(r.cpu)
     .map(([k, ms]) => `${k} ${(ms / t.count).toFixed(1)}`)
     .join(', ');
-  const all = Object.values(r.cpu).reduce((a, b) => a + b, 0) / t.count;
+  const all = cpuMsPerJob(r);
   console.log(
     `${r.label}: ${t.count} jobs in ${t.seconds.toFixed(2)} s = ${t.perSecond.toFixed(1)} jobs/s, latency p50 ${t.p50Ms.toFixed(0)} ms, p99 ${t.p99Ms.toFixed(0)} ms` +
       `${t.bad ? `, ${t.bad} not finished` : ''}, ${(t.polls / t.count).toFixed(1)} polls/job (${r.load})`,
@@ -501,9 +505,8 @@ try {
   }
   console.log(`\n| run | jobs/s | p50 ms | p99 ms | CPU ms/job | less idle | cores busy (of ${CORES}) | load avg |\n|---|---|---|---|---|---|---|---|`);
   for (const r of rows) {
-    const all = Object.values(r.cpu).reduce((a, b) => a + b, 0) / r.result.count;
     console.log(
-      `| ${r.label} | ${r.result.perSecond.toFixed(1)} | ${r.result.p50Ms.toFixed(0)} | ${r.result.p99Ms.toFixed(0)} | ${all.toFixed(1)} | ${perJobLessIdle(r).toFixed(1)} | ${coresBusy(r).toFixed(2)} | ${r.load.replace('load avg ', '')} |`,
+      `| ${r.label} | ${r.result.perSecond.toFixed(1)} | ${r.result.p50Ms.toFixed(0)} | ${r.result.p99Ms.toFixed(0)} | ${cpuMsPerJob(r).toFixed(1)} | ${perJobLessIdle(r).toFixed(1)} | ${coresBusy(r).toFixed(2)} | ${r.load.replace('load avg ', '')} |`,
     );
   }
 } finally {

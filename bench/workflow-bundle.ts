@@ -12,7 +12,8 @@ import { laneResultSignal, type DeviceJobInput } from '../src/device/contract.js
 import type { DeviceJobRequest } from '../src/device/request.js';
 import type { DeviceJobOutcome } from '../src/domain/device-outcome.js';
 import { tracingWorkerOptions } from '../src/tracing/temporal.js';
-import { PRODUCTION_WORKFLOW_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../src/worker.js';
+import { PRODUCTION_WORKFLOW_BUNDLE } from '../src/worker.js';
+import { moduleFactories, SDK_DEFAULT_WORKFLOW_BUNDLE } from '../test/support/bundle-shape.js';
 import type { deviceJob } from '../workflows/device-job.js';
 import { argNumber, mapLimit, percentile } from './lib/stats.js';
 import { loadAverage } from './lib/harness.js';
@@ -26,7 +27,7 @@ const address = addressAt >= 0 ? process.argv[addressAt + 1]! : '127.0.0.1:7233'
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const logger = new DefaultLogger('WARN');
 const variants = [
-  { name: 'SDK defaults (baseline)', code: (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger })).code },
+  { name: 'SDK defaults (baseline)', code: (await bundleWorkflowCode({ ...SDK_DEFAULT_WORKFLOW_BUNDLE, logger })).code },
   { name: 'Switchyard (tree-shaken)', code: (await bundleWorkflowCode({ ...PRODUCTION_WORKFLOW_BUNDLE, logger })).code },
 ];
 
@@ -65,7 +66,7 @@ async function run(code: string, count: number): Promise<{ cpuMs: number; second
 }
 
 console.log(`workflow-bundle: ${workflows} pinned device-job workflows per row, ${concurrency} at a time, ${rounds} rounds; load avg ${await loadAverage()}`);
-for (const v of variants) console.log(`  ${v.name}: ${(v.code.length / 1024).toFixed(0)} KiB, ${(v.code.match(/^\/\*\*\*\/ "/gm) ?? []).length} module factories`);
+for (const v of variants) console.log(`  ${v.name}: ${(v.code.length / 1024).toFixed(0)} KiB, ${moduleFactories(v.code).length} module factories`);
 const perVariant = new Map<string, number[]>();
 console.log('| round | bundle | workflows/s | p50 ms | CPU ms per workflow (process) |');
 console.log('|---|---|---|---|---|');

@@ -1,17 +1,13 @@
 /**
  * The production workflow bundle's build options (src/temporal/bundling.ts): ES modules are concatenated and
  * tree-shaken rather than kept as a factory each, and the bundle still reads in a stack trace. The SDK's default
- * build is the comparison, so the test fails if the options stop taking effect. That the workflows still behave is the replay gate's and the integration
- * suite's job: both run on a bundle built this way.
+ * build is the comparison, so the test fails if the options stop taking effect. That the workflows still behave
+ * is the replay gate's and the integration suite's job: both run on a bundle built this way.
  */
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PRODUCTION_WORKFLOW_BUNDLE, WORKFLOW_INTERCEPTOR_MODULES, WORKFLOWS_PATH } from '../../../src/worker.js';
-
-/** Module factories of the bundle: one per module webpack kept apart (development mode names them by path). */
-function moduleFactories(code: string): string[] {
-  return [...code.matchAll(/^\/\*\*\*\/ "([^"]+)"$/gm)].map((m) => m[1]!);
-}
+import { PRODUCTION_WORKFLOW_BUNDLE } from '../../../src/worker.js';
+import { moduleFactories, SDK_DEFAULT_WORKFLOW_BUNDLE } from '../../support/bundle-shape.js';
 
 let ours: string;
 let sdkDefault: string;
@@ -19,7 +15,7 @@ beforeAll(async () => {
   const logger = new DefaultLogger('ERROR');
   [ours, sdkDefault] = await Promise.all([
     bundleWorkflowCode({ ...PRODUCTION_WORKFLOW_BUNDLE, logger }).then((b) => b.code),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES, logger }).then((b) => b.code),
+    bundleWorkflowCode({ ...SDK_DEFAULT_WORKFLOW_BUNDLE, logger }).then((b) => b.code),
   ]);
 }, 120_000);
 
