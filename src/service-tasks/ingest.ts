@@ -93,6 +93,7 @@ export class ServiceIngest {
           // still caught (the record insert and the workflow id decide).
           concurrency: 16,
           partitions: 8,
+          logger: options.logger,
           handle: async (m) => {
             await this.handle(m);
           },
