@@ -71,12 +71,16 @@ export class CommittingConsumer {
     // disconnects and stays down, and the group's messages wait in Kafka until the process restarts. Nothing
     // here is worth that: the consumer comes back, with a delay that grows while the crashes go on.
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart || this.stopping) return;
-      const delayMs = this.restartDelayMs;
-      this.restartDelayMs = Math.min(RESTART_MAX_DELAY_MS, delayMs * 2);
-      this.options.logger?.error({ groupId: options.groupId, err: payload.error, delayMs }, 'Kafka consumer crashed; restarting it');
-      this.restartTimer = setTimeout(() => void this.restart(), delayMs);
+      if (!payload.restart) this.scheduleRestart(payload.error, 'Kafka consumer crashed; restarting it');
     });
+  }
+
+  private scheduleRestart(err: unknown, message: string): void {
+    if (this.stopping) return;
+    const delayMs = this.restartDelayMs;
+    this.restartDelayMs = Math.min(RESTART_MAX_DELAY_MS, delayMs * 2);
+    this.options.logger?.error({ groupId: this.options.groupId, err, delayMs }, message);
+    this.restartTimer = setTimeout(() => void this.restart(), delayMs);
   }
 
   private async restart(): Promise<void> {
@@ -87,10 +91,8 @@ export class CommittingConsumer {
       // stop() came while the restart was joining: it disconnected a consumer that was not running yet.
       if (this.stopping) await this.consumer.disconnect();
     } catch (err) {
-      // start() failing before run() does not crash-report, so the next try is scheduled here.
-      this.options.logger?.error({ groupId: this.options.groupId, err }, 'Kafka consumer restart failed; trying again');
-      this.restartTimer = setTimeout(() => void this.restart(), this.restartDelayMs);
-      this.restartDelayMs = Math.min(RESTART_MAX_DELAY_MS, this.restartDelayMs * 2);
+      // A join that fails before run() makes no crash report, so the next try is scheduled here.
+      this.scheduleRestart(err, 'Kafka consumer restart failed; trying again');
     }
   }
 

@@ -1,6 +1,7 @@
 // The committing consumer on a real broker, where kafkajs alone would lose a member for good or deliver a
 // message again: a handling that outlasts the session, a member dropped from the group mid-group, and a
 // handler error kafkajs counts as non-retriable.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaJSNonRetriableError, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/client.js';
@@ -41,7 +42,6 @@ function consumer(groupId: string, topic: string, handle: (m: ConsumedMessage) =
 }
 
 const text = (m: ConsumedMessage) => m.value?.toString('utf8') ?? '';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function committedOffsets(groupId: string, topic: string): Promise<string[]> {
   const admin = kafka.admin();
